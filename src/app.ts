@@ -1,0 +1,74 @@
+import path from 'node:path';
+import express, { Router } from 'express';
+import pino, { type Logger } from 'pino';
+import pinoHttp from 'pino-http';
+import type { Config } from './config';
+import type { Db } from './db/knex';
+import { assetUrls, publicDir } from './web/assets';
+import { currentUser, requireLogin } from './web/auth';
+import { errorHandler, notFound } from './web/error-handler';
+import { csrf, noStore, securityHeaders } from './web/security';
+import { sessionMiddleware } from './web/session';
+import { authRoutes } from './auth/routes';
+import { homeRoutes } from './home/routes';
+import { profileRoutes } from './users/routes';
+
+export interface AppDeps {
+  db: Db;
+  config: Config;
+  logger?: Logger;
+}
+
+const viewsDir = path.resolve(__dirname, '..', 'views');
+
+/** Builds the whole app without listening or connecting: tests build it on their own database. */
+export function createApp({ db, config, logger = pino({ level: 'silent' }) }: AppDeps): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', config.trustProxy);
+  app.set('view engine', 'ejs');
+  app.set('views', viewsDir);
+  app.locals.basePath = config.basePath;
+  app.locals.asset = assetUrls(config.basePath);
+  app.locals.url = (p: string) => `${config.basePath}${p}`;
+
+  const router = Router();
+  router.use((_req, res, next) => {
+    res.locals.basePath = config.basePath;
+    next();
+  });
+  router.use(pinoHttp({ logger, autoLogging: { ignore: (req) => req.url?.includes('/static/') ?? false } }));
+  router.use(securityHeaders());
+
+  router.get('/healthz', async (_req, res) => {
+    try {
+      await db.raw('select 1').timeout(2000);
+      res.set('Cache-Control', 'no-store').json({ status: 'ok' });
+    } catch {
+      res.status(503).set('Cache-Control', 'no-store').json({ status: 'database unavailable' });
+    }
+  });
+  router.use('/static', express.static(publicDir, { maxAge: '365d', immutable: true, index: false }));
+
+  router.use(express.urlencoded({ extended: false, limit: '200kb', parameterLimit: 2000 }));
+  router.use(sessionMiddleware(db, config));
+  router.use(currentUser(db, config));
+  router.use((req, res, next) => {
+    res.locals.csrfToken = csrf.generateToken(req);
+    res.locals.messages = req.session?.flash ?? [];
+    if (req.session?.flash) delete req.session.flash;
+    next();
+  });
+  router.use(csrf.csrfSynchronisedProtection);
+
+  router.use(authRoutes(db));
+  router.use(requireLogin, noStore);
+  router.use(homeRoutes());
+  router.use(profileRoutes(db));
+
+  router.use(notFound);
+  router.use(errorHandler(logger));
+
+  app.use(config.basePath || '/', router);
+  return app;
+}

@@ -1,0 +1,45 @@
+import { Router } from 'express';
+import type { Db } from '../db/knex';
+import { parse } from '../web/validation';
+import { renderPage } from '../web/render';
+import { establishSession, endSession, toLocalPath } from '../web/auth';
+import { redirect } from '../web/htmx';
+import { LoginInput } from './schema';
+import { authenticate } from './service';
+
+export function authRoutes(db: Db): Router {
+  const router = Router();
+
+  router.get('/login', async (req, res) => {
+    if (req.user) return res.redirect(303, `${res.locals.basePath}/`);
+    await renderPage(res, 'auth/login', {
+      title: req.t('login.title'),
+      values: { email: '', next: typeof req.query.next === 'string' ? req.query.next : '' },
+      errors: {},
+      notice: req.query.bye === '1' ? req.t('login.loggedOut') : undefined,
+    });
+  });
+
+  router.post('/login', async (req, res) => {
+    const form = parse(LoginInput, req.body, req.t);
+    const values = { email: String(req.body?.email ?? ''), next: String(req.body?.next ?? '') };
+    const again = (status: number, errors: Record<string, string>) =>
+      renderPage(res, 'auth/login', { title: req.t('login.title'), values, errors }, status);
+    if (!form.ok) return again(422, form.errors);
+
+    const user = await authenticate(db, form.data.email, form.data.password, req.ip ?? 'unknown');
+    if (!user) return again(401, { _form: req.t('login.failed') });
+    await establishSession(req, user);
+    const next = form.data.next ? toLocalPath(form.data.next) : '';
+    const base = res.locals.basePath as string;
+    redirect(req, res, next.startsWith(`${base}/`) ? next : `${base}/`);
+  });
+
+  router.post('/logout', async (req, res) => {
+    await endSession(req);
+    res.clearCookie('kontakte.sid', { path: (res.locals.basePath as string) || '/' });
+    redirect(req, res, `${res.locals.basePath}/login?bye=1`);
+  });
+
+  return router;
+}

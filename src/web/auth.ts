@@ -1,0 +1,100 @@
+import type { Request, RequestHandler, Response } from 'express';
+import type { Db } from '../db/knex';
+import type { Config } from '../config';
+import { findActiveUser, findActiveUserByEmail, type CurrentUser } from '../users/queries';
+import { languageFromHeader, translator } from '../i18n';
+import { Forbidden } from './errors';
+import { isHtmx } from './htmx';
+import { ABSOLUTE_TIMEOUT_MS } from './session';
+
+/** Starts a fresh session for the employee: a new id, so a planted cookie is worthless. */
+export function establishSession(req: Request, user: CurrentUser): Promise<void> {
+  return new Promise((resolve, reject) => {
+    req.session.regenerate((error) => {
+      if (error) return reject(error);
+      req.session.userId = user.id;
+      req.session.loginAt = Date.now();
+      req.session.save((saveError) => (saveError ? reject(saveError) : resolve()));
+    });
+  });
+}
+
+/** Drops the stored session but keeps an empty one for the rest of the request (CSRF token, login form). */
+function freshSession(req: Request): Promise<void> {
+  return new Promise((resolve, reject) => req.session.regenerate((error) => (error ? reject(error) : resolve())));
+}
+
+export function endSession(req: Request): Promise<void> {
+  return new Promise((resolve, reject) => req.session.destroy((error) => (error ? reject(error) : resolve())));
+}
+
+/**
+ * Who is asking: the employee of the session (still active, within 12 h of
+ * logging in), or one named by the single-sign-on header of the trusted proxy.
+ * Sets the request's language and translator either way.
+ */
+export function currentUser(db: Db, config: Config): RequestHandler {
+  return async (req, res, next) => {
+    let user: CurrentUser | undefined;
+    if (req.session?.userId) {
+      const expired = !req.session.loginAt || Date.now() - req.session.loginAt > ABSOLUTE_TIMEOUT_MS;
+      user = expired ? undefined : await findActiveUser(db, req.session.userId);
+      if (!user) await freshSession(req);
+    }
+    if (!user && config.authProxyHeader && cameThroughTrustedProxy(req)) {
+      const email = req.get(config.authProxyHeader);
+      const ssoUser = email ? await findActiveUserByEmail(db, email) : undefined;
+      if (ssoUser) {
+        await establishSession(req, ssoUser);
+        user = ssoUser;
+      }
+    }
+    req.user = user;
+    req.language = user?.language ?? languageFromHeader(req.get('Accept-Language'));
+    req.t = translator(req.language);
+    res.locals.user = user;
+    res.locals.t = req.t;
+    res.locals.lang = req.language;
+    next();
+  };
+}
+
+/** Express's compiled trust-proxy function, asked about the socket's peer. */
+function cameThroughTrustedProxy(req: Request): boolean {
+  const trust = req.app.get('trust proxy fn') as (address: string, hop: number) => boolean;
+  const peer = req.socket.remoteAddress;
+  return Boolean(peer && trust(peer, 0));
+}
+
+export function loginUrl(req: Request, res: Response): string {
+  const base = res.locals.basePath as string;
+  const wanted = isHtmx(req) ? req.get('HX-Current-URL') : req.originalUrl;
+  const next = wanted && !/\/log(in|out)\b/.test(wanted) ? `?next=${encodeURIComponent(toLocalPath(wanted))}` : '';
+  return `${base}/login${next}`;
+}
+
+/** Keeps only path and query, so `next` can never point at another host. */
+export function toLocalPath(url: string): string {
+  try {
+    const parsed = new URL(url, 'http://local');
+    return parsed.pathname + parsed.search;
+  } catch {
+    return '/';
+  }
+}
+
+export const requireLogin: RequestHandler = (req, res, next) => {
+  if (req.user) return next();
+  const location = loginUrl(req, res);
+  if (isHtmx(req)) {
+    // A fragment target must not receive the login page: the browser goes there instead.
+    res.set('HX-Redirect', location).status(401).end();
+  } else {
+    res.redirect(303, location);
+  }
+};
+
+export const requireAdmin: RequestHandler = (req, _res, next) => {
+  if (req.user?.role !== 'admin') throw new Forbidden();
+  next();
+};

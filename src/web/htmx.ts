@@ -1,0 +1,28 @@
+import type { Request, Response } from 'express';
+
+/**
+ * An htmx request that wants a fragment. History restores (back button after the
+ * cache was emptied) want the whole page, so they do not count.
+ */
+export function isHtmx(req: Request): boolean {
+  return req.get('HX-Request') === 'true' && req.get('HX-History-Restore-Request') !== 'true';
+}
+
+/** The target element an htmx request will swap into (without the `#`). */
+export function htmxTarget(req: Request): string | undefined {
+  return isHtmx(req) ? req.get('HX-Target') || undefined : undefined;
+}
+
+/** One URL, two renderings: caches and the browser history must keep them apart. */
+export function varyOnHtmx(res: Response): void {
+  res.vary('HX-Request');
+}
+
+/** Sends the browser elsewhere: a 303 for plain forms, HX-Redirect for htmx. */
+export function redirect(req: Request, res: Response, location: string): void {
+  if (isHtmx(req)) {
+    res.set('HX-Redirect', location).status(204).end();
+  } else {
+    res.redirect(303, location);
+  }
+}

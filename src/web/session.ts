@@ -1,0 +1,53 @@
+import type { RequestHandler } from 'express';
+import session from 'express-session';
+import connectPgSimple from 'connect-pg-simple';
+import type { Db } from '../db/knex';
+import type { Config } from '../config';
+
+export const IDLE_TIMEOUT_MS = 30 * 60 * 1000;
+export const ABSOLUTE_TIMEOUT_MS = 12 * 60 * 60 * 1000;
+export const SESSION_COOKIE = 'kontakte.sid';
+
+/**
+ * A store on the app's own pool, so sessions share every instance's database and
+ * go through the same outage handling as everything else.
+ */
+function pgPoolOf(db: Db) {
+  return {
+    async query(text: string, params: unknown[]) {
+      const connection = await db.client.acquireConnection();
+      try {
+        return await connection.query(text, params);
+      } finally {
+        await db.client.releaseConnection(connection);
+      }
+    },
+  };
+}
+
+export function sessionMiddleware(db: Db, config: Config): RequestHandler {
+  const PgStore = connectPgSimple(session);
+  const store = new PgStore({
+    pool: pgPoolOf(db) as never,
+    tableName: 'session',
+    createTableIfMissing: false,
+    pruneSessionInterval: config.env === 'test' ? false : 15 * 60,
+    ttl: IDLE_TIMEOUT_MS / 1000,
+  });
+  return session({
+    name: SESSION_COOKIE,
+    secret: config.sessionSecret,
+    store,
+    resave: false,
+    saveUninitialized: false,
+    rolling: true,
+    proxy: undefined,
+    cookie: {
+      httpOnly: true,
+      sameSite: 'lax',
+      secure: 'auto',
+      maxAge: IDLE_TIMEOUT_MS,
+      path: config.basePath || '/',
+    },
+  });
+}

@@ -1,0 +1,49 @@
+import { z } from 'zod';
+import type { MessageKey, Translate } from '../i18n';
+
+export type FieldErrors = Record<string, string>;
+
+export type Parsed<T> = { ok: true; data: T } | { ok: false; errors: FieldErrors };
+
+/**
+ * Turns zod issues into one German (or English) message per field. Schemas may
+ * use a catalogue key as their message (`'validation.email'`); everything else
+ * is derived from the issue code.
+ */
+export function fieldErrors(error: z.ZodError, t: Translate): FieldErrors {
+  const errors: FieldErrors = {};
+  for (const issue of error.issues) {
+    const field = issue.path.length ? String(issue.path[0]) : '_form';
+    if (errors[field]) continue;
+    errors[field] = issueMessage(issue, t);
+  }
+  return errors;
+}
+
+function issueMessage(issue: z.core.$ZodIssue, t: Translate): string {
+  if (issue.message && /^[a-z]+\.[A-Za-z0-9.]+$/.test(issue.message)) return t(issue.message as MessageKey);
+  switch (issue.code) {
+    case 'too_big':
+      return t('validation.tooLong', { max: Number(issue.maximum) });
+    case 'too_small':
+      return Number(issue.minimum) <= 1 ? t('validation.required') : t('validation.tooShort', { min: Number(issue.minimum) });
+    case 'invalid_format':
+      return issue.format === 'email' ? t('validation.email') : t('validation.invalid');
+    case 'invalid_type':
+      return issue.input === undefined ? t('validation.required') : t('validation.invalid');
+    default:
+      return t('validation.invalid');
+  }
+}
+
+export function parse<S extends z.ZodType>(schema: S, input: unknown, t: Translate): Parsed<z.infer<S>> {
+  const result = schema.safeParse(input);
+  return result.success ? { ok: true, data: result.data } : { ok: false, errors: fieldErrors(result.error, t) };
+}
+
+/** Form text: trimmed, and blank means "not given". */
+export const text = (max: number) =>
+  z.preprocess((v) => (typeof v === 'string' ? v.trim() || undefined : v), z.string().max(max).optional());
+
+export const requiredText = (max: number) =>
+  z.preprocess((v) => (typeof v === 'string' ? v.trim() : v), z.string().min(1, 'validation.required').max(max));

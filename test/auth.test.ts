@@ -1,0 +1,203 @@
+import request from 'supertest';
+import { useTestDatabase } from './db';
+import { buildApp, createUser, csrfFrom, loginAs, PASSWORD } from './helpers';
+import { SESSION_COOKIE } from '../src/web/session';
+
+const t = useTestDatabase();
+
+function sessionCookie(res: request.Response): string | undefined {
+  const cookies = ([] as string[]).concat(res.headers['set-cookie'] ?? []);
+  return cookies.find((c) => c.startsWith(`${SESSION_COOKIE}=`))?.split(';')[0];
+}
+
+async function loginForm(app: ReturnType<typeof buildApp>) {
+  const agent = request.agent(app);
+  const page = await agent.get('/login');
+  return { agent, csrf: csrfFrom(page.text), cookie: sessionCookie(page) };
+}
+
+describe('login', () => {
+  it('lets an active employee in and greets them by name', async () => {
+    const user = await createUser(t.db, { name: 'Jürgen Weiß' });
+    const { agent } = await loginAs(buildApp(t.db), user.email);
+    const home = await agent.get('/');
+    expect(home.status).toBe(200);
+    expect(home.text).toContain('Guten Tag, Jürgen Weiß!');
+    expect(home.text).toContain('Abmelden');
+  });
+
+  it('accepts the e-mail address in any case', async () => {
+    const user = await createUser(t.db, { email: 'Max.Mueller@Firma.example' });
+    await expect(loginAs(buildApp(t.db), user.email.toUpperCase())).resolves.toBeDefined();
+  });
+
+  it('refuses a wrong password with a German message and keeps the e-mail typed', async () => {
+    const user = await createUser(t.db);
+    const { agent, csrf } = await loginForm(buildApp(t.db));
+    const res = await agent.post('/login').type('form').send({ email: user.email, password: 'falsch', _csrf: csrf });
+    expect(res.status).toBe(401);
+    expect(res.text).toContain('E-Mail oder Passwort ist falsch.');
+    expect(res.text).toContain(`value="${user.email}"`);
+    expect(await t.db('login_failures').where({ email: user.email }).count({ n: '*' }).first()).toEqual({ n: '1' });
+  });
+
+  it('answers an empty form with messages under the fields', async () => {
+    const { agent, csrf } = await loginForm(buildApp(t.db));
+    const res = await agent.post('/login').type('form').send({ email: '', password: '', _csrf: csrf });
+    expect(res.status).toBe(422);
+    expect(res.text).toMatch(/id="f-email-error">Bitte ausfüllen\./);
+    expect(res.text).toMatch(/id="f-password-error">Bitte ausfüllen\./);
+  });
+
+  it('refuses a deactivated employee as if the password were wrong', async () => {
+    const user = await createUser(t.db, { active: false });
+    const { agent, csrf } = await loginForm(buildApp(t.db));
+    const res = await agent.post('/login').type('form').send({ email: user.email, password: PASSWORD, _csrf: csrf });
+    expect(res.status).toBe(401);
+  });
+
+  it('throttles an account after 10 failures in 15 minutes, even with the right password', async () => {
+    const user = await createUser(t.db);
+    await t.db('login_failures').insert(Array.from({ length: 10 }, (_, i) => ({ email: user.email, ip: `10.0.0.${i}` })));
+    const { agent, csrf } = await loginForm(buildApp(t.db));
+    const res = await agent.post('/login').type('form').send({ email: user.email, password: PASSWORD, _csrf: csrf });
+    expect(res.status).toBe(429);
+    expect(res.text).toContain('Zu viele fehlgeschlagene Anmeldeversuche');
+  });
+
+  it('throttles an address after 10 failures on different accounts', async () => {
+    const user = await createUser(t.db);
+    const app = buildApp(t.db);
+    const { agent, csrf } = await loginForm(app);
+    for (let i = 0; i < 10; i++) {
+      await agent.post('/login').type('form').send({ email: `gibt-es-nicht-${i}@firma.example`, password: 'x', _csrf: csrf });
+    }
+    const res = await agent.post('/login').type('form').send({ email: user.email, password: PASSWORD, _csrf: csrf });
+    expect(res.status).toBe(429);
+  });
+
+  it('forgets failures older than 15 minutes', async () => {
+    const user = await createUser(t.db);
+    await t.db('login_failures').insert(
+      Array.from({ length: 10 }, () => ({ email: user.email, ip: '10.0.0.1', at: t.db.raw(`now() - interval '16 minutes'`) })),
+    );
+    await expect(loginAs(buildApp(t.db), user.email)).resolves.toBeDefined();
+  });
+
+  it('gives a new session id at login, so a planted cookie is worthless', async () => {
+    const user = await createUser(t.db);
+    const { agent, csrf, cookie: before } = await loginForm(buildApp(t.db));
+    const res = await agent.post('/login').type('form').send({ email: user.email, password: PASSWORD, _csrf: csrf });
+    const after = sessionCookie(res);
+    expect(before).toBeDefined();
+    expect(after).toBeDefined();
+    expect(after).not.toEqual(before);
+    const sessions = await t.db('session').select('sid');
+    expect(sessions.map((s) => s.sid)).not.toContain(decodeURIComponent(before!.split('=')[1]).slice(2).split('.')[0]);
+  });
+
+  it('returns to the page asked for before login, but never to another host', async () => {
+    const user = await createUser(t.db);
+    const app = buildApp(t.db);
+    const first = await loginForm(app);
+    const ok = await first.agent
+      .post('/login')
+      .type('form')
+      .send({ email: user.email, password: PASSWORD, next: '/profile?x=1', _csrf: first.csrf });
+    expect(ok.headers.location).toBe('/profile?x=1');
+    const second = await loginForm(app);
+    const evil = await second.agent
+      .post('/login')
+      .type('form')
+      .send({ email: user.email, password: PASSWORD, next: 'https://evil.example/steal', _csrf: second.csrf });
+    expect(evil.headers.location).toBe('/steal');
+  });
+});
+
+describe('logout', () => {
+  it('destroys the session, so the old cookie no longer opens pages', async () => {
+    const user = await createUser(t.db);
+    const app = buildApp(t.db);
+    const { agent, csrf } = await loginAs(app, user.email);
+    const home = await agent.get('/');
+    const cookie = (home.request as unknown as { cookies: string }).cookies;
+    const out = await agent.post('/logout').type('form').send({ _csrf: csrf });
+    expect(out.status).toBe(303);
+    expect(out.headers.location).toBe('/login?bye=1');
+    expect(await t.db('session').count({ n: '*' }).first()).toEqual({ n: '0' });
+    const replay = await request(app).get('/').set('Cookie', cookie);
+    expect(replay.status).toBe(303);
+    expect(replay.headers.location).toBe('/login?next=%2F');
+  });
+});
+
+describe('sessions', () => {
+  it('end when the employee is deactivated', async () => {
+    const user = await createUser(t.db);
+    const { agent } = await loginAs(buildApp(t.db), user.email);
+    await t.db('users').where({ id: user.id }).update({ active: false });
+    const res = await agent.get('/');
+    expect(res.status).toBe(303);
+    expect(res.headers.location).toMatch(/^\/login/);
+  });
+
+  it('end 12 hours after login however active the employee is', async () => {
+    const user = await createUser(t.db);
+    const { agent } = await loginAs(buildApp(t.db), user.email);
+    await t.db('session').update({
+      sess: t.db.raw(`jsonb_set(sess::jsonb, '{loginAt}', to_jsonb((extract(epoch from now()) * 1000 - 12.5 * 3600 * 1000)::bigint))::json`),
+    });
+    expect((await agent.get('/')).status).toBe(303);
+  });
+
+  it('are idle for at most 30 minutes, renewed by every request', async () => {
+    const user = await createUser(t.db);
+    const { agent } = await loginAs(buildApp(t.db), user.email);
+    const { expire } = await t.db('session').select(t.db.raw('extract(epoch from expire - now()) as expire')).first();
+    expect(Number(expire)).toBeGreaterThan(29 * 60);
+    expect(Number(expire)).toBeLessThanOrEqual(30 * 60 + 2);
+    await t.db('session').update({ expire: t.db.raw(`now() - interval '1 second'`) });
+    expect((await agent.get('/')).status).toBe(303);
+  });
+});
+
+describe('pages that need a session', () => {
+  it('send a plain request to the login page', async () => {
+    const res = await request(buildApp(t.db)).get('/profile');
+    expect(res.status).toBe(303);
+    expect(res.headers.location).toBe('/login?next=%2Fprofile');
+  });
+
+  it('send an htmx request an HX-Redirect instead of pasting the login page into a fragment', async () => {
+    const res = await request(buildApp(t.db))
+      .get('/profile')
+      .set('HX-Request', 'true')
+      .set('HX-Current-URL', 'http://intranet.example/profile');
+    expect(res.status).toBe(401);
+    expect(res.headers['hx-redirect']).toBe('/login?next=%2Fprofile');
+    expect(res.text).toBe('');
+  });
+});
+
+describe('single sign-on through the proxy header', () => {
+  it('logs in the active employee named by the trusted proxy', async () => {
+    const user = await createUser(t.db, { name: 'Sabine Schröder' });
+    const app = buildApp(t.db, { trustProxy: 'loopback', authProxyHeader: 'x-remote-user' });
+    const res = await request(app).get('/').set('X-Remote-User', user.email);
+    expect(res.status).toBe(200);
+    expect(res.text).toContain('Guten Tag, Sabine Schröder!');
+  });
+
+  it('ignores the header when the request does not come from the trusted proxy', async () => {
+    const user = await createUser(t.db);
+    const app = buildApp(t.db, { trustProxy: '10.9.9.9', authProxyHeader: 'x-remote-user' });
+    const res = await request(app).get('/').set('X-Remote-User', user.email);
+    expect(res.status).toBe(303);
+  });
+
+  it('ignores deactivated employees', async () => {
+    const user = await createUser(t.db, { active: false });
+    const app = buildApp(t.db, { trustProxy: 'loopback', authProxyHeader: 'x-remote-user' });
+    expect((await request(app).get('/').set('X-Remote-User', user.email)).status).toBe(303);
+  });
+});

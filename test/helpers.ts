@@ -1,0 +1,58 @@
+import request from 'supertest';
+import type { Express } from 'express';
+import { createApp } from '../src/app';
+import { loadConfig, type Config } from '../src/config';
+import type { Db } from '../src/db/knex';
+import { hashPassword } from '../src/users/passwords';
+import { insertUser, type Role } from '../src/users/queries';
+
+export const PASSWORD = 'richtig-geheim-123';
+let passwordHash: Promise<string> | undefined;
+
+export function testConfig(overrides: Partial<Config> = {}): Config {
+  return { ...loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent' }), ...overrides };
+}
+
+export function buildApp(db: Db, overrides: Partial<Config> = {}): Express {
+  return createApp({ db, config: testConfig(overrides) });
+}
+
+let counter = 0;
+export async function createUser(
+  db: Db,
+  fields: Partial<{ name: string; email: string; role: Role; active: boolean; language: 'de' | 'en' }> = {},
+) {
+  counter += 1;
+  passwordHash ??= hashPassword(PASSWORD);
+  const email = fields.email ?? `mitarbeiter${counter}@firma.example`;
+  const id = await insertUser(db, {
+    name: fields.name ?? `Erika Mustermann ${counter}`,
+    email,
+    passwordHash: await passwordHash,
+    role: fields.role ?? 'member',
+    language: fields.language,
+  });
+  if (fields.active === false) await db('users').where({ id }).update({ active: false });
+  return { id, email, name: fields.name ?? `Erika Mustermann ${counter}` };
+}
+
+export function csrfFrom(html: string): string {
+  const match = html.match(/<meta name="csrf-token" content="([^"]+)"/);
+  if (!match) throw new Error('no CSRF token in page');
+  return match[1];
+}
+
+export type Agent = ReturnType<typeof request.agent>;
+
+/** Logs in through the real form; returns the cookie-keeping agent and its CSRF token. */
+export async function loginAs(app: Express, email: string, password = PASSWORD, basePath = ''): Promise<{ agent: Agent; csrf: string }> {
+  const agent = request.agent(app);
+  const loginPage = await agent.get(`${basePath}/login`);
+  const res = await agent
+    .post(`${basePath}/login`)
+    .type('form')
+    .send({ email, password, _csrf: csrfFrom(loginPage.text) });
+  if (res.status !== 303) throw new Error(`login failed with ${res.status}`);
+  const home = await agent.get(`${basePath}/`);
+  return { agent, csrf: csrfFrom(home.text) };
+}
