@@ -1,0 +1,98 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { AxeBuilder } from '@axe-core/playwright';
+import { freePort } from '../src/db/net';
+
+export const screenshotDir = path.resolve(__dirname, 'screenshots');
+
+/** Starts `src/server.ts` on a fresh embedded PostgreSQL, as `npm start` would. */
+export async function startServer(): Promise<{ url: string; process: ChildProcess; stop: () => Promise<void> }> {
+  const port = await freePort();
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+    cwd: path.resolve(__dirname, '..'),
+    env: {
+      ...process.env,
+      DATABASE_URL: '',
+      PORT: String(port),
+      EMBEDDED_PG_DIR: mkdtempSync(path.join(os.tmpdir(), 'kontakte-e2e-')),
+      LOG_FORMAT: 'json',
+      LOG_LEVEL: 'warn',
+    },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    let output = '';
+    const timer = setTimeout(() => reject(new Error(`server did not start:\n${output}`)), 90_000);
+    child.stdout!.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = output.match(/läuft auf (http\S+)/);
+      if (match) {
+        clearTimeout(timer);
+        resolve(match[1].replace(/\/$/, ''));
+      }
+    });
+    child.on('exit', (code) => reject(new Error(`server exited with ${code}:\n${output}`)));
+  });
+  return {
+    url,
+    process: child,
+    stop: () =>
+      new Promise((resolve) => {
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+export async function openBrowser(): Promise<BrowserContext> {
+  mkdirSync(screenshotDir, { recursive: true });
+  return chromium.launchPersistentContext(mkdtempSync(path.join(os.tmpdir(), 'kontakte-chromium-')), {
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    headless: true,
+    viewport: { width: 1366, height: 768 },
+    locale: 'de-DE',
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+}
+
+export async function screenshot(page: Page, name: string): Promise<void> {
+  await page.screenshot({ path: path.join(screenshotDir, `${name}.png`), fullPage: true });
+}
+
+/** Fails on serious or critical axe violations; prints the rest. */
+export async function checkAccessibility(page: Page, name: string): Promise<void> {
+  const results = await new AxeBuilder({ page }).analyze();
+  const bad = results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  for (const v of results.violations) {
+    console.log(`  axe ${name}: ${v.impact} ${v.id} (${v.nodes.length}×)${bad.includes(v) ? ' ← fails' : ''}`);
+  }
+  if (bad.length) throw new Error(`${name}: ${bad.length} serious/critical accessibility violations: ${bad.map((v) => v.id).join(', ')}`);
+}
+
+/**
+ * Collects CSP violations and script errors: a strict CSP must not break the page.
+ * Answers with an error status (a 401 for a wrong password, a 422 form) are expected.
+ */
+export function watchConsole(page: Page, problems: string[]): void {
+  page.on('console', (message) => {
+    if (message.type() === 'error' && !message.text().startsWith('Failed to load resource: the server responded with a status of 4')) {
+      problems.push(message.text());
+    }
+  });
+  page.on('response', (response) => {
+    if (response.status() === 404 || response.status() >= 500) problems.push(`${response.status()} ${response.url()}`);
+  });
+  page.on('pageerror', (error) => problems.push(error.message));
+}
