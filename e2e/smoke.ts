@@ -39,6 +39,22 @@ async function main(): Promise<void> {
     await screenshot(page, '03-profile');
     await checkAccessibility(page, step);
 
+    step = 'settings: employees';
+    await page.getByRole('link', { name: 'Einstellungen' }).click();
+    await page.getByRole('heading', { name: 'Mitarbeiter', exact: true }).waitFor();
+    await page.getByRole('button', { name: 'Emily Clarke deaktivieren' }).click();
+    await page.getByText('Emily Clarke wurde deaktiviert und abgemeldet.').waitFor();
+    await page.getByRole('button', { name: 'Emily Clarke reaktivieren' }).waitFor();
+    await screenshot(page, '04-settings-users');
+    await checkAccessibility(page, step);
+
+    step = 'settings: employee form with errors';
+    await page.getByRole('link', { name: 'Mitarbeiter anlegen' }).click();
+    await page.getByRole('button', { name: 'Anlegen' }).click();
+    await page.getByText('Bitte prüfen Sie die markierten Felder.').waitFor();
+    await screenshot(page, '05-settings-user-form');
+    await checkAccessibility(page, step);
+
     step = 'logout';
     await page.getByRole('button', { name: 'Abmelden' }).click();
     await page.getByText('Sie wurden abgemeldet.').waitFor();

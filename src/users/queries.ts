@@ -64,9 +64,45 @@ export async function insertUser(db: Db, user: NewUser): Promise<string> {
 export async function updateUser(
   db: Db,
   id: string,
-  changes: Partial<{ language: Language; password_hash: string; active: boolean }>,
+  changes: Partial<{ name: string; email: string; role: Role; language: Language; password_hash: string; active: boolean }>,
 ): Promise<void> {
   await db('users').where({ id }).update({ ...changes, updated_at: db.fn.now() });
+}
+
+export interface Employee extends CurrentUser {
+  active: boolean;
+}
+
+const employeeColumns = [...currentUserColumns, 'active'] as const;
+
+/** Every employee, deactivated ones included, by name. */
+export async function listEmployees(db: Db): Promise<Employee[]> {
+  return db('users').select(employeeColumns).orderByRaw('lower(name), id');
+}
+
+export async function findEmployee(db: Db, id: string): Promise<Employee | undefined> {
+  return db('users').select(employeeColumns).where({ id }).first();
+}
+
+/** Whether another employee already has the address, in any case. */
+export async function isEmailTaken(db: Db, email: string, exceptId?: string): Promise<boolean> {
+  const query = db('users').select('id').whereRaw('lower(email) = lower(?)', [email.trim()]);
+  if (exceptId) query.whereNot({ id: exceptId });
+  return Boolean(await query.first());
+}
+
+/**
+ * Locks the employee and every active admin until the transaction ends, so two
+ * admins removing each other at the same moment cannot leave none behind. One
+ * statement in id order: concurrent callers take the locks in the same order.
+ */
+export async function lockWithActiveAdmins(db: Db, id: string): Promise<Pick<Employee, 'id' | 'name' | 'role' | 'active'>[]> {
+  return db('users')
+    .select('id', 'name', 'role', 'active')
+    .where({ id })
+    .orWhere({ role: 'admin', active: true })
+    .orderBy('id')
+    .forUpdate();
 }
 
 /** Ends every open session of an employee (deactivation, password change elsewhere). */

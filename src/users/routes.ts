@@ -3,10 +3,11 @@ import type { Db } from '../db/knex';
 import { parse, type FieldErrors } from '../web/validation';
 import { flash, renderPage } from '../web/render';
 import { redirect } from '../web/htmx';
-import { Invalid } from '../web/errors';
-import { translator } from '../i18n';
-import { LanguageChange, PasswordChange } from './schema';
-import { changeLanguage, changePassword } from './service';
+import { Conflict, Invalid, NotFound } from '../web/errors';
+import { translator, type Translate } from '../i18n';
+import { findEmployee, listEmployees } from './queries';
+import { EmployeeChange, EmployeeId, EmployeeInput, LanguageChange, PasswordChange } from './schema';
+import { changeLanguage, changePassword, createEmployee, deactivateEmployee, reactivateEmployee, updateEmployee } from './service';
 
 export function profileRoutes(db: Db): Router {
   const router = Router();
@@ -31,11 +32,104 @@ export function profileRoutes(db: Db): Router {
       await changePassword(db, req.user!.id, req.sessionID, form.data);
     } catch (error) {
       if (!(error instanceof Invalid)) throw error;
-      const errors = Object.fromEntries(Object.entries(error.fieldErrors).map(([field, key]) => [field, req.t(key)]));
-      return show(req, res, 422, errors);
+      return show(req, res, 422, messagesOf(error, req.t));
     }
     flash(req, res, req.t('profile.passwordSaved'));
     redirect(req, res, `${res.locals.basePath}/profile`);
+  });
+
+  return router;
+}
+
+/** The form's fields as typed, to fill it in again; passwords are never sent back. */
+type EmployeeValues = Record<'name' | 'email' | 'role' | 'language', string>;
+
+function valuesFrom(body: Record<string, unknown> | undefined): EmployeeValues {
+  const value = (field: string) => (typeof body?.[field] === 'string' ? (body[field] as string) : '');
+  return { name: value('name'), email: value('email'), role: value('role'), language: value('language') };
+}
+
+function messagesOf(error: Invalid, t: Translate): FieldErrors {
+  return Object.fromEntries(Object.entries(error.fieldErrors).map(([field, key]) => [field, t(key)]));
+}
+
+/** The id in the URL; one that cannot be an employee's is as unknown as a missing one. */
+function employeeId(req: Request): string {
+  const id = EmployeeId.safeParse(req.params.id);
+  if (!id.success) throw new NotFound();
+  return id.data;
+}
+
+/** Settings → Mitarbeiter. Mounted inside the settings area, which admits admins only. */
+export function employeeRoutes(db: Db): Router {
+  const router = Router();
+  const listUrl = (res: Response) => `${res.locals.basePath}/settings/users`;
+
+  const newForm = (req: Request, res: Response, values: EmployeeValues, status = 200, errors: FieldErrors = {}) =>
+    renderPage(res, 'users/new', { title: req.t('employees.new'), nav: 'settings', values, errors }, status);
+
+  const editForm = (req: Request, res: Response, id: string, values: EmployeeValues, status = 200, errors: FieldErrors = {}) =>
+    renderPage(res, 'users/edit', { title: req.t('employees.editTitle'), nav: 'settings', id, values, errors }, status);
+
+  router.get('/settings/users', async (req, res) => {
+    const employees = await listEmployees(db);
+    await renderPage(res, 'users/index', { title: req.t('employees.title'), nav: 'settings', employees });
+  });
+
+  router.get('/settings/users/new', (req, res) =>
+    newForm(req, res, { name: '', email: '', role: 'member', language: 'de' }),
+  );
+
+  router.post('/settings/users', async (req, res) => {
+    const values = valuesFrom(req.body);
+    const form = parse(EmployeeInput, req.body, req.t);
+    if (!form.ok) return newForm(req, res, values, 422, form.errors);
+    try {
+      await createEmployee(db, form.data);
+    } catch (error) {
+      if (!(error instanceof Invalid)) throw error;
+      return newForm(req, res, values, 422, messagesOf(error, req.t));
+    }
+    flash(req, res, req.t('employees.created', { name: form.data.name }));
+    redirect(req, res, listUrl(res));
+  });
+
+  router.get('/settings/users/:id/edit', async (req, res) => {
+    const id = employeeId(req);
+    const employee = await findEmployee(db, id);
+    if (!employee) throw new NotFound();
+    await editForm(req, res, id, { name: employee.name, email: employee.email, role: employee.role, language: employee.language });
+  });
+
+  router.post('/settings/users/:id', async (req, res) => {
+    const id = employeeId(req);
+    const values = valuesFrom(req.body);
+    const form = parse(EmployeeChange, req.body, req.t);
+    if (!form.ok) return editForm(req, res, id, values, 422, form.errors);
+    try {
+      await updateEmployee(db, id, form.data, req.sessionID);
+    } catch (error) {
+      // Refusals keep the form and everything typed into it.
+      if (error instanceof Invalid) return editForm(req, res, id, values, 422, messagesOf(error, req.t));
+      if (error instanceof Conflict) return editForm(req, res, id, values, 409, { role: req.t(error.messageKey) });
+      throw error;
+    }
+    flash(req, res, req.t('employees.saved', { name: form.data.name }));
+    // An admin who just gave up the role may no longer see the settings.
+    const demotedSelf = id === req.user!.id && form.data.role !== 'admin';
+    redirect(req, res, demotedSelf ? `${res.locals.basePath}/` : listUrl(res));
+  });
+
+  router.post('/settings/users/:id/deactivate', async (req, res) => {
+    const employee = await deactivateEmployee(db, employeeId(req), req.user!.id);
+    flash(req, res, req.t('employees.deactivated', { name: employee.name }));
+    redirect(req, res, listUrl(res));
+  });
+
+  router.post('/settings/users/:id/reactivate', async (req, res) => {
+    const employee = await reactivateEmployee(db, employeeId(req));
+    flash(req, res, req.t('employees.reactivated', { name: employee.name }));
+    redirect(req, res, listUrl(res));
   });
 
   return router;

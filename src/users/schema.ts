@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { languages } from '../i18n';
+import { requiredText } from '../web/validation';
+import type { Role } from './queries';
 
 export const LanguageChange = z.object({ language: z.enum(languages) });
 export type LanguageChange = z.infer<typeof LanguageChange>;
@@ -12,3 +14,30 @@ export const PasswordChange = z
   })
   .refine((v) => v.new_password === v.confirm_password, { path: ['confirm_password'], message: 'profile.mismatch' });
 export type PasswordChange = z.infer<typeof PasswordChange>;
+
+const roles = ['admin', 'member'] as const satisfies readonly Role[];
+
+const email = z.preprocess(
+  (v) => (typeof v === 'string' ? v.trim() : v),
+  z.string().min(1, 'validation.required').max(254).pipe(z.email()),
+);
+
+/** Ids are bigint serials; anything else in the URL names no employee. */
+export const EmployeeId = z.string().regex(/^[1-9][0-9]{0,17}$/);
+export type EmployeeId = z.infer<typeof EmployeeId>;
+
+/** An admin creates an employee with an initial password. */
+export const EmployeeInput = z.object({
+  name: requiredText(200),
+  email,
+  role: z.enum(roles),
+  language: z.enum(languages),
+  password: z.string().min(10).max(1024),
+});
+export type EmployeeInput = z.infer<typeof EmployeeInput>;
+
+/** An admin edits an employee; a blank password leaves the old one in place. */
+export const EmployeeChange = EmployeeInput.extend({
+  password: z.preprocess((v) => (v === '' ? undefined : v), z.string().min(10).max(1024).optional()),
+});
+export type EmployeeChange = z.infer<typeof EmployeeChange>;

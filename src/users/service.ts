@@ -1,9 +1,19 @@
 import type { Logger } from 'pino';
 import type { Db } from '../db/knex';
 import type { Language } from '../i18n';
-import { Invalid } from '../web/errors';
+import { Conflict, Invalid, NotFound } from '../web/errors';
 import { hashPassword, verifyPassword } from './passwords';
-import { findPasswordHash, insertUser, deleteSessionsOf, updateUser } from './queries';
+import {
+  findEmployee,
+  findPasswordHash,
+  insertUser,
+  isEmailTaken,
+  deleteSessionsOf,
+  lockWithActiveAdmins,
+  updateUser,
+  type Employee,
+} from './queries';
+import type { EmployeeChange, EmployeeInput } from './schema';
 
 /**
  * Makes sure the admin named in ADMIN_EMAIL exists. An existing account is never
@@ -41,3 +51,73 @@ export async function changePassword(
   await deleteSessionsOf(db, userId, sid);
 }
 
+const emailTaken = () => new Invalid({ email: 'employees.emailTaken' });
+
+/** The unique index on lower(email) catches what the check before it cannot see: a concurrent save. */
+function isDuplicateEmail(error: unknown): boolean {
+  const e = error as { code?: string; constraint?: string };
+  return e?.code === '23505' && e.constraint === 'users_email_unique';
+}
+
+export async function createEmployee(db: Db, input: EmployeeInput): Promise<string> {
+  if (await isEmailTaken(db, input.email)) throw emailTaken();
+  const passwordHash = await hashPassword(input.password);
+  try {
+    const { name, email, role, language } = input;
+    return await insertUser(db, { name, email, role, language, passwordHash });
+  } catch (error) {
+    if (isDuplicateEmail(error)) throw emailTaken();
+    throw error;
+  }
+}
+
+/**
+ * Saves an admin's edit. The last active admin keeps the role; a new password
+ * ends the employee's other sessions (all but `sid`, the editing admin's own).
+ */
+export async function updateEmployee(db: Db, id: string, input: EmployeeChange, sid: string): Promise<void> {
+  const passwordHash = input.password ? await hashPassword(input.password) : undefined;
+  try {
+    await db.transaction(async (trx) => {
+      const { target, otherAdmins } = await lockForChange(trx, id);
+      if (target.role === 'admin' && target.active && input.role !== 'admin' && otherAdmins === 0) {
+        throw new Conflict('employees.lastAdminRole');
+      }
+      if (await isEmailTaken(trx, input.email, id)) throw emailTaken();
+      const { name, email, role, language } = input;
+      await updateUser(trx, id, { name, email, role, language, ...(passwordHash && { password_hash: passwordHash }) });
+      if (passwordHash) await deleteSessionsOf(trx, id, sid);
+    });
+  } catch (error) {
+    if (isDuplicateEmail(error)) throw emailTaken();
+    throw error;
+  }
+}
+
+/** Deactivates an employee and ends their sessions at once; never the last active admin, never oneself. */
+export async function deactivateEmployee(db: Db, id: string, actorId: string): Promise<Pick<Employee, 'name'>> {
+  return db.transaction(async (trx) => {
+    const { target, otherAdmins } = await lockForChange(trx, id);
+    if (target.role === 'admin' && target.active && otherAdmins === 0) throw new Conflict('employees.lastAdmin');
+    if (id === actorId) throw new Conflict('employees.notSelf');
+    await updateUser(trx, id, { active: false });
+    await deleteSessionsOf(trx, id);
+    return { name: target.name };
+  });
+}
+
+export async function reactivateEmployee(db: Db, id: string): Promise<Employee> {
+  const employee = await findEmployee(db, id);
+  if (!employee) throw new NotFound();
+  await updateUser(db, id, { active: true });
+  return { ...employee, active: true };
+}
+
+/** Locks the employee (404 if missing) and the active admins; counts the admins besides the employee. */
+async function lockForChange(trx: Db, id: string) {
+  const rows = await lockWithActiveAdmins(trx, id);
+  const target = rows.find((row) => String(row.id) === id);
+  if (!target) throw new NotFound();
+  const otherAdmins = rows.filter((row) => row !== target && row.role === 'admin' && row.active).length;
+  return { target, otherAdmins };
+}

@@ -1,0 +1,391 @@
+import request from 'supertest';
+import { useTestDatabase } from './db';
+import { buildApp, createUser, loginAs, PASSWORD } from './helpers';
+
+const t = useTestDatabase();
+
+const newEmployee = {
+  name: 'Max Müller',
+  email: 'max.mueller@firma.example',
+  role: 'member',
+  language: 'de',
+  password: 'ein-langes-passwort',
+};
+
+async function asAdmin() {
+  const admin = await createUser(t.db, { name: 'Anna Admin', role: 'admin' });
+  const app = buildApp(t.db);
+  return { app, admin, ...(await loginAs(app, admin.email)) };
+}
+
+async function userCount(): Promise<number> {
+  return Number((await t.db('users').count({ n: '*' }).first())!.n);
+}
+
+async function row(id: string) {
+  return t.db('users').where({ id }).first();
+}
+
+async function sessionsOf(id: string): Promise<number> {
+  return Number((await t.db('session').whereRaw(`sess ->> 'userId' = ?`, [id]).count({ n: '*' }).first())!.n);
+}
+
+describe('the settings area', () => {
+  it('sends an admin from /settings on to the employees', async () => {
+    const { agent } = await asAdmin();
+    const res = await agent.get('/settings');
+    expect(res.status).toBe(303);
+    expect(res.headers.location).toBe('/settings/users');
+  });
+
+  it('shows the Einstellungen entry to admins only', async () => {
+    const { agent } = await asAdmin();
+    const member = await createUser(t.db);
+    const { agent: memberAgent } = await loginAs(buildApp(t.db), member.email);
+    expect((await agent.get('/')).text).toContain('href="/settings">Einstellungen</a>');
+    expect((await memberAgent.get('/')).text).not.toContain('Einstellungen');
+  });
+
+  it.each([
+    ['get', '/settings'],
+    ['get', '/settings/users'],
+    ['get', '/settings/users/new'],
+    ['get', '/settings/users/1/edit'],
+    ['get', '/settings/something-added-later'],
+    ['post', '/settings/users/1'],
+    ['post', '/settings/users/1/deactivate'],
+  ] as const)('refuses a member %s %s with 403', async (method, path) => {
+    const member = await createUser(t.db);
+    const { agent, csrf } = await loginAs(buildApp(t.db), member.email);
+    const res = method === 'get' ? await agent.get(path) : await agent.post(path).type('form').send({ _csrf: csrf });
+    expect(res.status).toBe(403);
+    expect(res.text).toContain('Dafür fehlt Ihnen die Berechtigung.');
+  });
+
+  it('refuses a member creating an employee with a valid CSRF token, and writes nothing', async () => {
+    const member = await createUser(t.db);
+    const { agent, csrf } = await loginAs(buildApp(t.db), member.email);
+    const res = await agent.post('/settings/users').type('form').send({ ...newEmployee, role: 'admin', _csrf: csrf });
+    expect(res.status).toBe(403);
+    expect(await userCount()).toBe(1);
+  });
+});
+
+describe('the employee list', () => {
+  it('shows every employee by name with role, language and status, deactivated ones marked', async () => {
+    const { agent } = await asAdmin();
+    await createUser(t.db, { name: 'Zoe Zimmer', email: 'zoe@firma.example', language: 'en', active: false });
+    await createUser(t.db, { name: 'bernd Bauer', email: 'bernd@firma.example' });
+    const res = await agent.get('/settings/users');
+    expect(res.status).toBe(200);
+    const names = ['Anna Admin', 'bernd Bauer', 'Zoe Zimmer'].map((name) => res.text.indexOf(`<td>${name}`));
+    expect(names.every((at) => at > 0)).toBe(true);
+    expect([...names].sort((a, b) => a - b)).toEqual(names);
+    expect(res.text).toMatch(/<tr class="inactive">\s*<td>Zoe Zimmer<\/td>\s*<td>zoe@firma\.example<\/td>\s*<td>Mitarbeiter<\/td>\s*<td>English<\/td>\s*<td><span class="badge badge-off">deaktiviert<\/span>/);
+    expect(res.text).toMatch(/<td>Anna Admin <span class="muted">\(Sie\)<\/span><\/td>[\s\S]*?<td>Administrator<\/td>\s*<td>Deutsch<\/td>\s*<td><span class="badge badge-ok">aktiv<\/span>/);
+    expect(res.text).toContain('Mitarbeiter anlegen');
+    expect(res.text).toContain('aria-label="Zoe Zimmer reaktivieren"');
+    expect(res.text).toContain('aria-label="bernd Bauer deaktivieren"');
+    expect(res.text).not.toContain('aria-label="Anna Admin deaktivieren"');
+  });
+});
+
+describe('creating an employee', () => {
+  it('stores them with an argon2id hash, says so on the list, and lets them log in', async () => {
+    const { app, agent, csrf } = await asAdmin();
+    const res = await agent.post('/settings/users').type('form').send({ ...newEmployee, language: 'en', _csrf: csrf });
+    expect(res.status).toBe(303);
+    expect(res.headers.location).toBe('/settings/users');
+    const stored = await t.db('users').where({ email: newEmployee.email }).first();
+    expect(stored).toMatchObject({ name: 'Max Müller', role: 'member', language: 'en', active: true });
+    expect(stored.password_hash).toMatch(/^\$argon2id\$/);
+    const list = await agent.get('/settings/users');
+    expect(list.text).toContain('Max Müller wurde angelegt.');
+    await expect(loginAs(app, newEmployee.email, newEmployee.password)).resolves.toBeDefined();
+  });
+
+  it('shows an empty form with the member role and German preselected', async () => {
+    const { agent } = await asAdmin();
+    const res = await agent.get('/settings/users/new');
+    expect(res.status).toBe(200);
+    expect(res.text).toContain('<option value="member" selected>Mitarbeiter</option>');
+    expect(res.text).toContain('<option value="de" selected>Deutsch</option>');
+    expect(res.text).toMatch(/<input type="hidden" name="_csrf" value="[^"]+">/);
+  });
+
+  it('refuses an e-mail address taken in another case, keeping what was typed', async () => {
+    const { agent, csrf } = await asAdmin();
+    await createUser(t.db, { email: 'max.mueller@firma.example' });
+    const res = await agent
+      .post('/settings/users')
+      .type('form')
+      .send({ ...newEmployee, email: 'MAX.Mueller@Firma.example', role: 'admin', language: 'en', _csrf: csrf });
+    expect(res.status).toBe(422);
+    expect(res.text).toContain('id="f-email-error">Diese E-Mail-Adresse ist bereits vergeben.</p>');
+    expect(res.text).toContain('value="MAX.Mueller@Firma.example"');
+    expect(res.text).toContain('value="Max Müller"');
+    expect(res.text).toContain('<option value="admin" selected>');
+    expect(res.text).toContain('<option value="en" selected>');
+    expect(res.text).not.toContain(newEmployee.password);
+    expect(await userCount()).toBe(2);
+  });
+
+  it('gives one employee and one field message when two admins add the same address at once', async () => {
+    const { agent, csrf } = await asAdmin();
+    const send = (email: string) => agent.post('/settings/users').type('form').send({ ...newEmployee, email, _csrf: csrf });
+    const statuses = (await Promise.all([send('max.mueller@firma.example'), send('Max.Mueller@firma.example')])).map((r) => r.status);
+    expect(statuses.sort()).toEqual([303, 422]);
+    expect(await userCount()).toBe(2);
+  });
+
+  it.each([
+    ['a blank name', { name: '   ' }, 'name', 'Bitte ausfüllen.'],
+    ['a 5000-character name', { name: 'x'.repeat(5000) }, 'name', 'Höchstens 200 Zeichen.'],
+    ['a bad e-mail address', { email: 'max.firma.example' }, 'email', 'Bitte eine gültige E-Mail-Adresse eingeben'],
+    ['a short password', { password: 'kurz' }, 'password', 'Mindestens 10 Zeichen.'],
+    ['an unknown role', { role: 'superuser' }, 'role', 'Ungültiger Wert.'],
+    ['an unknown language', { language: 'fr' }, 'language', 'Ungültiger Wert.'],
+  ])('refuses %s with a message under the field and writes nothing', async (_case, change, field, message) => {
+    const { agent, csrf } = await asAdmin();
+    const form = { ...newEmployee, ...change };
+    const res = await agent.post('/settings/users').type('form').send({ ...form, _csrf: csrf });
+    expect(res.status).toBe(422);
+    expect(res.text).toContain(`id="f-${field}-error">${message}`);
+    expect(res.text).toContain('Bitte prüfen Sie die markierten Felder.');
+    if (field !== 'email') expect(res.text).toContain(`value="${form.email}"`);
+    if (field !== 'name') expect(res.text).toContain(`value="${form.name}"`);
+    expect(await userCount()).toBe(1);
+  });
+
+  it('shows markup in a name as text, in the returned form and on the list', async () => {
+    const { agent, csrf } = await asAdmin();
+    const name = '<script>alert(1)</script>';
+    const refused = await agent.post('/settings/users').type('form').send({ ...newEmployee, name, email: 'kaputt', _csrf: csrf });
+    expect(refused.status).toBe(422);
+    expect(refused.text).toContain('value="&lt;script&gt;alert(1)&lt;/script&gt;"');
+    expect(refused.text).not.toContain(name);
+    expect(await userCount()).toBe(1);
+
+    await agent.post('/settings/users').type('form').send({ ...newEmployee, name, _csrf: csrf });
+    const list = await agent.get('/settings/users');
+    expect(list.text).toContain('<td>&lt;script&gt;alert(1)&lt;/script&gt;</td>');
+    expect(list.text).not.toContain(name);
+  });
+});
+
+describe('editing an employee', () => {
+  it('shows the form filled in', async () => {
+    const { agent } = await asAdmin();
+    const member = await createUser(t.db, { name: 'Sabine Schröder', language: 'en' });
+    const res = await agent.get(`/settings/users/${member.id}/edit`);
+    expect(res.status).toBe(200);
+    expect(res.text).toContain('value="Sabine Schröder"');
+    expect(res.text).toContain(`value="${member.email}"`);
+    expect(res.text).toContain('<option value="en" selected>');
+    expect(res.text).toContain(`action="/settings/users/${member.id}"`);
+  });
+
+  it('saves name, e-mail, role and language, and keeps the password when left blank', async () => {
+    const { app, agent, csrf } = await asAdmin();
+    const member = await createUser(t.db);
+    const before = await row(member.id);
+    const res = await agent
+      .post(`/settings/users/${member.id}`)
+      .type('form')
+      .send({ name: 'Jürgen Weiß', email: 'juergen.weiss@firma.example', role: 'admin', language: 'en', password: '', _csrf: csrf });
+    expect(res.status).toBe(303);
+    expect(res.headers.location).toBe('/settings/users');
+    expect(await row(member.id)).toMatchObject({
+      name: 'Jürgen Weiß',
+      email: 'juergen.weiss@firma.example',
+      role: 'admin',
+      language: 'en',
+      password_hash: before.password_hash,
+    });
+    expect((await agent.get('/settings/users')).text).toContain('Die Änderungen an Jürgen Weiß wurden gespeichert.');
+    await expect(loginAs(app, 'juergen.weiss@firma.example', PASSWORD)).resolves.toBeDefined();
+  });
+
+  it('sets a new password and ends the employee’s sessions, but not the admin’s own', async () => {
+    const { app, agent, csrf } = await asAdmin();
+    const member = await createUser(t.db);
+    const { agent: memberAgent } = await loginAs(app, member.email);
+    const res = await agent
+      .post(`/settings/users/${member.id}`)
+      .type('form')
+      .send({ name: member.name, email: member.email, role: 'member', language: 'de', password: 'ganz-neues-passwort', _csrf: csrf });
+    expect(res.status).toBe(303);
+    expect((await row(member.id)).password_hash).toMatch(/^\$argon2id\$/);
+    expect(await sessionsOf(member.id)).toBe(0);
+    expect((await memberAgent.get('/')).headers.location).toMatch(/^\/login/);
+    expect((await agent.get('/settings/users')).status).toBe(200);
+    await expect(loginAs(app, member.email, 'ganz-neues-passwort')).resolves.toBeDefined();
+  });
+
+  it('refuses an address another employee has, keeping what was typed', async () => {
+    const { admin, agent, csrf } = await asAdmin();
+    const member = await createUser(t.db);
+    const res = await agent
+      .post(`/settings/users/${member.id}`)
+      .type('form')
+      .send({ name: 'Neuer Name', email: admin.email.toUpperCase(), role: 'member', language: 'de', password: '', _csrf: csrf });
+    expect(res.status).toBe(422);
+    expect(res.text).toContain('Diese E-Mail-Adresse ist bereits vergeben.');
+    expect(res.text).toContain('value="Neuer Name"');
+    expect(await row(member.id)).toMatchObject({ name: member.name, email: member.email });
+  });
+
+  it('lets an employee keep their own address in another case', async () => {
+    const { agent, csrf } = await asAdmin();
+    const member = await createUser(t.db, { email: 'emily@firma.example' });
+    const res = await agent
+      .post(`/settings/users/${member.id}`)
+      .type('form')
+      .send({ name: member.name, email: 'Emily@Firma.example', role: 'member', language: 'de', password: '', _csrf: csrf });
+    expect(res.status).toBe(303);
+    expect((await row(member.id)).email).toBe('Emily@Firma.example');
+  });
+
+  it('refuses a short new password and changes nothing', async () => {
+    const { agent, csrf } = await asAdmin();
+    const member = await createUser(t.db);
+    const before = await row(member.id);
+    const res = await agent
+      .post(`/settings/users/${member.id}`)
+      .type('form')
+      .send({ name: 'Anders', email: member.email, role: 'member', language: 'de', password: 'kurz', _csrf: csrf });
+    expect(res.status).toBe(422);
+    expect(res.text).toContain('id="f-password-error">Mindestens 10 Zeichen.');
+    expect(await row(member.id)).toEqual(before);
+  });
+});
+
+describe('unknown employees', () => {
+  it.each([
+    ['get', '/settings/users/999999/edit'],
+    ['get', '/settings/users/abc/edit'],
+    ['get', '/settings/users/99999999999999999999999/edit'],
+    ['post', '/settings/users/999999'],
+    ['post', '/settings/users/-1'],
+    ['post', '/settings/users/999999/deactivate'],
+    ['post', '/settings/users/abc/reactivate'],
+  ] as const)('answer %s %s with the 404 page', async (method, path) => {
+    const { agent, csrf } = await asAdmin();
+    const form = { ...newEmployee, _csrf: csrf };
+    const res = method === 'get' ? await agent.get(path) : await agent.post(path).type('form').send(form);
+    expect(res.status).toBe(404);
+    expect(res.text).toContain('Diese Seite gibt es nicht (mehr).');
+    expect(await userCount()).toBe(1);
+  });
+});
+
+describe('deactivating an employee', () => {
+  it('ends their session at once and keeps them from logging in', async () => {
+    const { app, agent, csrf } = await asAdmin();
+    const member = await createUser(t.db, { name: 'Max Müller' });
+    const { agent: memberAgent } = await loginAs(app, member.email);
+    expect(await sessionsOf(member.id)).toBe(1);
+
+    const res = await agent.post(`/settings/users/${member.id}/deactivate`).type('form').send({ _csrf: csrf });
+    expect(res.status).toBe(303);
+    expect(res.headers.location).toBe('/settings/users');
+    expect((await row(member.id)).active).toBe(false);
+    expect(await sessionsOf(member.id)).toBe(0);
+    expect((await agent.get('/settings/users')).text).toContain('Max Müller wurde deaktiviert und abgemeldet.');
+
+    const after = await memberAgent.get('/');
+    expect(after.status).toBe(303);
+    expect(after.headers.location).toMatch(/^\/login/);
+    await expect(loginAs(app, member.email)).rejects.toThrow('login failed with 401');
+  });
+
+  it('refuses the last active admin deactivating themselves', async () => {
+    const { admin, agent, csrf } = await asAdmin();
+    const res = await agent.post(`/settings/users/${admin.id}/deactivate`).type('form').send({ _csrf: csrf });
+    expect(res.status).toBe(409);
+    expect(res.text).toContain('Der letzte aktive Administrator kann nicht deaktiviert werden.');
+    expect((await row(admin.id)).active).toBe(true);
+    expect(await sessionsOf(admin.id)).toBe(1);
+  });
+
+  it('refuses an admin deactivating themselves while other admins exist', async () => {
+    const { admin, agent, csrf } = await asAdmin();
+    await createUser(t.db, { role: 'admin' });
+    const res = await agent.post(`/settings/users/${admin.id}/deactivate`).type('form').send({ _csrf: csrf });
+    expect(res.status).toBe(409);
+    expect(res.text).toContain('Sie können sich nicht selbst deaktivieren.');
+    expect((await row(admin.id)).active).toBe(true);
+  });
+
+  it('leaves one admin active when two admins deactivate each other at the same moment', async () => {
+    const app = buildApp(t.db);
+    const first = await createUser(t.db, { role: 'admin' });
+    const second = await createUser(t.db, { role: 'admin' });
+    const a = await loginAs(app, first.email);
+    const b = await loginAs(app, second.email);
+    await Promise.all([
+      a.agent.post(`/settings/users/${second.id}/deactivate`).type('form').send({ _csrf: a.csrf }),
+      b.agent.post(`/settings/users/${first.id}/deactivate`).type('form').send({ _csrf: b.csrf }),
+    ]);
+    expect(await t.db('users').where({ role: 'admin', active: true }).count({ n: '*' }).first()).toEqual({ n: '1' });
+  });
+});
+
+describe('the last active admin', () => {
+  it('cannot be made a member; the form comes back with the message and what was typed', async () => {
+    const { admin, agent, csrf } = await asAdmin();
+    const res = await agent
+      .post(`/settings/users/${admin.id}`)
+      .type('form')
+      .send({ name: 'Anna Neu', email: admin.email, role: 'member', language: 'de', password: '', _csrf: csrf });
+    expect(res.status).toBe(409);
+    expect(res.text).toContain('id="f-role-error">Der letzte aktive Administrator kann nicht zum Mitarbeiter herabgestuft werden.');
+    expect(res.text).toContain('value="Anna Neu"');
+    expect(await row(admin.id)).toMatchObject({ name: 'Anna Admin', role: 'admin' });
+  });
+
+  it('is counted among active admins only: a deactivated admin does not count', async () => {
+    const { admin, agent, csrf } = await asAdmin();
+    await createUser(t.db, { role: 'admin', active: false });
+    const res = await agent
+      .post(`/settings/users/${admin.id}`)
+      .type('form')
+      .send({ name: admin.name, email: admin.email, role: 'member', language: 'de', password: '', _csrf: csrf });
+    expect(res.status).toBe(409);
+    expect((await row(admin.id)).role).toBe('admin');
+  });
+
+  it('may hand over: with another active admin an admin can become a member, and lands on the dashboard', async () => {
+    const { admin, agent, csrf } = await asAdmin();
+    await createUser(t.db, { role: 'admin' });
+    const res = await agent
+      .post(`/settings/users/${admin.id}`)
+      .type('form')
+      .send({ name: admin.name, email: admin.email, role: 'member', language: 'de', password: '', _csrf: csrf });
+    expect(res.status).toBe(303);
+    expect(res.headers.location).toBe('/');
+    expect((await row(admin.id)).role).toBe('member');
+    expect((await agent.get('/settings/users')).status).toBe(403);
+  });
+});
+
+describe('reactivating an employee', () => {
+  it('lets them log in again', async () => {
+    const { app, agent, csrf } = await asAdmin();
+    const member = await createUser(t.db, { name: 'Emily Clarke', active: false });
+    await expect(loginAs(app, member.email)).rejects.toThrow();
+    const res = await agent.post(`/settings/users/${member.id}/reactivate`).type('form').send({ _csrf: csrf });
+    expect(res.status).toBe(303);
+    expect((await row(member.id)).active).toBe(true);
+    expect((await agent.get('/settings/users')).text).toContain('Emily Clarke wurde reaktiviert.');
+    await expect(loginAs(app, member.email)).resolves.toBeDefined();
+  });
+});
+
+describe('without a session', () => {
+  it('the settings send the browser to the login page', async () => {
+    const res = await request(buildApp(t.db)).get('/settings/users');
+    expect(res.status).toBe(303);
+    expect(res.headers.location).toBe('/login?next=%2Fsettings%2Fusers');
+  });
+});
