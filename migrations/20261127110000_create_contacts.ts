@@ -59,7 +59,8 @@ export async function up(knex: Knex): Promise<void> {
   await knex.raw('create index contacts_search_trgm on contacts using gin (search_text gin_trgm_ops)');
   // Sorts (keyset pagination: sort key, then id) and filters.
   await knex.raw('create index contacts_sort_name on contacts (sort_name, id)');
-  await knex.raw('create index contacts_sort_number on contacts (lower(customer_number) collate "C", id)');
+  // Contacts without a number sort after all numbered ones (U+10FFFF is the highest code point).
+  await knex.raw(`create index contacts_sort_number on contacts ((coalesce(lower(customer_number), E'\\U0010FFFF') collate "C"), id)`);
   await knex.raw('create index contacts_sort_created on contacts (created_at, id)');
   await knex.raw('create index contacts_status_sort_name on contacts (status, sort_name, id)');
   await knex.raw('create index contacts_postal_code on contacts (postal_code text_pattern_ops)');

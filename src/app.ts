@@ -12,6 +12,7 @@ import { sessionMiddleware } from './web/session';
 import { authRoutes } from './auth/routes';
 import { homeRoutes } from './home/routes';
 import { profileRoutes } from './users/routes';
+import { contactRoutes } from './contacts/routes';
 import { settingsRoutes } from './settings/routes';
 
 export interface AppDeps {
@@ -66,6 +67,7 @@ export function createApp({ db, config, logger = pino({ level: 'silent' }) }: Ap
   router.use(requireLogin, noStore);
   router.use(homeRoutes());
   router.use(profileRoutes(db));
+  router.use(contactRoutes(db));
   router.use(settingsRoutes(db));
 
   router.use(notFound);

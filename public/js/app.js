@@ -42,6 +42,11 @@
   }
   document.addEventListener('htmx:load', function (event) { openDialogs(event.target); });
 
+  // A successful dialog form answers with HX-Trigger: closeDialog.
+  document.addEventListener('closeDialog', function () {
+    Array.prototype.forEach.call(document.querySelectorAll('dialog[open]'), function (dialog) { dialog.close(); });
+  });
+
   document.addEventListener('click', function (event) {
     var closer = event.target.closest('[data-close-dialog]');
     if (!closer) return;

@@ -54,3 +54,17 @@ export function languageFromHeader(header: string | undefined): Language {
     .sort((a, b) => b.q - a.q);
   return ranked.map((entry) => entry.tag).find(isLanguage) ?? 'de';
 }
+
+const timeZone = 'Europe/Berlin';
+const locales: Record<Language, string> = { de: 'de-DE', en: 'en-GB' };
+
+/** Dates and times as a German office reads them: 27.11.2026, 14:03 (Berlin time). */
+export function dateTimeFormatter(language: Language): (value: Date | string) => string {
+  const format = new Intl.DateTimeFormat(locales[language], { dateStyle: 'medium', timeStyle: 'short', timeZone });
+  return (value) => format.format(new Date(value));
+}
+
+export function dateFormatter(language: Language): (value: Date | string) => string {
+  const format = new Intl.DateTimeFormat(locales[language], { dateStyle: 'medium', timeZone });
+  return (value) => format.format(new Date(value));
+}

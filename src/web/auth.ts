@@ -2,7 +2,7 @@ import type { Request, RequestHandler, Response } from 'express';
 import type { Db } from '../db/knex';
 import type { Config } from '../config';
 import { findActiveUser, findActiveUserByEmail, type CurrentUser } from '../users/queries';
-import { languageFromHeader, translator } from '../i18n';
+import { dateFormatter, dateTimeFormatter, languageFromHeader, translator } from '../i18n';
 import { Forbidden } from './errors';
 import { isHtmx } from './htmx';
 import { ABSOLUTE_TIMEOUT_MS } from './session';
@@ -55,6 +55,8 @@ export function currentUser(db: Db, config: Config): RequestHandler {
     res.locals.user = user;
     res.locals.t = req.t;
     res.locals.lang = req.language;
+    res.locals.formatDateTime = dateTimeFormatter(req.language);
+    res.locals.formatDate = dateFormatter(req.language);
     next();
   };
 }

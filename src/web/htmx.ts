@@ -26,3 +26,16 @@ export function redirect(req: Request, res: Response, location: string): void {
     res.redirect(303, location);
   }
 }
+
+/** Adds a client-side event to the response's HX-Trigger header (app.js and htmx listen for them). */
+export function trigger(res: Response, name: string, detail: unknown = true): void {
+  const existing = res.get('HX-Trigger');
+  const events = existing ? JSON.parse(existing) : {};
+  events[name] = detail;
+  res.set('HX-Trigger', asciiJson(events));
+}
+
+/** Header values must be ASCII; JSON escapes keep umlauts and "…" intact for htmx. */
+function asciiJson(value: unknown): string {
+  return JSON.stringify(value).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}

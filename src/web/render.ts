@@ -1,5 +1,5 @@
 import type { Request, Response } from 'express';
-import { isHtmx, varyOnHtmx } from './htmx';
+import { isHtmx, trigger, varyOnHtmx } from './htmx';
 
 type Locals = Record<string, unknown>;
 
@@ -42,16 +42,8 @@ export async function renderPageOrFragment(
 /** Messages shown once on the next page (after a redirect) or as an htmx event. */
 export function flash(req: Request, res: Response, message: string, kind: 'success' | 'error' = 'success'): void {
   if (isHtmx(req)) {
-    const existing = res.get('HX-Trigger');
-    const events = existing ? JSON.parse(existing) : {};
-    events.showMessage = { text: message, kind };
-    res.set('HX-Trigger', asciiJson(events));
+    trigger(res, 'showMessage', { text: message, kind });
   } else if (req.session) {
     req.session.flash = [...(req.session.flash ?? []), { text: message, kind }];
   }
-}
-
-/** Header values must be ASCII; JSON escapes keep umlauts and "…" intact for htmx. */
-function asciiJson(value: unknown): string {
-  return JSON.stringify(value).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }

@@ -31,7 +31,13 @@ export function securityHeaders(): RequestHandler {
 
 /** Synchronizer tokens in the session: forms send `_csrf`, htmx sends `X-CSRF-Token` (public/js/app.js). */
 export const csrf = csrfSync({
-  getTokenFromRequest: (req) => (req.get('X-CSRF-Token') ?? (req.body as { _csrf?: string } | undefined)?._csrf) || undefined,
+  getTokenFromRequest: (req) => {
+    const header = req.get('X-CSRF-Token');
+    if (header) return header;
+    // A multipart form (picture upload) is parsed after this check, so its plain-HTML form carries the token in the action URL.
+    if (req.is('multipart/form-data')) return typeof req.query._csrf === 'string' ? req.query._csrf : undefined;
+    return (req.body as { _csrf?: string } | undefined)?._csrf || undefined;
+  },
 });
 
 export const noStore: RequestHandler = (_req, res, next) => {

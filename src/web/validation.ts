@@ -21,7 +21,7 @@ export function fieldErrors(error: z.ZodError, t: Translate): FieldErrors {
 }
 
 function issueMessage(issue: z.core.$ZodIssue, t: Translate): string {
-  if (issue.message && /^[a-z]+\.[A-Za-z0-9.]+$/.test(issue.message)) return t(issue.message as MessageKey);
+  if (issue.message && /^[a-z]+\.[A-Za-z0-9_.]+$/.test(issue.message)) return t(issue.message as MessageKey);
   switch (issue.code) {
     case 'too_big':
       return t('validation.tooLong', { max: Number(issue.maximum) });

@@ -1,0 +1,228 @@
+import type { Knex } from 'knex';
+import type { Db } from '../db/knex';
+import { toCount } from '../db/knex';
+import { effectiveStatuses, type ListFilter, type ListPosition, type Sort } from './schema';
+import type { Status } from './status';
+
+export const PAGE_SIZE = 50;
+
+/** `%`, `_` and `\` typed by a user are literal characters, never wildcards. */
+export function escapeLike(value: string): string {
+  return value.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
+
+/**
+ * Narrows a query on `contacts as c` to the filter. Every condition is served by
+ * an index (see the contacts migration); search words must all occur, in any order.
+ */
+export function applyFilter(query: Knex.QueryBuilder, filter: ListFilter): Knex.QueryBuilder {
+  query.whereIn('c.status', effectiveStatuses(filter) as Status[]);
+  for (const word of (filter.q ?? '').split(/\s+/).filter(Boolean)) {
+    query.whereRaw(`c.search_text like '%' || kontakte_fold(?) || '%'`, [escapeLike(word)]);
+  }
+  if (filter.postal_code) query.where('c.postal_code', 'like', `${escapeLike(filter.postal_code)}%`);
+  if (filter.city) query.whereRaw(`kontakte_fold(c.city) like kontakte_fold(?) || '%'`, [escapeLike(filter.city)]);
+  if (filter.country) query.where('c.country', filter.country);
+  if (filter.created_from) query.whereRaw(`c.created_at >= (?::date)::timestamp at time zone 'Europe/Berlin'`, [filter.created_from]);
+  if (filter.created_to) query.whereRaw(`c.created_at < (?::date + 1)::timestamp at time zone 'Europe/Berlin'`, [filter.created_to]);
+  if (filter.has_number === 'yes') query.whereNotNull('c.customer_number');
+  if (filter.has_number === 'no') query.whereNull('c.customer_number');
+  if (filter.has_email === 'yes') query.whereNotNull('c.email');
+  if (filter.has_email === 'no') query.whereNull('c.email');
+  return query;
+}
+
+/** Each sort: the indexed key expression (identical to the index's) and how a cursor value is cast back. */
+const sortKeys: Record<'name' | 'number' | 'created', { expr: string; cast: string }> = {
+  name: { expr: 'c.sort_name', cast: 'text' },
+  number: { expr: `(coalesce(lower(c.customer_number), E'\\U0010FFFF') collate "C")`, cast: 'text' },
+  created: { expr: 'c.created_at', cast: 'timestamptz' },
+};
+
+export const listColumns = [
+  'c.id',
+  'c.salutation',
+  'c.first_name',
+  'c.last_name',
+  'c.company',
+  'c.email',
+  'c.status',
+  'c.customer_number',
+  'c.city',
+  'c.picture_updated_at',
+] as const;
+
+export interface ContactRow {
+  id: string;
+  salutation: string | null;
+  first_name: string | null;
+  last_name: string | null;
+  company: string | null;
+  email: string | null;
+  status: Status;
+  customer_number: string | null;
+  city: string | null;
+  picture_updated_at: Date | null;
+}
+
+export interface ContactPage {
+  rows: ContactRow[];
+  previous?: string;
+  next?: string;
+  hasPrevious: boolean;
+  hasNext: boolean;
+}
+
+function encodeCursor(key: string, id: string): string {
+  return Buffer.from(JSON.stringify([key, id])).toString('base64url');
+}
+
+/** A cursor that does not decode is treated as absent: the list starts from the top. */
+export function decodeCursor(cursor: string | undefined): [string, string] | undefined {
+  if (!cursor) return undefined;
+  try {
+    const value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (Array.isArray(value) && value.length === 2 && typeof value[0] === 'string' && /^\d{1,18}$/.test(String(value[1]))) {
+      return [value[0], String(value[1])];
+    }
+  } catch {
+    // fall through
+  }
+  return undefined;
+}
+
+/**
+ * One page of the list with keyset pagination: the first, a middle and the last
+ * page all cost the same, at 100 contacts or 100,000.
+ */
+export async function findContactPage(db: Db, filter: ListFilter, position: ListPosition, limit = PAGE_SIZE): Promise<ContactPage> {
+  const sort = position.sort as Sort;
+  const descending = sort.startsWith('-');
+  const key = sortKeys[sort.replace('-', '') as keyof typeof sortKeys];
+  const after = decodeCursor(position.after);
+  const before = after ? undefined : decodeCursor(position.before);
+  const fromEnd = Boolean(before) || (!after && position.last === '1');
+  // Reading from the end means walking the index backwards and turning the rows round.
+  const backwards = descending !== fromEnd;
+  const direction = backwards ? 'desc' : 'asc';
+
+  const query = applyFilter(db('contacts as c'), filter)
+    .select(...listColumns, db.raw(`${key.expr}::text as sort_key`))
+    .orderByRaw(`${key.expr} ${direction}, c.id ${direction}`)
+    .limit(limit + 1);
+  const cursor = after ?? before;
+  if (cursor) {
+    query.whereRaw(`(${key.expr}, c.id) ${backwards ? '<' : '>'} (?::${key.cast}, ?::bigint)`, cursor);
+  }
+  const fetched = (await query) as (ContactRow & { sort_key: string })[];
+  const more = fetched.length > limit;
+  const rows = fetched.slice(0, limit);
+  if (fromEnd) rows.reverse();
+
+  const page: ContactPage = {
+    rows: rows.map(({ sort_key: _ignored, ...row }) => ({ ...row, id: String(row.id) })),
+    hasPrevious: fromEnd ? more : Boolean(after),
+    hasNext: fromEnd ? Boolean(before) : more,
+  };
+  if (rows.length) {
+    page.previous = encodeCursor(rows[0].sort_key, String(rows[0].id));
+    page.next = encodeCursor(rows[rows.length - 1].sort_key, String(rows[rows.length - 1].id));
+  }
+  return page;
+}
+
+export async function countContacts(db: Db, filter: ListFilter): Promise<number> {
+  const row = await applyFilter(db('contacts as c'), filter).count({ n: '*' }).first();
+  return toCount(row?.n);
+}
+
+export interface Contact extends ContactRow {
+  phone: string | null;
+  mobile: string | null;
+  website: string | null;
+  street: string | null;
+  postal_code: string | null;
+  country: string;
+  birthday: string | null;
+  notes: string | null;
+  previous_status: 'prospect' | 'customer' | null;
+  version: number;
+  created_at: Date;
+  updated_at: Date;
+  created_by_name: string | null;
+}
+
+export async function findContact(db: Db | Knex.Transaction, id: number | string, options: { lock?: boolean } = {}): Promise<Contact | undefined> {
+  const query = db('contacts as c')
+    .leftJoin('users as u', 'u.id', 'c.created_by')
+    .select(
+      ...listColumns,
+      'c.phone',
+      'c.mobile',
+      'c.website',
+      'c.street',
+      'c.postal_code',
+      'c.country',
+      db.raw(`to_char(c.birthday, 'YYYY-MM-DD') as birthday`),
+      'c.notes',
+      'c.previous_status',
+      'c.version',
+      'c.created_at',
+      'c.updated_at',
+      'u.name as created_by_name',
+    )
+    .where('c.id', id)
+    .first();
+  if (options.lock) query.forUpdate('c');
+  const row = await query;
+  return row ? { ...row, id: String(row.id) } : undefined;
+}
+
+/** Who holds a customer number (case-insensitively), for the "already taken" message. */
+export async function findNumberHolder(db: Db | Knex.Transaction, number: string, exceptId?: string): Promise<ContactRow | undefined> {
+  const query = db('contacts as c').select(...listColumns).whereRaw('lower(c.customer_number) = lower(?)', [number.trim()]);
+  if (exceptId) query.whereNot('c.id', exceptId);
+  return query.first();
+}
+
+export interface ContactEvent {
+  id: string;
+  kind: string;
+  payload: Record<string, unknown>;
+  created_at: Date;
+  actor_id: string | null;
+  actor_name: string | null;
+  actor_active: boolean | null;
+}
+
+export async function insertEvent(
+  db: Db | Knex.Transaction,
+  event: { contact_id: string | number; actor_id: string | null; kind: string; payload?: Record<string, unknown> },
+): Promise<void> {
+  await db('contact_events').insert({ ...event, payload: JSON.stringify(event.payload ?? {}) });
+}
+
+export async function listEvents(db: Db, contactId: string, limit: number, beforeId?: string): Promise<ContactEvent[]> {
+  const query = db('contact_events as e')
+    .leftJoin('users as u', 'u.id', 'e.actor_id')
+    .select('e.id', 'e.kind', 'e.payload', 'e.created_at', 'e.actor_id', 'u.name as actor_name', 'u.active as actor_active')
+    .where('e.contact_id', contactId)
+    .orderBy([
+      { column: 'e.created_at', order: 'desc' },
+      { column: 'e.id', order: 'desc' },
+    ])
+    .limit(limit);
+  if (beforeId) query.where('e.id', '<', beforeId);
+  return query;
+}
+
+/** Field changes recorded since a version: who changed which field meanwhile. */
+export async function changesSince(db: Db, contactId: string, version: number): Promise<ContactEvent[]> {
+  return db('contact_events as e')
+    .leftJoin('users as u', 'u.id', 'e.actor_id')
+    .select('e.id', 'e.kind', 'e.payload', 'e.created_at', 'e.actor_id', 'u.name as actor_name', 'u.active as actor_active')
+    .where('e.contact_id', contactId)
+    .andWhere('e.kind', 'updated')
+    .andWhereRaw(`(e.payload ->> 'version')::int > ?`, [version])
+    .orderBy('e.id');
+}

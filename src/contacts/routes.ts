@@ -1,0 +1,228 @@
+import { randomUUID } from 'node:crypto';
+import { Router, type Request, type Response } from 'express';
+import type { Db } from '../db/knex';
+import { parse, type FieldErrors } from '../web/validation';
+import { flash, renderFragment, renderPage, renderPageOrFragment } from '../web/render';
+import { isHtmx, redirect, trigger, varyOnHtmx } from '../web/htmx';
+import { Invalid, NotFound } from '../web/errors';
+import { ContactCreate, ContactId, ContactUpdate, ListQuery, NoteInput, StatusChange, countryCodes, salutations, editableFields } from './schema';
+import { countContacts, findContact, findContactPage, listEvents, type Contact } from './queries';
+import { addNote, changeStatus, createContact, findPicture, NumberTaken, setPicture, StaleEdit, updateContact } from './service';
+import { can, statuses, transition, type Status } from './status';
+import { displayName, initials, avatarColour } from './format';
+import { listQueryString } from './urls';
+import { processPicture, pictureUpload } from './pictures';
+
+const HISTORY_PAGE = 30;
+
+/** What every contacts view may call. */
+const helpers = { displayName, initials, avatarColour, can, transition, statuses, countryCodes, salutations, listQueryString };
+
+function contactId(req: Request): string {
+  const id = ContactId.safeParse(req.params.id);
+  if (!id.success) throw new NotFound();
+  return String(id.data);
+}
+
+async function loadContact(db: Db, req: Request): Promise<Contact> {
+  const contact = await findContact(db, contactId(req));
+  if (!contact) throw new NotFound();
+  return contact;
+}
+
+/** Field messages of an Invalid from a service, translated; a taken number names its holder. */
+function serviceErrors(req: Request, error: Invalid): FieldErrors {
+  const errors: FieldErrors = {};
+  for (const [field, key] of Object.entries(error.fieldErrors)) errors[field] = req.t(key);
+  if (error instanceof NumberTaken) {
+    errors.customer_number = req.t('contacts.numberTaken', { number: error.number, name: error.holder.name });
+    errors.customer_number_holder = error.holder.id;
+  }
+  return errors;
+}
+
+export function contactRoutes(db: Db): Router {
+  const router = Router();
+
+  async function list(req: Request, res: Response) {
+    const parsed = parse(ListQuery, req.query, req.t);
+    const base = { title: req.t('contacts.title'), nav: 'contacts', ...helpers };
+    if (!parsed.ok) {
+      return renderPageOrFragment(req, res, 'contacts/index', 'contacts/_results', { ...base, query: {}, raw: req.query, errors: parsed.errors, page: undefined, total: 0 }, 422);
+    }
+    const query = parsed.data;
+    const [page, total] = await Promise.all([findContactPage(db, query, query), countContacts(db, query)]);
+    await renderPageOrFragment(req, res, 'contacts/index', 'contacts/_results', { ...base, query, raw: req.query, errors: {}, page, total });
+  }
+
+  async function newDialog(req: Request, res: Response) {
+    const locals = { title: req.t('contacts.dialogTitle'), nav: 'contacts', values: { status: 'prospect', create_token: randomUUID() }, errors: {}, ...helpers };
+    varyOnHtmx(res);
+    if (isHtmx(req)) await renderFragment(res, 'contacts/_create-dialog', locals);
+    else await renderPage(res, 'contacts/new', locals);
+  }
+
+  async function create(req: Request, res: Response) {
+    const again = (errors: FieldErrors) => {
+      const locals = { title: req.t('contacts.dialogTitle'), nav: 'contacts', values: req.body, errors, ...helpers };
+      return isHtmx(req) ? renderFragment(res, 'contacts/_create-dialog', locals, 422) : renderPage(res, 'contacts/new', locals, 422);
+    };
+    const form = parse(ContactCreate, req.body, req.t);
+    if (!form.ok) return again(form.errors);
+    let created: { id: string };
+    try {
+      created = await createContact(db, form.data, req.user!.id);
+    } catch (error) {
+      if (error instanceof Invalid) return again(serviceErrors(req, error));
+      throw error;
+    }
+    const message = req.t('contacts.created', { name: displayName(form.data) });
+    if (!isHtmx(req)) {
+      flash(req, res, message);
+      return res.redirect(303, `${res.locals.basePath}/contacts/${created.id}`);
+    }
+    // The dialog closes and the list behind it shows the new contact on top.
+    const current = new URL(req.get('HX-Current-URL') ?? 'http://x/contacts', 'http://x');
+    const listed = parse(ListQuery, Object.fromEntries([...current.searchParams.keys()].map((k) => [k, current.searchParams.getAll(k).length > 1 ? current.searchParams.getAll(k) : current.searchParams.get(k)])), req.t);
+    const query = listed.ok ? listed.data : (ListQuery.parse({}) as ListQuery);
+    const [page, total, contact] = await Promise.all([findContactPage(db, query, query), countContacts(db, query), findContact(db, created.id)]);
+    flash(req, res, message);
+    res.set('HX-Retarget', '#results').set('HX-Reswap', 'innerHTML');
+    trigger(res, 'closeDialog');
+    await renderFragment(res, 'contacts/_results', { query, page, total, created: contact, ...helpers });
+  }
+
+  async function showPage(res: Response, contact: Contact, extra: Record<string, unknown> = {}, status = 200) {
+    const events = await listEvents(db, contact.id, HISTORY_PAGE + 1);
+    await renderPage(
+      res,
+      'contacts/show',
+      {
+        title: displayName(contact),
+        nav: 'contacts',
+        contact,
+        values: contact,
+        errors: {},
+        events: events.slice(0, HISTORY_PAGE),
+        moreEvents: events.length > HISTORY_PAGE,
+        editableFields,
+        ...helpers,
+        ...extra,
+      },
+      status,
+    );
+  }
+
+  async function show(req: Request, res: Response) {
+    await showPage(res, await loadContact(db, req));
+  }
+
+  async function update(req: Request, res: Response) {
+    const contact = await loadContact(db, req);
+    const form = parse(ContactUpdate, req.body, req.t);
+    if (!form.ok) return showPage(res, contact, { values: { ...req.body, version: req.body.version }, errors: form.errors }, 422);
+    try {
+      const { changed } = await updateContact(db, contact.id, form.data, req.user!.id);
+      flash(req, res, req.t(changed.length ? 'contacts.saved' : 'contacts.unchanged'));
+      redirect(req, res, `${res.locals.basePath}/contacts/${contact.id}`);
+    } catch (error) {
+      if (error instanceof StaleEdit) {
+        // The user's input stays; the form now carries the current version, so saving again is a deliberate overwrite.
+        const { current } = error.conflict;
+        return showPage(res, current, { values: { ...req.body, version: current.version }, conflict: error.conflict }, 409);
+      }
+      if (error instanceof Invalid) return showPage(res, contact, { values: req.body, errors: serviceErrors(req, error) }, 422);
+      throw error;
+    }
+  }
+
+  async function statusDialog(req: Request, res: Response) {
+    const contact = await loadContact(db, req);
+    const to = StatusChange.shape.to.safeParse(req.query.to);
+    if (!to.success) throw new NotFound();
+    const verdict = transition(contact.status, to.data);
+    if (!verdict.ok) throw new Invalid({}, verdict.reason);
+    const locals = { title: req.t('status.dialog.title'), nav: 'contacts', contact, to: to.data, kind: verdict.kind, ...helpers };
+    varyOnHtmx(res);
+    if (isHtmx(req)) await renderFragment(res, 'contacts/_status-dialog', locals);
+    else await renderPage(res, 'contacts/status', locals);
+  }
+
+  async function statusChange(req: Request, res: Response) {
+    const id = contactId(req);
+    const form = parse(StatusChange, req.body, req.t);
+    if (!form.ok) throw new Invalid(form.errors as never);
+    const { from, to, contact } = await changeStatus(db, id, form.data.to as Status, req.user!.id);
+    flash(req, res, req.t('status.changed', { name: displayName(contact), from: req.t(`status.labels.${from}`), to: req.t(`status.labels.${to}`) }));
+    redirect(req, res, `${res.locals.basePath}/contacts/${id}`);
+  }
+
+  async function note(req: Request, res: Response) {
+    const contact = await loadContact(db, req);
+    const form = parse(NoteInput, req.body, req.t);
+    if (!form.ok) return showPage(res, contact, { noteValue: req.body.text ?? '', noteError: form.errors.text }, 422);
+    await addNote(db, contact.id, form.data.text, req.user!.id);
+    flash(req, res, req.t('contacts.history.noteSaved'));
+    redirect(req, res, `${res.locals.basePath}/contacts/${contact.id}#history`);
+  }
+
+  async function history(req: Request, res: Response) {
+    const contact = await loadContact(db, req);
+    const before = ContactId.safeParse(req.query.before);
+    const events = await listEvents(db, contact.id, HISTORY_PAGE + 1, before.success ? String(before.data) : undefined);
+    await renderFragment(res, 'contacts/_history-items', { contact, events: events.slice(0, HISTORY_PAGE), moreEvents: events.length > HISTORY_PAGE, ...helpers });
+  }
+
+  async function picture(req: Request, res: Response) {
+    const found = await findPicture(db, contactId(req));
+    if (!found) throw new NotFound();
+    res.set('Cache-Control', 'private, max-age=31536000, immutable').type(found.content_type).send(found.data);
+  }
+
+  async function uploadPicture(req: Request, res: Response) {
+    const contact = await loadContact(db, req);
+    try {
+      if (!req.file) throw new Invalid({ picture: 'contacts.picture.missing' });
+      await setPicture(db, contact.id, await processPicture(req.file.buffer), req.user!.id);
+    } catch (error) {
+      if (error instanceof Invalid) return showPage(res, contact, { pictureError: serviceErrors(req, error).picture }, 422);
+      throw error;
+    }
+    flash(req, res, req.t('contacts.picture.saved'));
+    redirect(req, res, `${res.locals.basePath}/contacts/${contact.id}`);
+  }
+
+  async function removePicture(req: Request, res: Response) {
+    const contact = await loadContact(db, req);
+    await setPicture(db, contact.id, null, req.user!.id);
+    flash(req, res, req.t('contacts.picture.removed'));
+    redirect(req, res, `${res.locals.basePath}/contacts/${contact.id}`);
+  }
+
+  /** Multer's size limit becomes the same friendly message as any other bad picture. */
+  function pictureField(req: Request, res: Response, next: (error?: unknown) => void) {
+    pictureUpload.single('picture')(req, res, async (error: unknown) => {
+      if ((error as { code?: string })?.code === 'LIMIT_FILE_SIZE') {
+        const contact = await loadContact(db, req);
+        return showPage(res, contact, { pictureError: req.t('contacts.picture.tooBig') }, 413).catch(next);
+      }
+      if (error) return next(new Invalid({ picture: 'contacts.picture.invalid' }));
+      next();
+    });
+  }
+
+  router.get('/contacts', list);
+  router.get('/contacts/new', newDialog);
+  router.post('/contacts', create);
+  router.get('/contacts/:id', show);
+  router.post('/contacts/:id', update);
+  router.get('/contacts/:id/status', statusDialog);
+  router.post('/contacts/:id/status', statusChange);
+  router.post('/contacts/:id/notes', note);
+  router.get('/contacts/:id/history', history);
+  router.get('/contacts/:id/picture', picture);
+  router.post('/contacts/:id/picture', pictureField, uploadPicture);
+  router.post('/contacts/:id/picture/delete', removePicture);
+  return router;
+}
+

@@ -1,0 +1,120 @@
+import { z } from 'zod';
+import { statuses, activeStatuses } from './status';
+
+export const countryCodes = ['DE', 'AT', 'CH', 'NL', 'FR', 'IT', 'PL', 'LU', 'BE', 'DK', 'CZ', 'GB', 'US'] as const;
+export const salutations = ['mr', 'ms', 'mx'] as const;
+
+/** Form text: trimmed; blank means "not given" (null, so an update can clear a field). */
+const text = (max: number) =>
+  z.preprocess((v) => (typeof v === 'string' ? v.trim() || null : v ?? null), z.string().max(max).nullable());
+
+const pattern = (max: number, regex: RegExp, message: string) =>
+  z.preprocess((v) => (typeof v === 'string' ? v.trim() || null : v ?? null), z.string().max(max).regex(regex, message).nullable());
+
+const blankToNull = (v: unknown) => (typeof v === 'string' ? v.trim() || null : v ?? null);
+
+const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'contacts.invalid.date').refine((v) => {
+  const d = new Date(`${v}T00:00:00Z`);
+  return !Number.isNaN(d.getTime()) && d.toISOString().startsWith(v);
+}, 'contacts.invalid.date');
+
+const phone = pattern(40, /^\+?[0-9][0-9 ()/.-]{2,38}$/, 'contacts.invalid.phone');
+
+/** The master data fields, as named in the form and the table. */
+const masterData = {
+  salutation: z.preprocess(blankToNull, z.enum(salutations).nullable()),
+  first_name: text(100),
+  last_name: text(100),
+  company: text(200),
+  email: z.preprocess(blankToNull, z.email('contacts.invalid.email').max(254).nullable()),
+  phone,
+  customer_number: text(40),
+};
+
+const moreMasterData = {
+  mobile: phone,
+  website: pattern(200, /^(https?:\/\/)?[\p{L}0-9-]+(\.[\p{L}0-9-]+)+(:\d+)?(\/\S*)?$/iu, 'contacts.invalid.website'),
+  street: text(200),
+  postal_code: pattern(10, /^[A-Za-z0-9][A-Za-z0-9 -]{2,9}$/, 'contacts.invalid.postal_code'),
+  city: text(100),
+  country: z.preprocess((v) => blankToNull(v) ?? 'DE', z.enum(countryCodes, 'contacts.invalid.country')),
+  birthday: z.preprocess(
+    blankToNull,
+    isoDate.refine((v) => v >= '1900-01-01' && v <= new Date().toISOString().slice(0, 10), 'contacts.invalid.birthday').nullable(),
+  ),
+  notes: text(5000),
+};
+
+/**
+ * Last name or company is required. Checked even when other fields are invalid
+ * (`when`), so the user sees every message at once.
+ */
+function requireNameOrCompany<T extends z.ZodType<{ last_name: string | null; company: string | null }>>(schema: T) {
+  const named = (v: { last_name: string | null; company: string | null }) => Boolean(v.last_name || v.company);
+  const always = { when: () => true, message: 'contacts.nameOrCompany' };
+  return schema.refine(named, { ...always, path: ['last_name'] }).refine(named, { ...always, path: ['company'] });
+}
+
+export const ContactCreate = requireNameOrCompany(
+  z.object({
+    ...masterData,
+    status: z.preprocess((v) => blankToNull(v) ?? 'prospect', z.enum(activeStatuses, 'contacts.invalid.status')),
+    create_token: z.uuid(),
+  }),
+);
+export type ContactCreate = z.infer<typeof ContactCreate>;
+
+const ContactUpdateShape = z.object({ ...masterData, ...moreMasterData, version: z.coerce.number().int().positive() });
+export const ContactUpdate = requireNameOrCompany(ContactUpdateShape);
+export type ContactUpdate = z.infer<typeof ContactUpdate>;
+
+/** The editable columns, in the order the master data form shows them. */
+export const editableFields = [...Object.keys(masterData), ...Object.keys(moreMasterData)] as (keyof z.infer<typeof ContactUpdateShape> & string)[];
+
+export const ContactId = z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER);
+
+export const StatusChange = z.object({ to: z.enum(statuses), version: z.coerce.number().int().positive().optional() });
+export type StatusChange = z.infer<typeof StatusChange>;
+
+export const NoteInput = z.object({ text: z.preprocess((v) => (typeof v === 'string' ? v.trim() : v), z.string().min(1).max(5000)) });
+export type NoteInput = z.infer<typeof NoteInput>;
+
+export const sorts = ['name', '-name', 'number', '-number', 'created', '-created'] as const;
+export type Sort = (typeof sorts)[number];
+
+const optional = <T extends z.ZodType>(schema: T) => z.preprocess((v) => (v === '' ? undefined : v), schema.optional());
+const oneOrMany = (v: unknown) => (v === undefined || v === '' ? undefined : Array.isArray(v) ? v.filter((x) => x !== '') : [v]);
+
+/**
+ * The list's filter, as it stands in the query string. Dynamic groups store
+ * exactly this shape, so it is the one definition of "which contacts".
+ */
+export const ListFilter = z.object({
+  q: optional(z.string().trim().max(200)),
+  status: z.preprocess(oneOrMany, z.array(z.enum(statuses)).max(statuses.length).optional()),
+  postal_code: optional(z.string().trim().regex(/^[A-Za-z0-9 -]{1,10}$/, 'contacts.invalid.postal_code')),
+  city: optional(z.string().trim().max(100)),
+  country: optional(z.enum(countryCodes, 'contacts.invalid.country')),
+  created_from: optional(isoDate),
+  created_to: optional(isoDate),
+  has_number: optional(z.enum(['yes', 'no'])),
+  has_email: optional(z.enum(['yes', 'no'])),
+});
+export type ListFilter = z.infer<typeof ListFilter>;
+
+/** Where in the list: sort order and keyset cursor (not part of a saved filter). */
+export const ListPosition = z.object({
+  sort: optional(z.enum(sorts)).transform((v) => v ?? 'name'),
+  after: optional(z.string().max(400)),
+  before: optional(z.string().max(400)),
+  last: optional(z.literal('1')),
+});
+export type ListPosition = z.infer<typeof ListPosition>;
+
+export const ListQuery = ListFilter.extend(ListPosition.shape);
+export type ListQuery = z.infer<typeof ListQuery>;
+
+/** Statuses shown when the filter names none: the active contacts. */
+export function effectiveStatuses(filter: ListFilter): readonly (typeof statuses)[number][] {
+  return filter.status?.length ? filter.status : activeStatuses;
+}

@@ -1,0 +1,187 @@
+import type { Knex } from 'knex';
+import type { Db } from '../db/knex';
+import { Conflict, Invalid, NotFound } from '../web/errors';
+import { can, isActiveStatus, transition, type Action, type Status } from './status';
+import { editableFields, type ContactCreate, type ContactUpdate } from './schema';
+import { changesSince, findContact, findNumberHolder, insertEvent, type Contact, type ContactEvent } from './queries';
+import { displayName } from './format';
+
+const UNIQUE_VIOLATION = '23505';
+
+/** A customer number that someone else holds: the message names the holder. */
+export class NumberTaken extends Invalid {
+  constructor(
+    readonly number: string,
+    readonly holder: { id: string; name: string },
+  ) {
+    super({ customer_number: 'contacts.numberTaken' });
+  }
+}
+
+async function assertNumberFree(trx: Knex.Transaction, number: string | null, exceptId?: string): Promise<void> {
+  if (!number) return;
+  const holder = await findNumberHolder(trx, number, exceptId);
+  if (holder) throw new NumberTaken(number, { id: String(holder.id), name: displayName(holder) });
+}
+
+/** Two saves racing for one number: the database's unique index decides, the loser gets the same message. */
+async function translateUniqueViolation<T>(db: Db, number: string | null, exceptId: string | undefined, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    const e = error as { code?: string; constraint?: string };
+    if (e.code === UNIQUE_VIOLATION && e.constraint === 'contacts_customer_number_unique' && number) {
+      const holder = await findNumberHolder(db, number, exceptId);
+      throw new NumberTaken(number, holder ? { id: String(holder.id), name: displayName(holder) } : { id: '', name: '?' });
+    }
+    throw error;
+  }
+}
+
+export function assertAllowed(action: Action, status: Status): void {
+  const verdict = can(action, status);
+  if (!verdict.ok) throw new Conflict(verdict.reason);
+}
+
+async function loadForUpdate(trx: Knex.Transaction, id: string): Promise<Contact> {
+  const contact = await findContact(trx, id, { lock: true });
+  if (!contact) throw new NotFound();
+  return contact;
+}
+
+/**
+ * Creates a contact and its "created" history event in one transaction. The
+ * dialog's token makes a repeated submit (double click) return the first contact.
+ */
+export async function createContact(db: Db, input: ContactCreate, actorId: string): Promise<{ id: string; duplicate: boolean }> {
+  const { create_token, ...fields } = input;
+  return translateUniqueViolation(db, fields.customer_number, undefined, () =>
+    db.transaction(async (trx) => {
+      await assertNumberFree(trx, fields.customer_number);
+      const [row] = await trx('contacts')
+        .insert({ ...fields, create_token, created_by: actorId, updated_by: actorId })
+        .onConflict('create_token')
+        .ignore()
+        .returning('id');
+      if (!row) {
+        const existing = await trx('contacts').select('id').where({ create_token }).first();
+        return { id: String(existing.id), duplicate: true };
+      }
+      const id = String(row.id);
+      await insertEvent(trx, { contact_id: id, actor_id: actorId, kind: 'created', payload: { status: fields.status } });
+      return { id, duplicate: false };
+    }),
+  );
+}
+
+export interface EditConflict {
+  current: Contact;
+  changes: { field: string; theirs: unknown; yours: unknown }[];
+  by: string[];
+}
+
+/** Thrown when the form was based on an old version: carries what changed meanwhile and by whom. */
+export class StaleEdit extends Conflict {
+  constructor(readonly conflict: EditConflict) {
+    super('contacts.conflict.title');
+  }
+}
+
+function normalise(value: unknown): string {
+  return value === null || value === undefined ? '' : String(value);
+}
+
+/**
+ * Saves master data if the form's version is still current; never a silent
+ * overwrite. Records old → new for each changed field in the history.
+ */
+export async function updateContact(db: Db, id: string, input: ContactUpdate, actorId: string): Promise<{ changed: string[] }> {
+  const { version, ...fields } = input;
+  const result = await translateUniqueViolation(db, fields.customer_number, id, () =>
+    db.transaction(async (trx): Promise<{ changed: string[] } | { stale: Contact }> => {
+      const current = await loadForUpdate(trx, id);
+      assertAllowed('edit', current.status);
+      if (current.version !== version) return { stale: current };
+      const changes: Record<string, [unknown, unknown]> = {};
+      for (const field of editableFields) {
+        const before = (current as unknown as Record<string, unknown>)[field];
+        const after = fields[field as keyof typeof fields];
+        if (normalise(before) !== normalise(after)) changes[field] = [before ?? null, after ?? null];
+      }
+      const changed = Object.keys(changes);
+      if (!changed.length) return { changed };
+      if ('customer_number' in changes) {
+        assertAllowed('number', current.status);
+        await assertNumberFree(trx, fields.customer_number, id);
+      }
+      await trx('contacts')
+        .where({ id })
+        .update({ ...Object.fromEntries(changed.map((f) => [f, fields[f as keyof typeof fields]])), version: version + 1, updated_by: actorId, updated_at: trx.fn.now() });
+      await insertEvent(trx, { contact_id: id, actor_id: actorId, kind: 'updated', payload: { changes, version: version + 1 } });
+      return { changed };
+    }),
+  );
+  if ('stale' in result) throw new StaleEdit(await describeConflict(db, result.stale, input));
+  return result;
+}
+
+async function describeConflict(db: Db, current: Contact, input: ContactUpdate): Promise<EditConflict> {
+  const events: ContactEvent[] = await changesSince(db, current.id, input.version);
+  const fields = new Set<string>();
+  for (const event of events) for (const field of Object.keys((event.payload.changes as object) ?? {})) fields.add(field);
+  const changes = [...fields]
+    .filter((field) => normalise((current as unknown as Record<string, unknown>)[field]) !== normalise(input[field as keyof ContactUpdate]))
+    .map((field) => ({ field, theirs: (current as unknown as Record<string, unknown>)[field], yours: input[field as keyof ContactUpdate] }));
+  const by = [...new Set(events.map((e) => e.actor_name ?? ''))].filter(Boolean);
+  return { current, changes, by };
+}
+
+/** Changes the status after the confirmation dialog; archiving remembers the active status for restoring. */
+export async function changeStatus(db: Db, id: string, to: Status, actorId: string): Promise<{ from: Status; to: Status; contact: Contact }> {
+  return db.transaction(async (trx) => {
+    const contact = await loadForUpdate(trx, id);
+    const verdict = transition(contact.status, to);
+    if (!verdict.ok) throw new Conflict(verdict.reason);
+    await trx('contacts')
+      .where({ id })
+      .update({
+        status: to,
+        previous_status: to === 'archived' && isActiveStatus(contact.status) ? contact.status : to === 'archived' ? contact.previous_status : null,
+        version: contact.version + 1,
+        updated_by: actorId,
+        updated_at: trx.fn.now(),
+      });
+    await insertEvent(trx, { contact_id: id, actor_id: actorId, kind: 'status', payload: { from: contact.status, to } });
+    return { from: contact.status, to, contact };
+  });
+}
+
+export async function addNote(db: Db, id: string, text: string, actorId: string): Promise<void> {
+  await db.transaction(async (trx) => {
+    const contact = await loadForUpdate(trx, id);
+    assertAllowed('note', contact.status);
+    await insertEvent(trx, { contact_id: id, actor_id: actorId, kind: 'note', payload: { text } });
+  });
+}
+
+export async function setPicture(db: Db, id: string, picture: { data: Buffer; contentType: string } | null, actorId: string): Promise<void> {
+  await db.transaction(async (trx) => {
+    const contact = await loadForUpdate(trx, id);
+    assertAllowed('edit', contact.status);
+    if (picture) {
+      await trx('contact_pictures')
+        .insert({ contact_id: id, data: picture.data, content_type: picture.contentType, updated_at: trx.fn.now() })
+        .onConflict('contact_id')
+        .merge();
+    } else {
+      await trx('contact_pictures').where({ contact_id: id }).delete();
+    }
+    await trx('contacts').where({ id }).update({ picture_updated_at: picture ? trx.fn.now() : null, updated_at: trx.fn.now() });
+    await insertEvent(trx, { contact_id: id, actor_id: actorId, kind: picture ? 'picture_set' : 'picture_removed' });
+  });
+}
+
+export async function findPicture(db: Db, id: string): Promise<{ data: Buffer; content_type: string; updated_at: Date } | undefined> {
+  return db('contact_pictures').select('data', 'content_type', 'updated_at').where({ contact_id: id }).first();
+}
+

@@ -1,0 +1,17 @@
+import type { ListQuery } from './schema';
+
+/**
+ * The list URL for a filter, with some parameters replaced: pagination, sort
+ * links and "back to the list" all keep the rest of the filter.
+ */
+export function listQueryString(query: Partial<ListQuery>, overrides: Partial<Record<keyof ListQuery, string | undefined>> = {}): string {
+  const merged: Record<string, unknown> = { ...query, ...overrides };
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(merged)) {
+    if (value === undefined || value === null || value === '') continue;
+    if (key === 'sort' && value === 'name') continue;
+    for (const item of Array.isArray(value) ? value : [value]) params.append(key, String(item));
+  }
+  const text = params.toString();
+  return text ? `?${text}` : '';
+}

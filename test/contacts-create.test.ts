@@ -1,0 +1,132 @@
+import { randomUUID } from 'node:crypto';
+import { useTestDatabase } from './db';
+import { buildApp, createUser, loginAs } from './helpers';
+import { createContact } from './factories';
+
+const t = useTestDatabase();
+
+async function login() {
+  const user = await createUser(t.db, { name: 'Sabine Schröder' });
+  return { user, ...(await loginAs(buildApp(t.db), user.email)) };
+}
+
+const valid = () => ({ salutation: 'mr', first_name: 'Max', last_name: 'Müller', company: 'Bäckerei Müller GmbH', email: 'max@mueller.de', phone: '+49 89 1234567', status: 'prospect', customer_number: '', create_token: randomUUID() });
+
+describe('creating a contact', () => {
+  it('offers the "Kontakt erstellen" dialog as a fragment for htmx and as a page without JavaScript', async () => {
+    const { agent } = await login();
+    const fragment = await agent.get('/contacts/new').set('HX-Request', 'true');
+    expect(fragment.text).toMatch(/^<dialog data-modal/);
+    expect(fragment.text).toContain('Kontakt erstellen');
+    expect(fragment.text).toMatch(/name="create_token" value="[0-9a-f-]{36}"/);
+    const page = await agent.get('/contacts/new');
+    expect(page.text).toContain('<html');
+    expect(page.text).toMatch(/<form method="post" action="\/contacts"/);
+  });
+
+  it('saves the contact with its "created" history event and goes to its master data', async () => {
+    const { agent, csrf, user } = await login();
+    const res = await agent.post('/contacts').type('form').send({ ...valid(), _csrf: csrf });
+    expect(res.status).toBe(303);
+    const contact = await t.db('contacts').first();
+    expect(res.headers.location).toBe(`/contacts/${contact.id}`);
+    expect(contact).toMatchObject({ salutation: 'mr', first_name: 'Max', last_name: 'Müller', email: 'max@mueller.de', status: 'prospect', customer_number: null, version: 1, created_by: user.id });
+    const events = await t.db('contact_events').where({ contact_id: contact.id });
+    expect(events).toMatchObject([{ kind: 'created', actor_id: user.id }]);
+    const page = await agent.get(res.headers.location);
+    expect(page.text).toContain('Kontakt Max Müller wurde erstellt.');
+  });
+
+  it('from the dialog, closes it and shows the new contact in the list with a message', async () => {
+    const { agent, csrf } = await login();
+    await createContact(t.db, { last_name: 'Aaa' });
+    const res = await agent
+      .post('/contacts')
+      .set('HX-Request', 'true')
+      .set('HX-Current-URL', 'http://intranet/contacts?q=aaa')
+      .set('X-CSRF-Token', csrf)
+      .type('form')
+      .send({ ...valid(), status: 'customer' });
+    expect(res.status).toBe(200);
+    expect(res.headers['hx-retarget']).toBe('#results');
+    const events = JSON.parse(res.headers['hx-trigger']);
+    expect(events.closeDialog).toBe(true);
+    expect(events.showMessage.text).toBe('Kontakt Max Müller wurde erstellt.');
+    expect(res.text).toMatch(/class="is-new"[\s\S]*Max Müller[\s\S]*badge-new/);
+    expect(res.text).toContain('Testperson Aaa');
+    expect((await t.db('contacts').where({ last_name: 'Müller' }).first()).status).toBe('customer');
+  });
+
+  it('creates one contact, not two, when "Speichern" is clicked twice', async () => {
+    const { agent, csrf } = await login();
+    const form = { ...valid(), _csrf: csrf };
+    const [a, b] = await Promise.all([agent.post('/contacts').type('form').send(form), agent.post('/contacts').type('form').send(form)]);
+    expect([a.status, b.status]).toEqual([303, 303]);
+    expect(a.headers.location).toBe(b.headers.location);
+    expect(await t.db('contacts').count({ n: '*' }).first()).toEqual({ n: '1' });
+    expect(await t.db('contact_events').count({ n: '*' }).first()).toEqual({ n: '1' });
+  });
+
+  it('requires a last name or a company, keeping everything typed', async () => {
+    const { agent, csrf } = await login();
+    const res = await agent
+      .post('/contacts')
+      .set('HX-Request', 'true')
+      .set('X-CSRF-Token', csrf)
+      .type('form')
+      .send({ ...valid(), last_name: '  ', company: '', first_name: 'Jürgen 🎉', email: 'juergen@firma.de' });
+    expect(res.status).toBe(422);
+    expect(res.text).toMatch(/^<dialog/);
+    expect(res.text).toMatch(/id="c-last_name-error">Bitte Nachname oder Firma angeben\./);
+    expect(res.text).toMatch(/id="c-company-error">Bitte Nachname oder Firma angeben\./);
+    expect(res.text).toContain('value="Jürgen 🎉"');
+    expect(res.text).toContain('value="juergen@firma.de"');
+    expect(await t.db('contacts').count({ n: '*' }).first()).toEqual({ n: '0' });
+  });
+
+  it('validates e-mail, phone, lengths and status, escaping what was typed', async () => {
+    const { agent, csrf } = await login();
+    const res = await agent
+      .post('/contacts')
+      .type('form')
+      .send({ ...valid(), _csrf: csrf, email: 'kein-at-zeichen', phone: 'ruf mich an', first_name: 'x'.repeat(101), company: '<script>alert(1)</script>', status: 'archived' });
+    expect(res.status).toBe(422);
+    expect(res.text).toContain('Bitte eine gültige E-Mail-Adresse eingeben');
+    expect(res.text).toContain('Bitte eine Telefonnummer aus Ziffern eingeben');
+    expect(res.text).toContain('Höchstens 100 Zeichen.');
+    expect(res.text).toContain('Neue Kontakte sind Interessenten oder Kunden.');
+    expect(res.text).not.toContain('<script>alert(1)</script>');
+    expect(res.text).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
+    expect(await t.db('contacts').count({ n: '*' }).first()).toEqual({ n: '0' });
+  });
+
+  it('accepts umlauts, emoji and SQL-looking text as plain data', async () => {
+    const { agent, csrf } = await login();
+    const res = await agent.post('/contacts').type('form').send({ ...valid(), _csrf: csrf, last_name: "O'Brien; DROP TABLE contacts; --", company: 'Öl & Gas 😀 GmbH' });
+    expect(res.status).toBe(303);
+    expect(await t.db('contacts').first()).toMatchObject({ last_name: "O'Brien; DROP TABLE contacts; --", company: 'Öl & Gas 😀 GmbH' });
+  });
+
+  it('refuses a customer number someone already has, in any case and with spaces, naming the holder', async () => {
+    const { agent, csrf } = await login();
+    const holder = await createContact(t.db, { first_name: 'Max', last_name: 'Müller', customer_number: 'K-00042' });
+    const res = await agent.post('/contacts').type('form').send({ ...valid(), _csrf: csrf, last_name: 'Neu', customer_number: '  k-00042 ' });
+    expect(res.status).toBe(422);
+    expect(res.text).toContain('Kundennummer k-00042 ist bereits an Max Müller vergeben.');
+    expect(res.text).toContain(`href="/contacts/${holder}"`);
+    expect(res.text).toContain('value="  k-00042 "');
+    expect(await t.db('contacts').count({ n: '*' }).first()).toEqual({ n: '1' });
+  });
+
+  it('stores a typed customer number trimmed', async () => {
+    const { agent, csrf } = await login();
+    await agent.post('/contacts').type('form').send({ ...valid(), _csrf: csrf, customer_number: '  K-7 ' });
+    expect((await t.db('contacts').first()).customer_number).toBe('K-7');
+  });
+
+  it('needs a login and a CSRF token', async () => {
+    const { agent } = await login();
+    expect((await agent.post('/contacts').type('form').send(valid())).status).toBe(403);
+    expect(await t.db('contacts').count({ n: '*' }).first()).toEqual({ n: '0' });
+  });
+});

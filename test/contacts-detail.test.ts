@@ -1,0 +1,220 @@
+import sharp from 'sharp';
+import { useTestDatabase } from './db';
+import { buildApp, createUser, csrfFrom, loginAs } from './helpers';
+import { createContact } from './factories';
+
+const t = useTestDatabase();
+
+async function login(name = 'Sabine Schröder') {
+  const user = await createUser(t.db, { name });
+  return { user, ...(await loginAs(buildApp(t.db), user.email)) };
+}
+
+/** The master data form as the page renders it (all fields, current version). */
+async function formOf(agent: Awaited<ReturnType<typeof login>>['agent'], id: string) {
+  const page = await agent.get(`/contacts/${id}`);
+  const contact = await t.db('contacts').where({ id }).first();
+  return {
+    _csrf: csrfFrom(page.text),
+    version: String(contact.version),
+    salutation: contact.salutation ?? '',
+    first_name: contact.first_name ?? '',
+    last_name: contact.last_name ?? '',
+    company: contact.company ?? '',
+    email: contact.email ?? '',
+    phone: contact.phone ?? '',
+    mobile: '',
+    website: '',
+    street: '',
+    postal_code: '',
+    city: contact.city ?? '',
+    country: contact.country,
+    birthday: '',
+    notes: '',
+    customer_number: contact.customer_number ?? '',
+  };
+}
+
+describe('the master data page', () => {
+  it('shows the contact with initials, the status control next to the picture, and the history', async () => {
+    const { agent } = await login();
+    const id = await createContact(t.db, { first_name: 'Max', last_name: 'Müller', status: 'prospect' });
+    const res = await agent.get(`/contacts/${id}`);
+    expect(res.status).toBe(200);
+    expect(res.text).toContain('<h1>Max Müller</h1>');
+    expect(res.text).toMatch(/class="avatar avatar-c\d avatar-large" aria-hidden="true">MM</);
+    expect(res.text).toMatch(/class="seg current status-prospect" aria-current="true">Interessent/);
+    expect(res.text).toMatch(new RegExp(`href="/contacts/${id}/status\\?to=customer"`));
+    expect(res.text).toMatch(/aria-disabled="true" title="In den Eingang kommen Kontakte nur durch einen Import.">Eingang/);
+    expect(res.text).toContain('hat den Kontakt angelegt');
+  });
+
+  it('answers 404 for unknown and malformed ids', async () => {
+    const { agent } = await login();
+    expect((await agent.get('/contacts/999999')).status).toBe(404);
+    expect((await agent.get('/contacts/abc')).status).toBe(404);
+    expect((await agent.get('/contacts/99999999999999999999999')).status).toBe(404);
+  });
+
+  it('saves changed fields, bumps the version and records old → new in the history', async () => {
+    const { agent, user } = await login();
+    const id = await createContact(t.db, { first_name: 'Max', last_name: 'Müller', city: 'Köln' });
+    const form = await formOf(agent, id);
+    const res = await agent.post(`/contacts/${id}`).type('form').send({ ...form, city: 'München', phone: '+49 89 1234567', birthday: '1980-02-29' });
+    expect(res.status).toBe(303);
+    const row = await t.db('contacts').where({ id }).first();
+    expect(row).toMatchObject({ city: 'München', phone: '+49 89 1234567', version: 2, updated_by: user.id });
+    const event = await t.db('contact_events').where({ contact_id: id, kind: 'updated' }).first();
+    expect(event.payload.changes).toEqual({ city: ['Köln', 'München'], phone: [null, '+49 89 1234567'], birthday: [null, '1980-02-29'] });
+    const page = await agent.get(`/contacts/${id}`);
+    expect(page.text).toContain('Die Änderungen wurden gespeichert.');
+    expect(page.text).toMatch(/Ort: <del>Köln<\/del> → <ins>München<\/ins>/);
+  });
+
+  it('refuses a stale form, naming who changed what meanwhile, showing both values and keeping the input', async () => {
+    const sabine = await login('Sabine Schröder');
+    const juergen = await login('Jürgen Weiß');
+    const id = await createContact(t.db, { first_name: 'Max', last_name: 'Müller', city: 'Köln' });
+    const sabinesForm = await formOf(sabine.agent, id);
+    const juergensForm = await formOf(juergen.agent, id);
+    expect((await juergen.agent.post(`/contacts/${id}`).type('form').send({ ...juergensForm, city: 'Bonn' })).status).toBe(303);
+
+    const res = await sabine.agent.post(`/contacts/${id}`).type('form').send({ ...sabinesForm, city: 'Berlin', email: 'max@neu.de' });
+    expect(res.status).toBe(409);
+    expect(res.text).toContain('Der Kontakt wurde inzwischen geändert');
+    expect(res.text).toContain('Jürgen Weiß hat den Kontakt geändert');
+    expect(res.text).toMatch(/<th scope="row">Ort<\/th>\s*<td>Bonn<\/td>\s*<td>Berlin<\/td>/);
+    expect(res.text).toContain('value="Berlin"');
+    expect(res.text).toContain('value="max@neu.de"');
+    expect(res.text).toContain('name="version" value="2"');
+    expect(await t.db('contacts').where({ id }).first()).toMatchObject({ city: 'Bonn', email: null, version: 2 });
+
+    const again = await sabine.agent.post(`/contacts/${id}`).type('form').send({ ...sabinesForm, version: '2', city: 'Berlin', email: 'max@neu.de' });
+    expect(again.status).toBe(303);
+    expect(await t.db('contacts').where({ id }).first()).toMatchObject({ city: 'Berlin', email: 'max@neu.de', version: 3 });
+  });
+
+  it('validates every field and keeps the input, writing nothing', async () => {
+    const { agent } = await login();
+    const id = await createContact(t.db, { last_name: 'Müller' });
+    const form = await formOf(agent, id);
+    const res = await agent.post(`/contacts/${id}`).type('form').send({
+      ...form,
+      last_name: '',
+      website: 'keine webseite',
+      postal_code: '1',
+      birthday: '2999-01-01',
+      country: 'XX',
+      notes: 'n'.repeat(5001),
+      mobile: '<b>fett</b>',
+    });
+    expect(res.status).toBe(422);
+    for (const message of ['Bitte Nachname oder Firma angeben.', 'Bitte eine Webadresse eingeben', 'Bitte eine gültige Postleitzahl eingeben.', 'Bitte ein Datum in der Vergangenheit eingeben.', 'Bitte ein Land aus der Liste wählen.', 'Höchstens 5.000 Zeichen.', 'Bitte eine Telefonnummer aus Ziffern eingeben']) {
+      expect(res.text).toContain(message);
+    }
+    expect(res.text).toContain('value="keine webseite"');
+    expect(res.text).toContain('&lt;b&gt;fett&lt;/b&gt;');
+    expect(await t.db('contacts').where({ id }).first()).toMatchObject({ last_name: 'Müller', version: 1 });
+    expect(await t.db('contact_events').where({ contact_id: id, kind: 'updated' })).toHaveLength(0);
+  });
+
+  it('refuses edits of an archived contact by a direct POST with 409', async () => {
+    const { agent } = await login();
+    const id = await createContact(t.db, { last_name: 'Archiviert', status: 'archived', previous_status: 'customer' });
+    const page = await agent.get(`/contacts/${id}`);
+    expect(page.text).toContain('Archivierte Kontakte können nicht bearbeitet werden.');
+    expect(page.text).toMatch(/<fieldset class="plain" disabled>/);
+    const form = await formOf(agent, id);
+    const res = await agent.post(`/contacts/${id}`).type('form').send({ ...form, city: 'Irgendwo' });
+    expect(res.status).toBe(409);
+    expect(res.text).toContain('Archivierte Kontakte müssen zuerst wiederhergestellt werden.');
+    expect((await t.db('contacts').where({ id }).first()).city).toBeNull();
+  });
+
+  it('lets inbox contacts be cleaned up, but not numbered', async () => {
+    const { agent } = await login();
+    const id = await createContact(t.db, { last_name: 'Import', status: 'inbox' });
+    const form = await formOf(agent, id);
+    expect((await agent.post(`/contacts/${id}`).type('form').send({ ...form, city: 'Hamburg' })).status).toBe(303);
+    const res = await agent.post(`/contacts/${id}`).type('form').send({ ...form, version: '2', customer_number: 'K-1' });
+    expect(res.status).toBe(409);
+    expect(res.text).toContain('Kontakte im Eingang müssen zuerst als Interessent oder Kunde übernommen werden.');
+    expect((await t.db('contacts').where({ id }).first()).customer_number).toBeNull();
+  });
+
+  it('refuses a customer number another contact holds', async () => {
+    const { agent } = await login();
+    await createContact(t.db, { first_name: 'Erika', last_name: 'Holder', customer_number: 'K-00042' });
+    const id = await createContact(t.db, { last_name: 'Neu' });
+    const form = await formOf(agent, id);
+    const res = await agent.post(`/contacts/${id}`).type('form').send({ ...form, customer_number: 'K-00042' });
+    expect(res.status).toBe(422);
+    expect(res.text).toContain('Kundennummer K-00042 ist bereits an Erika Holder vergeben.');
+  });
+});
+
+describe('notes in the history', () => {
+  it('are added with author and time, newest first', async () => {
+    const { agent, csrf, user } = await login();
+    const id = await createContact(t.db, { last_name: 'Notiz' });
+    const res = await agent.post(`/contacts/${id}/notes`).type('form').send({ _csrf: csrf, text: 'Ruft nächste Woche zurück <b>!</b>' });
+    expect(res.status).toBe(303);
+    expect(await t.db('contact_events').where({ contact_id: id, kind: 'note' }).first()).toMatchObject({ actor_id: user.id, payload: { text: 'Ruft nächste Woche zurück <b>!</b>' } });
+    const page = await agent.get(`/contacts/${id}`);
+    expect(page.text).toMatch(/hat eine Notiz geschrieben[\s\S]*Ruft nächste Woche zurück &lt;b&gt;!&lt;\/b&gt;[\s\S]*hat den Kontakt angelegt/);
+  });
+
+  it('are refused when empty, and for archived contacts', async () => {
+    const { agent, csrf } = await login();
+    const id = await createContact(t.db, { last_name: 'Notiz' });
+    expect((await agent.post(`/contacts/${id}/notes`).type('form').send({ _csrf: csrf, text: '   ' })).status).toBe(422);
+    const archived = await createContact(t.db, { last_name: 'Alt', status: 'archived' });
+    expect((await agent.post(`/contacts/${archived}/notes`).type('form').send({ _csrf: csrf, text: 'Hallo' })).status).toBe(409);
+    expect(await t.db('contact_events').where({ kind: 'note' })).toHaveLength(0);
+  });
+});
+
+describe('the profile picture', () => {
+  const png = () => sharp({ create: { width: 800, height: 600, channels: 3, background: '#336699' } }).png().toBuffer();
+
+  it('is resized to a small square WebP, stored in the database and recorded in the history', async () => {
+    const { agent, csrf } = await login();
+    const id = await createContact(t.db, { last_name: 'Bild' });
+    const res = await agent.post(`/contacts/${id}/picture?_csrf=${encodeURIComponent(csrf)}`).attach('picture', await png(), 'foto.png');
+    expect(res.status).toBe(303);
+    const stored = await t.db('contact_pictures').where({ contact_id: id }).first();
+    expect(stored.content_type).toBe('image/webp');
+    const meta = await sharp(stored.data).metadata();
+    expect([meta.format, meta.width, meta.height]).toEqual(['webp', 256, 256]);
+    expect(await t.db('contact_events').where({ contact_id: id, kind: 'picture_set' })).toHaveLength(1);
+    const page = await agent.get(`/contacts/${id}`);
+    const src = page.text.match(/<img class="avatar avatar-large" src="([^"]+)"/)![1];
+    const image = await agent.get(src);
+    expect(image.headers['content-type']).toBe('image/webp');
+  });
+
+  it('refuses a file that is not an image, whatever its name, and stores nothing', async () => {
+    const { agent, csrf } = await login();
+    const id = await createContact(t.db, { last_name: 'Bild' });
+    const res = await agent.post(`/contacts/${id}/picture`).set('X-CSRF-Token', csrf).attach('picture', Buffer.from('<?php echo 1; ?>'), 'foto.jpg');
+    expect(res.status).toBe(422);
+    expect(res.text).toContain('Die Datei ist kein Bild im Format JPEG, PNG oder WebP.');
+    expect(await t.db('contact_pictures')).toHaveLength(0);
+  });
+
+  it('refuses a picture over 5 MB with a clear message', async () => {
+    const { agent, csrf } = await login();
+    const id = await createContact(t.db, { last_name: 'Bild' });
+    const res = await agent.post(`/contacts/${id}/picture`).set('X-CSRF-Token', csrf).attach('picture', Buffer.alloc(5 * 1024 * 1024 + 10, 1), 'gross.jpg');
+    expect(res.status).toBe(413);
+    expect(res.text).toContain('Das Bild ist größer als 5 MB.');
+    expect(await t.db('contact_pictures')).toHaveLength(0);
+  });
+
+  it('needs the CSRF token', async () => {
+    const { agent } = await login();
+    const id = await createContact(t.db, { last_name: 'Bild' });
+    expect((await agent.post(`/contacts/${id}/picture`).attach('picture', await png(), 'foto.png')).status).toBe(403);
+    expect(await t.db('contact_pictures')).toHaveLength(0);
+  });
+});

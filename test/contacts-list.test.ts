@@ -1,0 +1,154 @@
+import { useTestDatabase } from './db';
+import { buildApp, createUser, loginAs, type Agent } from './helpers';
+import { createContact } from './factories';
+
+const t = useTestDatabase();
+
+async function member(): Promise<Agent> {
+  const user = await createUser(t.db);
+  return (await loginAs(buildApp(t.db), user.email)).agent;
+}
+
+/** The names in the result table, in order. */
+function names(html: string): string[] {
+  return [...html.matchAll(/<td><a href="\/contacts\/\d+">([^<]+)<\/a>/g)].map((m) => m[1]);
+}
+
+describe('the contacts list', () => {
+  it('shows active contacts (prospects and customers) by default, sorted by name, with the total', async () => {
+    await createContact(t.db, { first_name: 'Max', last_name: 'Müller', status: 'customer', customer_number: 'K-1', city: 'München' });
+    await createContact(t.db, { first_name: 'Anna', last_name: 'Adler', status: 'prospect' });
+    await createContact(t.db, { first_name: 'Ina', last_name: 'Import', status: 'inbox' });
+    await createContact(t.db, { first_name: 'Alf', last_name: 'Alt', status: 'archived' });
+    const res = await (await member()).get('/contacts');
+    expect(res.status).toBe(200);
+    expect(res.headers.vary).toMatch(/HX-Request/);
+    expect(res.text).toContain('<html');
+    expect(names(res.text)).toEqual(['Anna Adler', 'Max Müller']);
+    expect(res.text).toContain('2 Kontakte');
+    expect(res.text).toMatch(/status-customer">Kunde/);
+    expect(res.text).toContain('K-1');
+    expect(res.text).toContain('München');
+  });
+
+  it('answers an htmx request with the results fragment only, from the same URL', async () => {
+    await createContact(t.db, { last_name: 'Fragment' });
+    const res = await (await member()).get('/contacts?q=frag').set('HX-Request', 'true').set('HX-Target', 'results');
+    expect(res.status).toBe(200);
+    expect(res.headers.vary).toMatch(/HX-Request/);
+    expect(res.text).not.toContain('<html');
+    expect(res.text).not.toContain('<form');
+    expect(names(res.text)).toEqual(['Testperson Fragment']);
+  });
+
+  it('finds Müller for "muller" and "MÜL", case- and accent-insensitively', async () => {
+    await createContact(t.db, { first_name: 'Max', last_name: 'Müller' });
+    await createContact(t.db, { first_name: 'Erika', last_name: 'Schmidt' });
+    const agent = await member();
+    for (const q of ['muller', 'MÜL', 'müll', 'max mul']) {
+      expect(names((await agent.get(`/contacts?q=${encodeURIComponent(q)}`)).text)).toEqual(['Max Müller']);
+    }
+  });
+
+  it('searches company, e-mail and customer number too', async () => {
+    await createContact(t.db, { last_name: 'Eins', company: 'Bäckerei Groß GmbH' });
+    await createContact(t.db, { last_name: 'Zwei', email: 'zwei@beispiel.de' });
+    await createContact(t.db, { last_name: 'Drei', customer_number: 'K-04711' });
+    const agent = await member();
+    expect(names((await agent.get('/contacts?q=backerei')).text)).toEqual(['Testperson Eins']);
+    expect(names((await agent.get('/contacts?q=beispiel.de')).text)).toEqual(['Testperson Zwei']);
+    expect(names((await agent.get('/contacts?q=k-047')).text)).toEqual(['Testperson Drei']);
+  });
+
+  it('treats % and _ in the search as plain characters', async () => {
+    await createContact(t.db, { last_name: 'Prozent', company: '100% Bio' });
+    await createContact(t.db, { last_name: 'Anders' });
+    const agent = await member();
+    expect(names((await agent.get('/contacts?q=%25')).text)).toEqual(['Testperson Prozent']);
+    expect(names((await agent.get('/contacts?q=_')).text)).toEqual([]);
+    expect(names((await agent.get(`/contacts?q=${encodeURIComponent("'; drop table contacts; --")}`)).text)).toEqual([]);
+    expect(await t.db('contacts').count({ n: '*' }).first()).toEqual({ n: '2' });
+  });
+
+  it('combines filters: status, postal code, city, country, created between, number and e-mail present', async () => {
+    await createContact(t.db, { last_name: 'Treffer', status: 'inbox', postal_code: '80331', city: 'München', country: 'DE', email: 'a@b.de', customer_number: 'X-1', created_at: '2026-03-15T10:00:00Z' });
+    await createContact(t.db, { last_name: 'FalscherStatus', status: 'customer', postal_code: '80331', city: 'München', email: 'c@b.de', customer_number: 'X-2', created_at: '2026-03-15T10:00:00Z' });
+    await createContact(t.db, { last_name: 'OhneMail', status: 'inbox', postal_code: '80331', city: 'München', customer_number: 'X-3', created_at: '2026-03-15T10:00:00Z' });
+    await createContact(t.db, { last_name: 'ZuAlt', status: 'inbox', postal_code: '80331', city: 'München', email: 'd@b.de', customer_number: 'X-4', created_at: '2025-01-15T10:00:00Z' });
+    await createContact(t.db, { last_name: 'Wien', status: 'inbox', postal_code: '8033', city: 'Wien', country: 'AT', email: 'e@b.de', customer_number: 'X-5', created_at: '2026-03-15T10:00:00Z' });
+    const agent = await member();
+    const res = await agent.get(
+      '/contacts?status=inbox&postal_code=803&city=munch&country=DE&created_from=2026-03-01&created_to=2026-03-31&has_number=yes&has_email=yes',
+    );
+    expect(names(res.text)).toEqual(['Testperson Treffer']);
+    expect(names((await agent.get('/contacts?status=inbox&has_email=no')).text)).toEqual(['Testperson OhneMail']);
+    expect(names((await agent.get('/contacts?status=inbox&status=customer&country=DE&created_from=2026-01-01')).text)).toEqual([
+      'Testperson FalscherStatus',
+      'Testperson OhneMail',
+      'Testperson Treffer',
+    ]);
+  });
+
+  it('pages through with keyset cursors: next, previous, first and last, all keeping the filter', async () => {
+    for (let i = 0; i < 120; i++) await createContact(t.db, { last_name: `Person${String(i).padStart(3, '0')}`, city: i % 2 ? 'Köln' : 'Bonn' });
+    const agent = await member();
+    const first = await agent.get('/contacts?city=koln');
+    expect(first.text).toContain('60 Kontakte');
+    expect(names(first.text)).toHaveLength(50);
+    expect(names(first.text)[0]).toBe('Testperson Person001');
+    const next = first.text.match(/href="(\/contacts\?[^"]*after=[^"]+)" [^>]*rel="next"/)![1].replace(/&amp;/g, '&');
+    expect(next).toContain('city=koln');
+    const second = await agent.get(next);
+    expect(names(second.text)).toHaveLength(10);
+    expect(names(second.text)[0]).toBe('Testperson Person101');
+    expect(second.text).not.toMatch(/rel="next"/);
+    const back = second.text.match(/href="(\/contacts\?[^"]*before=[^"]+)" [^>]*rel="prev"/)![1].replace(/&amp;/g, '&');
+    expect(names((await agent.get(back)).text)).toEqual(names(first.text));
+    const last = await agent.get('/contacts?city=koln&last=1');
+    expect(names(last.text).at(-1)).toBe('Testperson Person119');
+    expect(names(last.text)).toHaveLength(50);
+  });
+
+  it('sorts by customer number (contacts without one last) and by creation date', async () => {
+    await createContact(t.db, { last_name: 'B', customer_number: 'K-00002', created_at: '2026-01-02T00:00:00Z' });
+    await createContact(t.db, { last_name: 'A', created_at: '2026-01-03T00:00:00Z' });
+    await createContact(t.db, { last_name: 'C', customer_number: 'K-00001', created_at: '2026-01-01T00:00:00Z' });
+    const agent = await member();
+    expect(names((await agent.get('/contacts?sort=number')).text)).toEqual(['Testperson C', 'Testperson B', 'Testperson A']);
+    expect(names((await agent.get('/contacts?sort=-created')).text)).toEqual(['Testperson A', 'Testperson B', 'Testperson C']);
+    expect(names((await agent.get('/contacts?sort=-name')).text)).toEqual(['Testperson C', 'Testperson B', 'Testperson A']);
+  });
+
+  it('says what to do when there are no contacts, and when the filter finds none', async () => {
+    const agent = await member();
+    expect((await agent.get('/contacts')).text).toContain('Legen Sie mit „Erstellen“ oben rechts den ersten an.');
+    await createContact(t.db, { last_name: 'Jemand' });
+    expect((await agent.get('/contacts?q=niemand')).text).toContain('Keine Kontakte gefunden');
+  });
+
+  it('answers invalid filter values with 422 and messages next to the fields', async () => {
+    const agent = await member();
+    const res = await agent.get('/contacts?created_from=2026-13-45&country=XX&status=geloescht&postal_code=%3Cscript%3E');
+    expect(res.status).toBe(422);
+    expect(res.text).toContain('Bitte ein gültiges Datum eingeben.');
+    expect(res.text).toContain('Bitte ein Land aus der Liste wählen.');
+    expect(res.text).toContain('Bitte eine gültige Postleitzahl eingeben.');
+    expect(res.text).toMatch(/<legend>Status<\/legend>[\s\S]*Ungültiger Wert./);
+    expect(res.text).not.toContain('<script>');
+    expect(res.text).toContain('&lt;script&gt;');
+  });
+
+  it('ignores a cursor that was tampered with and starts from the top', async () => {
+    await createContact(t.db, { last_name: 'Oben' });
+    const res = await (await member()).get('/contacts?after=kaputt');
+    expect(res.status).toBe(200);
+    expect(names(res.text)).toEqual(['Testperson Oben']);
+  });
+
+  it('works without JavaScript: a plain GET form with a search button', async () => {
+    const res = await (await member()).get('/contacts');
+    expect(res.text).toMatch(/<form class="filters card" method="get" action="\/contacts"/);
+    expect(res.text).toMatch(/<button type="submit">Suchen<\/button>/);
+    expect(res.text).toMatch(/hx-push-url="true"/);
+  });
+});

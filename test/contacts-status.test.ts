@@ -1,0 +1,107 @@
+import { useTestDatabase } from './db';
+import { buildApp, createUser, loginAs } from './helpers';
+import { createContact } from './factories';
+import { can, statuses, transition, type Status } from '../src/contacts/status';
+
+const t = useTestDatabase();
+
+async function login() {
+  const user = await createUser(t.db, { name: 'Sabine Schröder' });
+  return { user, ...(await loginAs(buildApp(t.db), user.email)) };
+}
+
+describe('status changes', () => {
+  it('open a confirmation dialog first and change nothing until confirmed', async () => {
+    const { agent } = await login();
+    const id = await createContact(t.db, { first_name: 'Max', last_name: 'Müller', status: 'prospect' });
+    const dialog = await agent.get(`/contacts/${id}/status?to=customer`).set('HX-Request', 'true');
+    expect(dialog.status).toBe(200);
+    expect(dialog.text).toMatch(/^<dialog data-modal/);
+    expect(dialog.text).toContain('Soll Max Müller von „Interessent“ zu „Kunde“ wechseln?');
+    expect((await t.db('contacts').where({ id }).first()).status).toBe('prospect');
+  });
+
+  it('turn a prospect into a customer on confirmation, with a history event', async () => {
+    const { agent, csrf, user } = await login();
+    const id = await createContact(t.db, { first_name: 'Max', last_name: 'Müller', status: 'prospect' });
+    const res = await agent.post(`/contacts/${id}/status`).type('form').send({ _csrf: csrf, to: 'customer' });
+    expect(res.status).toBe(303);
+    expect(await t.db('contacts').where({ id }).first()).toMatchObject({ status: 'customer', version: 2 });
+    expect(await t.db('contact_events').where({ contact_id: id, kind: 'status' }).first()).toMatchObject({ actor_id: user.id, payload: { from: 'prospect', to: 'customer' } });
+    const page = await agent.get(`/contacts/${id}`);
+    expect(page.text).toContain('Status von Max Müller geändert: Interessent → Kunde.');
+    expect(page.text).toContain('hat den Status geändert: Interessent → Kunde');
+  });
+
+  it('archive remembers the active status, and restoring offers it', async () => {
+    const { agent, csrf } = await login();
+    const id = await createContact(t.db, { last_name: 'Kunde', status: 'customer' });
+    await agent.post(`/contacts/${id}/status`).type('form').send({ _csrf: csrf, to: 'archived' });
+    expect(await t.db('contacts').where({ id }).first()).toMatchObject({ status: 'archived', previous_status: 'customer' });
+    const page = await agent.get(`/contacts/${id}`);
+    const restore = await agent.get(`/contacts/${id}/status?to=customer`);
+    expect(restore.text).toMatch(/value="customer" checked/);
+    expect(page.text).toMatch(/href="\/contacts\/\d+\/status\?to=customer"/);
+    await agent.post(`/contacts/${id}/status`).type('form').send({ _csrf: csrf, to: 'customer' });
+    expect(await t.db('contacts').where({ id }).first()).toMatchObject({ status: 'customer', previous_status: null });
+  });
+
+  it('accept inbox contacts as prospect or customer', async () => {
+    const { agent, csrf } = await login();
+    const id = await createContact(t.db, { last_name: 'Import', status: 'inbox' });
+    const dialog = await agent.get(`/contacts/${id}/status?to=customer`);
+    expect(dialog.text).toContain('Übernehmen als Kunde');
+    await agent.post(`/contacts/${id}/status`).type('form').send({ _csrf: csrf, to: 'customer' });
+    expect((await t.db('contacts').where({ id }).first()).status).toBe('customer');
+  });
+
+  it.each([
+    ['prospect', 'inbox'],
+    ['customer', 'inbox'],
+    ['archived', 'inbox'],
+    ['archived', 'archived'],
+    ['prospect', 'prospect'],
+  ] as [Status, Status][])('refuse %s → %s with 409 and the reason, changing nothing', async (from, to) => {
+    const { agent, csrf } = await login();
+    const id = await createContact(t.db, { last_name: 'Fest', status: from });
+    const res = await agent.post(`/contacts/${id}/status`).type('form').send({ _csrf: csrf, to });
+    expect(res.status).toBe(409);
+    const verdict = transition(from, to);
+    expect(verdict.ok).toBe(false);
+    expect((await t.db('contacts').where({ id }).first()).status).toBe(from);
+    expect(await t.db('contact_events').where({ contact_id: id, kind: 'status' })).toHaveLength(0);
+  });
+
+  it('refuse an unknown status with a clear answer', async () => {
+    const { agent, csrf } = await login();
+    const id = await createContact(t.db, { last_name: 'Fest' });
+    expect((await agent.post(`/contacts/${id}/status`).type('form').send({ _csrf: csrf, to: 'geloescht' })).status).toBe(422);
+    expect((await agent.get(`/contacts/${id}/status?to=geloescht`)).status).toBe(404);
+  });
+});
+
+describe('the capability table', () => {
+  it('matches SPEC §4 for every status', () => {
+    const table = Object.fromEntries(
+      (['edit', 'assign', 'number', 'note', 'group', 'delete'] as const).map((action) => [action, statuses.map((s) => can(action, s).ok)]),
+    );
+    // columns: inbox, prospect, customer, archived
+    expect(table).toEqual({
+      edit: [true, true, true, false],
+      assign: [false, true, true, false],
+      number: [false, true, true, false],
+      note: [false, true, true, false],
+      group: [false, true, true, false],
+      delete: [true, true, true, true],
+    });
+  });
+
+  it('is enforced by the server for notes on each status', async () => {
+    const { agent, csrf } = await login();
+    for (const status of statuses) {
+      const id = await createContact(t.db, { last_name: status, status });
+      const res = await agent.post(`/contacts/${id}/notes`).type('form').send({ _csrf: csrf, text: 'Hallo' });
+      expect([status, res.status]).toEqual([status, can('note', status).ok ? 303 : 409]);
+    }
+  });
+});
