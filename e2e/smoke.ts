@@ -39,6 +39,60 @@ async function main(): Promise<void> {
     await screenshot(page, '03-profile');
     await checkAccessibility(page, step);
 
+    step = 'contacts list';
+    await page.getByRole('navigation', { name: 'Hauptnavigation' }).getByRole('link', { name: 'Kontakte' }).click();
+    await page.getByRole('heading', { name: 'Kontakte', exact: true }).waitFor();
+    await page.getByText(/\d+ Kontakte/).first().waitFor();
+    await screenshot(page, '10-contacts');
+    await checkAccessibility(page, step);
+
+    step = 'create dialog: empty save shows messages';
+    await page.getByRole('link', { name: 'Erstellen' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Kontakt erstellen' });
+    await dialog.waitFor();
+    await dialog.getByRole('button', { name: 'Speichern' }).click();
+    await dialog.getByText('Bitte Nachname oder Firma angeben.').first().waitFor();
+    await screenshot(page, '11-create-dialog-errors');
+    await checkAccessibility(page, step);
+
+    step = 'create dialog: save';
+    await dialog.getByLabel('Vorname').fill('Zoë');
+    await dialog.getByLabel('Nachname').fill('Übermann');
+    await dialog.getByLabel('Firma').fill('Übermann & Söhne GmbH');
+    await dialog.getByLabel('E-Mail').fill('zoe@uebermann.de');
+    await dialog.getByRole('button', { name: 'Speichern' }).click();
+    await page.getByText('Kontakt Zoë Übermann wurde erstellt.').waitFor();
+    await dialog.waitFor({ state: 'detached' });
+    await page.locator('tr.is-new', { hasText: 'Zoë Übermann' }).waitFor();
+    await screenshot(page, '12-contact-created');
+
+    step = 'live search';
+    await page.getByLabel('Suche').fill('ubermann');
+    await page.waitForURL(/q=ubermann/);
+    await page.getByText('1 Kontakt', { exact: true }).waitFor();
+    assert.equal(await page.locator('#results tbody tr').count(), 1);
+    await screenshot(page, '13-search');
+
+    step = 'master data';
+    await page.getByRole('link', { name: 'Zoë Übermann' }).click();
+    await page.getByRole('heading', { name: 'Zoë Übermann' }).waitFor();
+    await page.getByLabel('Ort').fill('Würzburg');
+    await page.getByRole('button', { name: 'Stammdaten speichern' }).click();
+    await page.getByText('Die Änderungen wurden gespeichert.').waitFor();
+    await screenshot(page, '14-master-data');
+    await checkAccessibility(page, step);
+
+    step = 'status: prospect to customer with confirmation';
+    await page.locator('.status-control').getByRole('link', { name: 'Kunde' }).click();
+    const confirm = page.getByRole('dialog', { name: 'Status ändern' });
+    await confirm.getByText('Soll Zoë Übermann von „Interessent“ zu „Kunde“ wechseln?').waitFor();
+    await screenshot(page, '15-status-dialog');
+    await checkAccessibility(page, step);
+    await confirm.getByRole('button', { name: 'Bestätigen' }).click();
+    await page.getByText('Status von Zoë Übermann geändert: Interessent → Kunde.').waitFor();
+    await page.locator('.status-control .current', { hasText: 'Kunde' }).waitFor();
+    await page.getByText('hat den Status geändert: Interessent → Kunde').waitFor();
+
     step = 'settings: employees';
     await page.getByRole('link', { name: 'Einstellungen' }).click();
     await page.getByRole('heading', { name: 'Mitarbeiter', exact: true }).waitFor();
