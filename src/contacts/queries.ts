@@ -3,6 +3,7 @@ import type { Db } from '../db/knex';
 import { toCount } from '../db/knex';
 import { effectiveStatuses, type ListFilter, type ListPosition, type Sort } from './schema';
 import type { Status } from './status';
+import { notifyResponsible } from '../notifications/queries';
 
 export const PAGE_SIZE = 50;
 
@@ -195,11 +196,16 @@ export interface ContactEvent {
   actor_active: boolean | null;
 }
 
+/** Records a history event and notifies the responsible employees, in the caller's transaction. */
 export async function insertEvent(
   db: Db | Knex.Transaction,
   event: { contact_id: string | number; actor_id: string | null; kind: string; payload?: Record<string, unknown> },
-): Promise<void> {
-  await db('contact_events').insert({ ...event, payload: JSON.stringify(event.payload ?? {}) });
+): Promise<string> {
+  const [row] = await db('contact_events')
+    .insert({ ...event, payload: JSON.stringify(event.payload ?? {}) })
+    .returning('id');
+  await notifyResponsible(db, [row.id]);
+  return String(row.id);
 }
 
 export async function listEvents(db: Db, contactId: string, limit: number, beforeId?: string): Promise<ContactEvent[]> {

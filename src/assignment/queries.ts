@@ -1,0 +1,101 @@
+import type { Knex } from 'knex';
+import type { Db } from '../db/knex';
+import { Invalid } from '../web/errors';
+import type { AssignmentInput, AssignmentKind } from './schema';
+
+type Conn = Db | Knex.Transaction;
+
+/** Where an assignable thing keeps its assignment: contacts now, groups later. */
+export interface AssignmentTarget {
+  table: string;
+  assignees: string;
+  key: string;
+}
+export const contactTarget: AssignmentTarget = { table: 'contacts', assignees: 'contact_assignees', key: 'contact_id' };
+
+export interface AssignmentLabel {
+  kind: AssignmentKind;
+  users: { id: string; name: string; active: boolean }[];
+  competence?: { id: string; name: string };
+}
+
+/**
+ * Checks the chosen employees and competence still exist (and the employees are
+ * active). Raises Invalid with a field message otherwise; inside the saving
+ * transaction, so a competence deleted meanwhile is caught.
+ */
+export async function validateAssignment(db: Conn, input: AssignmentInput): Promise<void> {
+  if (input.kind === 'users') {
+    const found = await db('users').select('id', 'active').whereIn('id', input.userIds).forShare();
+    const active = new Set(found.filter((u) => u.active).map((u) => String(u.id)));
+    if (found.length !== input.userIds.length) throw new Invalid({ assignee_ids: 'assignment.invalid.unknownUser' });
+    if (input.userIds.some((id) => !active.has(id))) throw new Invalid({ assignee_ids: 'assignment.invalid.inactiveUser' });
+  }
+  if (input.kind === 'competence') {
+    const found = await db('competences').select('id').where('id', input.competenceId!).forShare().first();
+    if (!found) throw new Invalid({ competence_id: 'assignment.invalid.unknownCompetence' });
+  }
+}
+
+/** Sets the assignment of many rows at once: three statements, whatever the count. */
+export async function saveAssignment(trx: Knex.Transaction, target: AssignmentTarget, ids: string[], input: AssignmentInput): Promise<void> {
+  if (!ids.length) return;
+  await trx(target.table)
+    .whereIn('id', ids)
+    .update({ assignment: input.kind, competence_id: input.competenceId ?? null });
+  await trx(target.assignees).whereIn(target.key, ids).delete();
+  if (input.userIds.length) {
+    await trx.raw(
+      `insert into ?? (??, user_id) select t.id, u.id from unnest(?::bigint[]) as t(id) cross join unnest(?::bigint[]) as u(id)`,
+      [target.assignees, target.key, ids, input.userIds],
+    );
+  }
+}
+
+/** Labels for a page of rows (the list column, the master data), in two queries. */
+export async function loadAssignments(db: Conn, target: AssignmentTarget, ids: string[]): Promise<Map<string, AssignmentLabel>> {
+  const labels = new Map<string, AssignmentLabel>();
+  if (!ids.length) return labels;
+  const rows = await db(`${target.table} as t`)
+    .leftJoin('competences as k', 'k.id', 't.competence_id')
+    .select('t.id', 't.assignment', 'k.id as competence_id', 'k.name as competence_name')
+    .whereIn('t.id', ids);
+  for (const row of rows) {
+    labels.set(String(row.id), {
+      kind: row.assignment,
+      users: [],
+      competence: row.competence_id ? { id: String(row.competence_id), name: row.competence_name } : undefined,
+    });
+  }
+  const assignees = await db(`${target.assignees} as a`)
+    .join('users as u', 'u.id', 'a.user_id')
+    .select(`a.${target.key} as owner`, 'u.id', 'u.name', 'u.active')
+    .whereIn(`a.${target.key}`, ids)
+    .orderBy('u.name');
+  for (const a of assignees) labels.get(String(a.owner))?.users.push({ id: String(a.id), name: a.name, active: a.active });
+  return labels;
+}
+
+export interface AssignmentOptions {
+  users: { id: string; name: string }[];
+  competences: { id: string; name: string }[];
+}
+
+/** What the assignment fields offer: active employees and all competences, by name. */
+export async function assignmentOptions(db: Conn): Promise<AssignmentOptions> {
+  const [users, competences] = await Promise.all([
+    db('users').select('id', 'name').where({ active: true }).orderBy('name'),
+    db('competences').select('id', 'name').orderBy('name'),
+  ]);
+  return {
+    users: users.map((u) => ({ id: String(u.id), name: u.name })),
+    competences: competences.map((c) => ({ id: String(c.id), name: c.name })),
+  };
+}
+
+/** A stored snapshot for the history: names as they were at the time of the change. */
+export function describeAssignment(label: AssignmentLabel | undefined): { kind: AssignmentKind; names: string[] } {
+  if (!label) return { kind: 'all', names: [] };
+  if (label.kind === 'competence') return { kind: 'competence', names: label.competence ? [label.competence.name] : [] };
+  return { kind: label.kind, names: label.users.map((u) => u.name) };
+}

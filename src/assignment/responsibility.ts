@@ -1,0 +1,23 @@
+import type { Knex } from 'knex';
+
+/**
+ * "Responsible for a contact" (SPEC §5), defined once: directly assigned, a
+ * member of the assigned competence, or the contact is assigned to all.
+ * `alias` is the contacts table's alias in the surrounding query; `user` is a
+ * value or a column reference (e.g. knex.ref('u.id')).
+ */
+export function whereResponsible(query: Knex.QueryBuilder, knex: Knex, user: string | Knex.Ref<string, object>, alias = 'c'): Knex.QueryBuilder {
+  return query.where((w) =>
+    w
+      .where(`${alias}.assignment`, 'all')
+      .orWhereExists(knex.select(knex.raw('1')).from('contact_assignees as ra').whereRaw(`ra.contact_id = ${alias}.id`).andWhere('ra.user_id', user))
+      .orWhereExists(
+        knex.select(knex.raw('1')).from('competence_members as rm').whereRaw(`rm.competence_id = ${alias}.competence_id`).andWhere('rm.user_id', user),
+      ),
+  );
+}
+
+/** Only contacts assigned to the employee by name (the list's "nur direkte Zuweisung"). */
+export function whereDirectlyAssigned(query: Knex.QueryBuilder, knex: Knex, user: string, alias = 'c'): Knex.QueryBuilder {
+  return query.whereExists(knex.select(knex.raw('1')).from('contact_assignees as ra').whereRaw(`ra.contact_id = ${alias}.id`).andWhere('ra.user_id', user));
+}
