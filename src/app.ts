@@ -10,9 +10,10 @@ import { errorHandler, notFound } from './web/error-handler';
 import { csrf, noStore, securityHeaders } from './web/security';
 import { sessionMiddleware } from './web/session';
 import { authRoutes } from './auth/routes';
-import { homeRoutes } from './home/routes';
+import { dashboardRoutes } from './dashboard/routes';
 import { profileRoutes } from './users/routes';
 import { contactRoutes } from './contacts/routes';
+import { notificationLocals, notificationRoutes } from './notifications/routes';
 import { settingsRoutes } from './settings/routes';
 
 export interface AppDeps {
@@ -64,10 +65,11 @@ export function createApp({ db, config, logger = pino({ level: 'silent' }) }: Ap
   router.use(csrf.csrfSynchronisedProtection);
 
   router.use(authRoutes(db));
-  router.use(requireLogin, noStore);
-  router.use(homeRoutes());
+  router.use(requireLogin, noStore, notificationLocals(db));
+  router.use(dashboardRoutes(db));
   router.use(profileRoutes(db));
   router.use(contactRoutes(db));
+  router.use(notificationRoutes(db));
   router.use(settingsRoutes(db));
 
   router.use(notFound);

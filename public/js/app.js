@@ -47,7 +47,36 @@
     Array.prototype.forEach.call(document.querySelectorAll('dialog[open]'), function (dialog) { dialog.close(); });
   });
 
+  // Notification popups: closable, gone by themselves after 15 s, and mirrored as
+  // browser notifications when the employee enabled them in the profile.
+  document.addEventListener('htmx:oobAfterSwap', function (event) {
+    var target = event.detail.target;
+    if (!target || target.id !== 'popups') return;
+    Array.prototype.forEach.call(target.querySelectorAll('[data-popup]:not([data-seen])'), function (popup) {
+      popup.setAttribute('data-seen', '');
+      setTimeout(function () { popup.remove(); }, 15000);
+      if (document.body.hasAttribute('data-browser-notifications') && window.Notification && Notification.permission === 'granted') {
+        var text = popup.querySelector('.notification-text span');
+        var note = new Notification(popup.getAttribute('data-title'), { body: text ? text.textContent.replace(/\s+/g, ' ').trim() : '', icon: popup.getAttribute('data-icon') || undefined });
+        note.onclick = function () { window.focus(); var form = popup.querySelector('form'); if (form) form.submit(); };
+      }
+    });
+  });
+
+  // Turning browser notifications on asks the browser for permission right away.
+  document.addEventListener('change', function (event) {
+    var box = event.target;
+    if (box.name === 'browser_notifications' && box.checked && window.Notification && Notification.permission === 'default') {
+      Notification.requestPermission();
+    }
+  });
+
   document.addEventListener('click', function (event) {
+    var dismiss = event.target.closest('[data-dismiss]');
+    if (dismiss) {
+      dismiss.closest('[data-popup]').remove();
+      return;
+    }
     var closer = event.target.closest('[data-close-dialog]');
     if (!closer) return;
     var dialog = closer.closest('dialog');

@@ -4,6 +4,7 @@ import { toCount } from '../db/knex';
 import { effectiveStatuses, type ListFilter, type ListPosition, type Sort } from './schema';
 import type { Status } from './status';
 import { notifyResponsible } from '../notifications/queries';
+import { whereDirectlyAssigned, whereResponsible } from '../assignment/responsibility';
 
 export const PAGE_SIZE = 50;
 
@@ -16,8 +17,15 @@ export function escapeLike(value: string): string {
  * Narrows a query on `contacts as c` to the filter. Every condition is served by
  * an index (see the contacts migration); search words must all occur, in any order.
  */
-export function applyFilter(query: Knex.QueryBuilder, filter: ListFilter): Knex.QueryBuilder {
+export function applyFilter(db: Db, query: Knex.QueryBuilder, filter: ListFilter, viewerId?: string): Knex.QueryBuilder {
   query.whereIn('c.status', effectiveStatuses(filter) as Status[]);
+  if (filter.assigned) {
+    const user = filter.assigned === 'me' ? viewerId : filter.assigned;
+    if (!user) throw new Error('the filter "assigned=me" needs the viewer');
+    if (filter.assigned_direct) whereDirectlyAssigned(query, db, user);
+    else whereResponsible(query, db, user);
+  }
+  if (filter.competence) query.where('c.assignment', 'competence').andWhere('c.competence_id', filter.competence);
   for (const word of (filter.q ?? '').split(/\s+/).filter(Boolean)) {
     query.whereRaw(`c.search_text like '%' || kontakte_fold(?) || '%'`, [escapeLike(word)]);
   }
@@ -96,7 +104,12 @@ export function decodeCursor(cursor: string | undefined): [string, string] | und
  * One page of the list with keyset pagination: the first, a middle and the last
  * page all cost the same, at 100 contacts or 100,000.
  */
-export async function findContactPage(db: Db, filter: ListFilter, position: ListPosition, limit = PAGE_SIZE): Promise<ContactPage> {
+export async function findContactPage(
+  db: Db,
+  filter: ListFilter,
+  position: ListPosition,
+  { viewerId, limit = PAGE_SIZE }: { viewerId?: string; limit?: number } = {},
+): Promise<ContactPage> {
   const sort = position.sort as Sort;
   const descending = sort.startsWith('-');
   const key = sortKeys[sort.replace('-', '') as keyof typeof sortKeys];
@@ -107,7 +120,7 @@ export async function findContactPage(db: Db, filter: ListFilter, position: List
   const backwards = descending !== fromEnd;
   const direction = backwards ? 'desc' : 'asc';
 
-  const query = applyFilter(db('contacts as c'), filter)
+  const query = applyFilter(db, db('contacts as c'), filter, viewerId)
     .select(...listColumns, db.raw(`${key.expr}::text as sort_key`))
     .orderByRaw(`${key.expr} ${direction}, c.id ${direction}`)
     .limit(limit + 1);
@@ -132,8 +145,8 @@ export async function findContactPage(db: Db, filter: ListFilter, position: List
   return page;
 }
 
-export async function countContacts(db: Db, filter: ListFilter): Promise<number> {
-  const row = await applyFilter(db('contacts as c'), filter).count({ n: '*' }).first();
+export async function countContacts(db: Db, filter: ListFilter, viewerId?: string): Promise<number> {
+  const row = await applyFilter(db, db('contacts as c'), filter, viewerId).count({ n: '*' }).first();
   return toCount(row?.n);
 }
 

@@ -7,10 +7,12 @@ import { isHtmx, redirect, trigger, varyOnHtmx } from '../web/htmx';
 import { Invalid, NotFound } from '../web/errors';
 import { ContactCreate, ContactId, ContactUpdate, ListQuery, NoteInput, StatusChange, countryCodes, salutations, editableFields } from './schema';
 import { countContacts, findContact, findContactPage, listEvents, type Contact } from './queries';
-import { addNote, changeStatus, createContact, findPicture, NumberTaken, setPicture, StaleEdit, updateContact } from './service';
+import { addNote, changeAssignment, changeStatus, createContact, findPicture, NumberTaken, setPicture, StaleEdit, updateContact } from './service';
 import { can, statuses, transition, type Status } from './status';
 import { displayName, initials, avatarColour } from './format';
 import { listQueryString } from './urls';
+import { AssignmentInput } from '../assignment/schema';
+import { assignmentOptions, contactTarget, loadAssignments } from '../assignment/queries';
 import { processPicture, pictureUpload } from './pictures';
 
 const HISTORY_PAGE = 30;
@@ -48,30 +50,39 @@ export function contactRoutes(db: Db): Router {
     const parsed = parse(ListQuery, req.query, req.t);
     const base = { title: req.t('contacts.title'), nav: 'contacts', ...helpers };
     if (!parsed.ok) {
-      return renderPageOrFragment(req, res, 'contacts/index', 'contacts/_results', { ...base, query: {}, raw: req.query, errors: parsed.errors, page: undefined, total: 0 }, 422);
+      const options = await assignmentOptions(db);
+      return renderPageOrFragment(req, res, 'contacts/index', 'contacts/_results', { ...base, query: {}, raw: req.query, errors: parsed.errors, page: undefined, total: 0, options }, 422);
     }
     const query = parsed.data;
-    const [page, total] = await Promise.all([findContactPage(db, query, query), countContacts(db, query)]);
-    await renderPageOrFragment(req, res, 'contacts/index', 'contacts/_results', { ...base, query, raw: req.query, errors: {}, page, total });
+    const viewerId = req.user!.id;
+    const [page, total, options] = await Promise.all([
+      findContactPage(db, query, query, { viewerId }),
+      countContacts(db, query, viewerId),
+      isHtmx(req) ? undefined : assignmentOptions(db),
+    ]);
+    const assignments = await loadAssignments(db, contactTarget, page.rows.map((r) => r.id));
+    await renderPageOrFragment(req, res, 'contacts/index', 'contacts/_results', { ...base, query, raw: req.query, errors: {}, page, total, assignments, options });
   }
 
   async function newDialog(req: Request, res: Response) {
-    const locals = { title: req.t('contacts.dialogTitle'), nav: 'contacts', values: { status: 'prospect', create_token: randomUUID() }, errors: {}, ...helpers };
+    const options = await assignmentOptions(db);
+    const locals = { title: req.t('contacts.dialogTitle'), nav: 'contacts', values: { status: 'prospect', assignment: 'all', create_token: randomUUID() }, errors: {}, options, ...helpers };
     varyOnHtmx(res);
     if (isHtmx(req)) await renderFragment(res, 'contacts/_create-dialog', locals);
     else await renderPage(res, 'contacts/new', locals);
   }
 
   async function create(req: Request, res: Response) {
-    const again = (errors: FieldErrors) => {
-      const locals = { title: req.t('contacts.dialogTitle'), nav: 'contacts', values: req.body, errors, ...helpers };
+    const again = async (errors: FieldErrors) => {
+      const locals = { title: req.t('contacts.dialogTitle'), nav: 'contacts', values: req.body, errors, options: await assignmentOptions(db), ...helpers };
       return isHtmx(req) ? renderFragment(res, 'contacts/_create-dialog', locals, 422) : renderPage(res, 'contacts/new', locals, 422);
     };
     const form = parse(ContactCreate, req.body, req.t);
-    if (!form.ok) return again(form.errors);
+    const assignment = parse(AssignmentInput, req.body, req.t);
+    if (!form.ok || !assignment.ok) return again({ ...(form.ok ? {} : form.errors), ...(assignment.ok ? {} : assignment.errors) });
     let created: { id: string };
     try {
-      created = await createContact(db, form.data, req.user!.id);
+      created = await createContact(db, form.data, assignment.data, req.user!.id);
     } catch (error) {
       if (error instanceof Invalid) return again(serviceErrors(req, error));
       throw error;
@@ -85,15 +96,26 @@ export function contactRoutes(db: Db): Router {
     const current = new URL(req.get('HX-Current-URL') ?? 'http://x/contacts', 'http://x');
     const listed = parse(ListQuery, Object.fromEntries([...current.searchParams.keys()].map((k) => [k, current.searchParams.getAll(k).length > 1 ? current.searchParams.getAll(k) : current.searchParams.get(k)])), req.t);
     const query = listed.ok ? listed.data : (ListQuery.parse({}) as ListQuery);
-    const [page, total, contact] = await Promise.all([findContactPage(db, query, query), countContacts(db, query), findContact(db, created.id)]);
+    const viewerId = req.user!.id;
+    const [page, total, contact] = await Promise.all([
+      findContactPage(db, query, query, { viewerId }),
+      countContacts(db, query, viewerId),
+      findContact(db, created.id),
+    ]);
+    const assignments = await loadAssignments(db, contactTarget, [created.id, ...page.rows.map((r) => r.id)]);
     flash(req, res, message);
     res.set('HX-Retarget', '#results').set('HX-Reswap', 'innerHTML');
     trigger(res, 'closeDialog');
-    await renderFragment(res, 'contacts/_results', { query, page, total, created: contact, ...helpers });
+    await renderFragment(res, 'contacts/_results', { query, page, total, created: contact, assignments, ...helpers });
   }
 
   async function showPage(res: Response, contact: Contact, extra: Record<string, unknown> = {}, status = 200) {
-    const events = await listEvents(db, contact.id, HISTORY_PAGE + 1);
+    const [events, assignments, options] = await Promise.all([
+      listEvents(db, contact.id, HISTORY_PAGE + 1),
+      loadAssignments(db, contactTarget, [contact.id]),
+      assignmentOptions(db),
+    ]);
+    const assignment = assignments.get(contact.id)!;
     await renderPage(
       res,
       'contacts/show',
@@ -106,6 +128,10 @@ export function contactRoutes(db: Db): Router {
         events: events.slice(0, HISTORY_PAGE),
         moreEvents: events.length > HISTORY_PAGE,
         editableFields,
+        assignment,
+        assignmentValues: { assignment: assignment.kind, assignee_ids: assignment.users.map((u) => u.id), competence_id: assignment.competence?.id },
+        assignmentErrors: {},
+        options,
         ...helpers,
         ...extra,
       },
@@ -155,6 +181,22 @@ export function contactRoutes(db: Db): Router {
     const { from, to, contact } = await changeStatus(db, id, form.data.to as Status, req.user!.id);
     flash(req, res, req.t('status.changed', { name: displayName(contact), from: req.t(`status.labels.${from}`), to: req.t(`status.labels.${to}`) }));
     redirect(req, res, `${res.locals.basePath}/contacts/${id}`);
+  }
+
+  async function assign(req: Request, res: Response) {
+    const contact = await loadContact(db, req);
+    const form = parse(AssignmentInput, req.body, req.t);
+    const again = (errors: FieldErrors, status: number) =>
+      showPage(res, contact, { assignmentValues: { ...req.body, assignee_ids: [].concat(req.body.assignee_ids ?? []) }, assignmentErrors: errors }, status);
+    if (!form.ok) return again(form.errors, 422);
+    try {
+      const changed = await changeAssignment(db, contact.id, form.data, req.user!.id);
+      flash(req, res, req.t(changed ? 'assignment.changed' : 'contacts.unchanged'));
+    } catch (error) {
+      if (error instanceof Invalid) return again(serviceErrors(req, error), 422);
+      throw error;
+    }
+    redirect(req, res, `${res.locals.basePath}/contacts/${contact.id}`);
   }
 
   async function note(req: Request, res: Response) {
@@ -218,6 +260,7 @@ export function contactRoutes(db: Db): Router {
   router.post('/contacts/:id', update);
   router.get('/contacts/:id/status', statusDialog);
   router.post('/contacts/:id/status', statusChange);
+  router.post('/contacts/:id/assignment', assign);
   router.post('/contacts/:id/notes', note);
   router.get('/contacts/:id/history', history);
   router.get('/contacts/:id/picture', picture);

@@ -99,6 +99,10 @@ export const ListFilter = z.object({
   created_to: optional(isoDate),
   has_number: optional(z.enum(['yes', 'no'])),
   has_email: optional(z.enum(['yes', 'no'])),
+  /** An employee id, or `me` (the viewer): contacts that employee is responsible for. */
+  assigned: optional(z.union([z.literal('me'), z.string().regex(/^\d{1,18}$/, 'validation.invalid')])),
+  assigned_direct: optional(z.literal('1')),
+  competence: optional(z.string().regex(/^\d{1,18}$/, 'validation.invalid')),
 });
 export type ListFilter = z.infer<typeof ListFilter>;
 

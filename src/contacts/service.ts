@@ -5,6 +5,8 @@ import { can, isActiveStatus, transition, type Action, type Status } from './sta
 import { editableFields, type ContactCreate, type ContactUpdate } from './schema';
 import { changesSince, findContact, findNumberHolder, insertEvent, type Contact, type ContactEvent } from './queries';
 import { displayName } from './format';
+import type { AssignmentInput } from '../assignment/schema';
+import { contactTarget, describeAssignment, loadAssignments, saveAssignment, validateAssignment } from '../assignment/queries';
 
 const UNIQUE_VIOLATION = '23505';
 
@@ -53,13 +55,19 @@ async function loadForUpdate(trx: Knex.Transaction, id: string): Promise<Contact
  * Creates a contact and its "created" history event in one transaction. The
  * dialog's token makes a repeated submit (double click) return the first contact.
  */
-export async function createContact(db: Db, input: ContactCreate, actorId: string): Promise<{ id: string; duplicate: boolean }> {
+export async function createContact(
+  db: Db,
+  input: ContactCreate,
+  assignment: AssignmentInput,
+  actorId: string,
+): Promise<{ id: string; duplicate: boolean }> {
   const { create_token, ...fields } = input;
   return translateUniqueViolation(db, fields.customer_number, undefined, () =>
     db.transaction(async (trx) => {
       await assertNumberFree(trx, fields.customer_number);
+      await validateAssignment(trx, assignment);
       const [row] = await trx('contacts')
-        .insert({ ...fields, create_token, created_by: actorId, updated_by: actorId })
+        .insert({ ...fields, create_token, assignment: assignment.kind, competence_id: assignment.competenceId ?? null, created_by: actorId, updated_by: actorId })
         .onConflict('create_token')
         .ignore()
         .returning('id');
@@ -68,6 +76,7 @@ export async function createContact(db: Db, input: ContactCreate, actorId: strin
         return { id: String(existing.id), duplicate: true };
       }
       const id = String(row.id);
+      await saveAssignment(trx, contactTarget, [id], assignment);
       await insertEvent(trx, { contact_id: id, actor_id: actorId, kind: 'created', payload: { status: fields.status } });
       return { id, duplicate: false };
     }),
@@ -147,12 +156,30 @@ export async function changeStatus(db: Db, id: string, to: Status, actorId: stri
       .update({
         status: to,
         previous_status: to === 'archived' && isActiveStatus(contact.status) ? contact.status : to === 'archived' ? contact.previous_status : null,
-        version: contact.version + 1,
         updated_by: actorId,
         updated_at: trx.fn.now(),
       });
     await insertEvent(trx, { contact_id: id, actor_id: actorId, kind: 'status', payload: { from: contact.status, to } });
     return { from: contact.status, to, contact };
+  });
+}
+
+/**
+ * Re-assigns a contact (prospects and customers only). The history keeps the
+ * names as they were; nothing is written when nothing changes.
+ */
+export async function changeAssignment(db: Db, id: string, assignment: AssignmentInput, actorId: string): Promise<boolean> {
+  return db.transaction(async (trx) => {
+    const contact = await loadForUpdate(trx, id);
+    assertAllowed('assign', contact.status);
+    await validateAssignment(trx, assignment);
+    const before = describeAssignment((await loadAssignments(trx, contactTarget, [id])).get(id));
+    await saveAssignment(trx, contactTarget, [id], assignment);
+    const after = describeAssignment((await loadAssignments(trx, contactTarget, [id])).get(id));
+    if (JSON.stringify(before) === JSON.stringify(after)) return false;
+    await trx('contacts').where({ id }).update({ updated_by: actorId, updated_at: trx.fn.now() });
+    await insertEvent(trx, { contact_id: id, actor_id: actorId, kind: 'assigned', payload: { from: before, to: after } });
+    return true;
   });
 }
 

@@ -20,11 +20,6 @@ export const de = {
     loggedOut: 'Sie wurden abgemeldet.',
     expired: 'Ihre Sitzung ist abgelaufen. Bitte melden Sie sich erneut an.',
   },
-  home: {
-    title: 'Dashboard',
-    greeting: 'Guten Tag, {name}!',
-    intro: 'Hier sehen Sie künftig die Aktivitäten Ihrer Kontakte.',
-  },
   profile: {
     title: 'Mein Profil',
     language: 'Sprache',
@@ -42,6 +37,12 @@ export const de = {
     mismatch: 'Die beiden Passwörter stimmen nicht überein.',
     role: 'Rolle',
     roles: { admin: 'Administrator', member: 'Mitarbeiter' },
+    notificationsTitle: 'Benachrichtigungen',
+    browserNotifications: 'Browser-Benachrichtigungen',
+    browserNotificationsHint: 'Neue Benachrichtigungen erscheinen zusätzlich als Meldung Ihres Browsers. Beim Einschalten fragt der Browser einmal um Ihre Erlaubnis.',
+    saveNotifications: 'Einstellung speichern',
+    notificationsOn: 'Browser-Benachrichtigungen sind eingeschaltet.',
+    notificationsOff: 'Browser-Benachrichtigungen sind ausgeschaltet.',
   },
   employees: {
     title: 'Mitarbeiter',

@@ -21,11 +21,6 @@ export const en: Catalog = {
     loggedOut: 'You have been logged out.',
     expired: 'Your session has expired. Please log in again.',
   },
-  home: {
-    title: 'Dashboard',
-    greeting: 'Hello, {name}!',
-    intro: 'The activities of your contacts will appear here.',
-  },
   profile: {
     title: 'My profile',
     language: 'Language',
@@ -43,6 +38,12 @@ export const en: Catalog = {
     mismatch: 'The two passwords do not match.',
     role: 'Role',
     roles: { admin: 'Administrator', member: 'Employee' },
+    notificationsTitle: 'Notifications',
+    browserNotifications: 'Browser notifications',
+    browserNotificationsHint: 'New notifications also appear as your browser’s own. When you switch this on, the browser asks once for your permission.',
+    saveNotifications: 'Save setting',
+    notificationsOn: 'Browser notifications are on.',
+    notificationsOff: 'Browser notifications are off.',
   },
   employees: {
     title: 'Employees',

@@ -1,0 +1,58 @@
+import type { Db } from '../db/knex';
+import { toCount } from '../db/knex';
+import { whereResponsible } from '../assignment/responsibility';
+import type { Status } from '../contacts/status';
+
+export interface Activity {
+  id: string;
+  kind: string;
+  payload: Record<string, unknown>;
+  created_at: Date;
+  contact_id: string;
+  actor_name: string | null;
+  actor_active: boolean | null;
+  first_name: string | null;
+  last_name: string | null;
+  company: string | null;
+  picture_updated_at: Date | null;
+}
+
+/** History events of the contacts an employee is responsible for, newest first. */
+export async function findActivities(
+  db: Db,
+  userId: string,
+  { includeOwn, beforeId, limit }: { includeOwn: boolean; beforeId?: string; limit: number },
+): Promise<Activity[]> {
+  const query = db('contact_events as e')
+    .join('contacts as c', 'c.id', 'e.contact_id')
+    .leftJoin('users as u', 'u.id', 'e.actor_id')
+    .select(
+      'e.id',
+      'e.kind',
+      'e.payload',
+      'e.created_at',
+      'e.contact_id',
+      'u.name as actor_name',
+      'u.active as actor_active',
+      'c.first_name',
+      'c.last_name',
+      'c.company',
+      'c.picture_updated_at',
+    )
+    .orderBy('e.id', 'desc')
+    .limit(limit);
+  whereResponsible(query, db, userId);
+  if (!includeOwn) query.whereRaw('e.actor_id is distinct from ?', [userId]);
+  if (beforeId) query.where('e.id', '<', beforeId);
+  const rows = await query;
+  return rows.map((r) => ({ ...r, id: String(r.id), contact_id: String(r.contact_id) }));
+}
+
+/** How many contacts the employee is responsible for, per status. */
+export async function countMyContacts(db: Db, userId: string): Promise<Record<Status, number>> {
+  const query = db('contacts as c').select('c.status').count({ n: '*' }).groupBy('c.status');
+  whereResponsible(query, db, userId);
+  const counts: Record<Status, number> = { inbox: 0, prospect: 0, customer: 0, archived: 0 };
+  for (const row of (await query) as { status: Status; n: string }[]) counts[row.status] = toCount(row.n);
+  return counts;
+}

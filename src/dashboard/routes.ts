@@ -1,0 +1,42 @@
+import { Router } from 'express';
+import { z } from 'zod';
+import type { Db } from '../db/knex';
+import { renderPageOrFragment } from '../web/render';
+import { countMyContacts, findActivities } from './queries';
+import { displayName, initials, avatarColour } from '../contacts/format';
+import { statuses } from '../contacts/status';
+
+const PAGE = 30;
+
+const DashboardQuery = z.object({
+  own: z.literal('1').optional().catch(undefined),
+  before: z.string().regex(/^\d{1,18}$/).optional().catch(undefined),
+});
+
+export function dashboardRoutes(db: Db): Router {
+  const router = Router();
+
+  // The start page: activities on my contacts (excluding my own unless asked), and my contacts per status.
+  router.get('/', async (req, res) => {
+    const query = DashboardQuery.parse(req.query);
+    const userId = req.user!.id;
+    const [activities, counts] = await Promise.all([
+      findActivities(db, userId, { includeOwn: query.own === '1', beforeId: query.before, limit: PAGE + 1 }),
+      query.before ? undefined : countMyContacts(db, userId),
+    ]);
+    await renderPageOrFragment(req, res, 'dashboard/index', 'dashboard/_activities', {
+      title: req.t('dashboard.title'),
+      nav: 'dashboard',
+      activities: activities.slice(0, PAGE),
+      more: activities.length > PAGE,
+      own: query.own === '1',
+      counts,
+      statuses,
+      displayName,
+      initials,
+      avatarColour,
+    });
+  });
+
+  return router;
+}

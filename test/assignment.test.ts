@@ -1,0 +1,129 @@
+import { randomUUID } from 'node:crypto';
+import { useTestDatabase } from './db';
+import { buildApp, createUser, loginAs } from './helpers';
+import { createContact } from './factories';
+
+const t = useTestDatabase();
+
+async function competence(name: string, memberIds: string[]): Promise<string> {
+  const [row] = await t.db('competences').insert({ name }).returning('id');
+  if (memberIds.length) await t.db('competence_members').insert(memberIds.map((user_id) => ({ competence_id: row.id, user_id })));
+  return String(row.id);
+}
+
+async function assign(contactId: string, how: { users?: string[]; competence?: string }) {
+  if (how.competence) await t.db('contacts').where({ id: contactId }).update({ assignment: 'competence', competence_id: how.competence });
+  if (how.users) {
+    await t.db('contacts').where({ id: contactId }).update({ assignment: 'users' });
+    await t.db('contact_assignees').insert(how.users.map((user_id) => ({ contact_id: contactId, user_id })));
+  }
+}
+
+function names(html: string): string[] {
+  return [...html.matchAll(/<td><a href="\/contacts\/\d+">([^<]+)<\/a>/g)].map((m) => m[1]);
+}
+
+describe('assigning contacts', () => {
+  it('happens in the create dialog: to some employees, or to a competence; all by default', async () => {
+    const me = await createUser(t.db, { name: 'Anna Admin' });
+    const max = await createUser(t.db, { name: 'Max Müller' });
+    const team = await competence('Vertrieb Süd', [max.id]);
+    const { agent, csrf } = await loginAs(buildApp(t.db), me.email);
+    const base = { _csrf: csrf, last_name: 'Eins', status: 'prospect' };
+    await agent.post('/contacts').type('form').send({ ...base, create_token: randomUUID() });
+    await agent.post('/contacts').type('form').send({ ...base, last_name: 'Zwei', create_token: randomUUID(), assignment: 'users', assignee_ids: [max.id, me.id] });
+    await agent.post('/contacts').type('form').send({ ...base, last_name: 'Drei', create_token: randomUUID(), assignment: 'competence', competence_id: team });
+    const rows = await t.db('contacts').select('id', 'last_name', 'assignment', 'competence_id').orderBy('id');
+    expect(rows.map((r) => [r.last_name, r.assignment, r.competence_id])).toEqual([
+      ['Eins', 'all', null],
+      ['Zwei', 'users', null],
+      ['Drei', 'competence', team],
+    ]);
+    const assignees = await t.db('contact_assignees').where({ contact_id: rows[1].id }).orderBy('user_id');
+    expect(assignees.map((a) => String(a.user_id))).toEqual([me.id, max.id].sort());
+    const list = await agent.get('/contacts');
+    expect(list.text).toMatch(/>Eins<\/a>[\s\S]*?assign-all">Alle/);
+    expect(list.text).toMatch(/assign-users">Anna Admin, Max Müller/);
+    expect(list.text).toMatch(/assign-competence" title="Kompetenz">Vertrieb Süd/);
+  });
+
+  it('refuses a deactivated employee, an unknown one and a missing competence, keeping the input', async () => {
+    const me = await createUser(t.db);
+    const gone = await createUser(t.db, { active: false });
+    const { agent, csrf } = await loginAs(buildApp(t.db), me.email);
+    const base = { _csrf: csrf, last_name: 'Neu', create_token: randomUUID() };
+    const inactive = await agent.post('/contacts').type('form').send({ ...base, assignment: 'users', assignee_ids: gone.id });
+    expect(inactive.status).toBe(422);
+    expect(inactive.text).toContain('Ein gewählter Mitarbeiter ist deaktiviert.');
+    const unknown = await agent.post('/contacts').type('form').send({ ...base, assignment: 'users', assignee_ids: '987654' });
+    expect(unknown.text).toContain('existiert nicht (mehr)');
+    const none = await agent.post('/contacts').type('form').send({ ...base, assignment: 'users' });
+    expect(none.text).toContain('Bitte mindestens einen Mitarbeiter auswählen.');
+    const competenceGone = await agent.post('/contacts').type('form').send({ ...base, assignment: 'competence', competence_id: '4242' });
+    expect(competenceGone.status).toBe(422);
+    expect(competenceGone.text).toContain('Die gewählte Kompetenz existiert nicht (mehr).');
+    expect(competenceGone.text).toContain('value="competence" checked');
+    expect(await t.db('contacts')).toHaveLength(0);
+  });
+
+  it('changes on the master data page, recorded in the history with names and notified to the responsible', async () => {
+    const me = await createUser(t.db, { name: 'Anna Admin' });
+    const max = await createUser(t.db, { name: 'Max Müller' });
+    const sabine = await createUser(t.db, { name: 'Sabine Schröder' });
+    const team = await competence('Vertrieb Süd', [sabine.id]);
+    const id = await createContact(t.db, { last_name: 'Kunde', status: 'customer' });
+    await assign(id, { users: [max.id] });
+    const { agent, csrf } = await loginAs(buildApp(t.db), me.email);
+    const res = await agent.post(`/contacts/${id}/assignment`).type('form').send({ _csrf: csrf, assignment: 'competence', competence_id: team });
+    expect(res.status).toBe(303);
+    expect(await t.db('contacts').where({ id }).first()).toMatchObject({ assignment: 'competence', competence_id: team });
+    expect(await t.db('contact_assignees').where({ contact_id: id })).toHaveLength(0);
+    const event = await t.db('contact_events').where({ contact_id: id, kind: 'assigned' }).first();
+    expect(event.payload).toEqual({ from: { kind: 'users', names: ['Max Müller'] }, to: { kind: 'competence', names: ['Vertrieb Süd'] } });
+    const notified = await t.db('notifications').where({ event_id: event.id }).select('user_id');
+    expect(notified.map((n) => String(n.user_id))).toEqual([sabine.id]);
+    const page = await agent.get(`/contacts/${id}`);
+    expect(page.text).toContain('hat die Zuweisung geändert: Max Müller → Vertrieb Süd');
+  });
+
+  it('is refused for inbox and archived contacts with 409', async () => {
+    const me = await createUser(t.db);
+    const { agent, csrf } = await loginAs(buildApp(t.db), me.email);
+    for (const status of ['inbox', 'archived'] as const) {
+      const id = await createContact(t.db, { last_name: status, status });
+      const res = await agent.post(`/contacts/${id}/assignment`).type('form').send({ _csrf: csrf, assignment: 'users', assignee_ids: me.id });
+      expect(res.status).toBe(409);
+      expect(await t.db('contacts').where({ id }).first()).toMatchObject({ assignment: 'all' });
+    }
+  });
+});
+
+describe('the assigned-employee filter', () => {
+  it('"Mir zugewiesen" finds contacts assigned to all, to me directly and to my competence, and nothing else', async () => {
+    const me = await createUser(t.db);
+    const other = await createUser(t.db);
+    const mine = await competence('Meine', [me.id]);
+    const theirs = await competence('Fremde', [other.id]);
+    await createContact(t.db, { last_name: 'Alle' });
+    await assign(await createContact(t.db, { last_name: 'Direkt' }), { users: [me.id, other.id] });
+    await assign(await createContact(t.db, { last_name: 'Team' }), { competence: mine });
+    await assign(await createContact(t.db, { last_name: 'FremdDirekt' }), { users: [other.id] });
+    await assign(await createContact(t.db, { last_name: 'FremdTeam' }), { competence: theirs });
+    const { agent } = await loginAs(buildApp(t.db), me.email);
+    expect(names((await agent.get('/contacts?assigned=me')).text)).toEqual(['Testperson Alle', 'Testperson Direkt', 'Testperson Team']);
+    expect(names((await agent.get('/contacts?assigned=me&assigned_direct=1')).text)).toEqual(['Testperson Direkt']);
+    expect(names((await agent.get(`/contacts?assigned=${other.id}`)).text)).toEqual(['Testperson Alle', 'Testperson Direkt', 'Testperson FremdDirekt', 'Testperson FremdTeam']);
+    expect(names((await agent.get(`/contacts?competence=${theirs}`)).text)).toEqual(['Testperson FremdTeam']);
+    expect(names((await agent.get(`/contacts?assigned=me&q=team`)).text)).toEqual(['Testperson Team']);
+  });
+
+  it('is always visible next to the search, with "Mir zugewiesen" and the employees', async () => {
+    const me = await createUser(t.db, { name: 'Anna Admin' });
+    const { agent } = await loginAs(buildApp(t.db), me.email);
+    const page = await agent.get('/contacts');
+    expect(page.text).toMatch(/<label for="flt-assigned">Zugewiesener Mitarbeiter<\/label>/);
+    expect(page.text).toContain('<option value="me">Mir zugewiesen</option>');
+    expect(page.text).toContain(`<option value="${me.id}">Anna Admin</option>`);
+    expect((await agent.get('/contacts?assigned=jemand')).status).toBe(422);
+  });
+});

@@ -1,0 +1,101 @@
+import { useTestDatabase } from './db';
+import { buildApp, createUser, loginAs } from './helpers';
+import { createContact } from './factories';
+import { insertEvent } from '../src/contacts/queries';
+
+const t = useTestDatabase();
+
+async function competence(name: string, memberIds: string[]): Promise<string> {
+  const [row] = await t.db('competences').insert({ name }).returning('id');
+  await t.db('competence_members').insert(memberIds.map((user_id) => ({ competence_id: row.id, user_id })));
+  return String(row.id);
+}
+
+describe('the dashboard', () => {
+  it('shows activities on my contacts by others, newest first, and my contacts per status', async () => {
+    const me = await createUser(t.db, { name: 'Sabine Schröder' });
+    const colleague = await createUser(t.db, { name: 'Jürgen Weiß' });
+    const team = await competence('Vertrieb Süd', [me.id]);
+    const teamContact = await createContact(t.db, { first_name: 'Max', last_name: 'Team', status: 'customer' });
+    await t.db('contacts').where({ id: teamContact }).update({ assignment: 'competence', competence_id: team });
+    const foreign = await createContact(t.db, { first_name: 'Fritz', last_name: 'Fremd' });
+    await t.db('contacts').where({ id: foreign }).update({ assignment: 'users' });
+    await t.db('contact_assignees').insert({ contact_id: foreign, user_id: colleague.id });
+    const everyone = await createContact(t.db, { first_name: 'Alma', last_name: 'Alle', status: 'prospect' });
+
+    await insertEvent(t.db, { contact_id: teamContact, actor_id: colleague.id, kind: 'note', payload: { text: 'Angebot geschickt' } });
+    await insertEvent(t.db, { contact_id: foreign, actor_id: colleague.id, kind: 'note', payload: { text: 'Geheim' } });
+    await insertEvent(t.db, { contact_id: everyone, actor_id: me.id, kind: 'note', payload: { text: 'Meine eigene Notiz' } });
+    await insertEvent(t.db, { contact_id: everyone, actor_id: colleague.id, kind: 'status', payload: { from: 'inbox', to: 'prospect' } });
+
+    const { agent } = await loginAs(buildApp(t.db), me.email);
+    const page = await agent.get('/');
+    expect(page.text).toContain('Guten Tag, Sabine Schröder!');
+    expect(page.text).toMatch(/Alma Alle<\/a>[\s\S]*Jürgen Weiß[\s\S]*hat den Status geändert: Eingang → Interessent[\s\S]*Max Team<\/a>[\s\S]*Angebot geschickt/);
+    expect(page.text).not.toContain('Geheim');
+    expect(page.text).not.toContain('Meine eigene Notiz');
+    expect(page.text).toMatch(/status-prospect">Interessent<\/span> <strong>1<\/strong>/);
+    expect(page.text).toMatch(/status-customer">Kunde<\/span> <strong>1<\/strong>/);
+
+    const withOwn = await agent.get('/?own=1');
+    expect(withOwn.text).toContain('Meine eigene Notiz');
+  });
+
+  it('pages older activities in as a fragment', async () => {
+    const me = await createUser(t.db);
+    const colleague = await createUser(t.db);
+    const id = await createContact(t.db, { last_name: 'Viel' });
+    for (let i = 0; i < 35; i++) await insertEvent(t.db, { contact_id: id, actor_id: colleague.id, kind: 'note', payload: { text: `Notiz ${i}` } });
+    const { agent } = await loginAs(buildApp(t.db), me.email);
+    const page = await agent.get('/');
+    expect(page.text).toContain('Notiz 34');
+    expect(page.text).not.toContain('Notiz 4<');
+    const more = page.text.match(/href="(\/\?before=\d+)"/)![1];
+    const fragment = await agent.get(more).set('HX-Request', 'true');
+    expect(fragment.text).not.toContain('<html');
+    expect(fragment.text).toContain('Notiz 0');
+    expect(fragment.text).not.toContain('Notiz 34');
+  });
+});
+
+describe('notifications in the browser', () => {
+  it('show the unread count, pop up new ones with the contact, open them and mark all read', async () => {
+    const me = await createUser(t.db);
+    const colleague = await createUser(t.db, { name: 'Jürgen Weiß' });
+    const id = await createContact(t.db, { first_name: 'Max', last_name: 'Müller' });
+    const { agent, csrf } = await loginAs(buildApp(t.db), me.email);
+    const before = await agent.get('/');
+    const poller = before.text.match(/hx-get="(\/notifications\/poll\?after=\d+)"/)![1];
+    expect(poller).toBe('/notifications/poll?after=0');
+
+    await insertEvent(t.db, { contact_id: id, actor_id: colleague.id, kind: 'note', payload: { text: 'Ruft zurück' } });
+    const poll = await agent.get(poller).set('HX-Request', 'true');
+    expect(poll.text).toMatch(/id="notify-bell"[^>]*hx-swap-oob="true"[\s\S]*class="count">1</);
+    expect(poll.text).toMatch(/hx-swap-oob="afterbegin:#popups"[\s\S]*data-popup[\s\S]*Max Müller[\s\S]*Jürgen Weiß[\s\S]*Ruft zurück/);
+    const next = poll.text.match(/hx-get="(\/notifications\/poll\?after=\d+)"/)![1];
+    expect(next).not.toBe(poller);
+    expect((await agent.get(next).set('HX-Request', 'true')).text).not.toContain('data-popup');
+
+    const notification = await t.db('notifications').where({ user_id: me.id }).first();
+    const open = await agent.post(`/notifications/${notification.id}/open`).type('form').send({ _csrf: csrf });
+    expect(open.headers.location).toBe(`/contacts/${id}`);
+    expect((await t.db('notifications').where({ id: notification.id }).first()).read_at).not.toBeNull();
+
+    await insertEvent(t.db, { contact_id: id, actor_id: colleague.id, kind: 'note', payload: { text: 'Noch eine' } });
+    const list = await agent.get('/notifications');
+    expect(list.text).toMatch(/class="notification unread"[\s\S]*Noch eine/);
+    await agent.post('/notifications/read').type('form').send({ _csrf: csrf });
+    expect(await t.db('notifications').whereNull('read_at')).toHaveLength(0);
+  });
+
+  it("cannot open someone else's notification", async () => {
+    const me = await createUser(t.db);
+    const other = await createUser(t.db);
+    const id = await createContact(t.db, { last_name: 'X' });
+    await insertEvent(t.db, { contact_id: id, actor_id: me.id, kind: 'note', payload: { text: 'Hallo' } });
+    const theirs = await t.db('notifications').where({ user_id: other.id }).first();
+    const { agent, csrf } = await loginAs(buildApp(t.db), me.email);
+    expect((await agent.post(`/notifications/${theirs.id}/open`).type('form').send({ _csrf: csrf })).status).toBe(404);
+    expect((await t.db('notifications').where({ id: theirs.id }).first()).read_at).toBeNull();
+  });
+});
