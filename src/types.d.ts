@@ -6,6 +6,8 @@ declare module 'express-session' {
     userId?: string;
     /** When the employee logged in: sessions end 12 h later, however active. */
     loginAt?: number;
+    /** Last request that was the employee's own doing (not a background poll), for the 30-minute idle logout. */
+    lastActiveAt?: number;
     flash?: { text: string; kind: 'success' | 'error' }[];
   }
 }

@@ -159,6 +159,21 @@ describe('sessions', () => {
     await t.db('session').update({ expire: t.db.raw(`now() - interval '1 second'`) });
     expect((await agent.get('/')).status).toBe(303);
   });
+
+  it('end after 30 idle minutes even while a tab keeps polling for notifications', async () => {
+    const user = await createUser(t.db);
+    const { agent } = await loginAs(buildApp(t.db), user.email);
+    const setIdle = (minutes: number) =>
+      t.db('session').update({
+        sess: t.db.raw(`jsonb_set(sess::jsonb, '{lastActiveAt}', to_jsonb((extract(epoch from now()) * 1000 - ? * 60000)::bigint))::json`, [minutes]),
+      });
+    await setIdle(29);
+    expect((await agent.get('/notifications/poll?after=0').set('HX-Request', 'true')).status).toBe(200);
+    await setIdle(31);
+    const poll = await agent.get('/notifications/poll?after=0').set('HX-Request', 'true');
+    expect(poll.status).toBe(401);
+    expect(poll.headers['hx-redirect']).toMatch(/^\/login/);
+  });
 });
 
 describe('pages that need a session', () => {

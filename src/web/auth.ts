@@ -5,7 +5,7 @@ import { findActiveUser, findActiveUserByEmail, type CurrentUser } from '../user
 import { dateFormatter, dateTimeFormatter, languageFromHeader, translator } from '../i18n';
 import { Forbidden } from './errors';
 import { isHtmx } from './htmx';
-import { ABSOLUTE_TIMEOUT_MS } from './session';
+import { ABSOLUTE_TIMEOUT_MS, IDLE_TIMEOUT_MS } from './session';
 
 /** Starts a fresh session for the employee: a new id, so a planted cookie is worthless. */
 export function establishSession(req: Request, user: CurrentUser): Promise<void> {
@@ -14,6 +14,7 @@ export function establishSession(req: Request, user: CurrentUser): Promise<void>
       if (error) return reject(error);
       req.session.userId = user.id;
       req.session.loginAt = Date.now();
+      req.session.lastActiveAt = Date.now();
       req.session.save((saveError) => (saveError ? reject(saveError) : resolve()));
     });
   });
@@ -37,9 +38,15 @@ export function currentUser(db: Db, config: Config): RequestHandler {
   return async (req, res, next) => {
     let user: CurrentUser | undefined;
     if (req.session?.userId) {
-      const expired = !req.session.loginAt || Date.now() - req.session.loginAt > ABSOLUTE_TIMEOUT_MS;
+      const now = Date.now();
+      const expired =
+        !req.session.loginAt ||
+        now - req.session.loginAt > ABSOLUTE_TIMEOUT_MS ||
+        now - (req.session.lastActiveAt ?? req.session.loginAt) > IDLE_TIMEOUT_MS;
       user = expired ? undefined : await findActiveUser(db, req.session.userId);
       if (!user) await freshSession(req);
+      // Background polls keep the cookie alive but are not activity: an open tab alone never prevents the idle logout.
+      else if (!isBackgroundPoll(req) && now - (req.session.lastActiveAt ?? 0) > 60_000) req.session.lastActiveAt = now;
     }
     if (!user && config.authProxyHeader && cameThroughTrustedProxy(req)) {
       const email = req.get(config.authProxyHeader);
@@ -59,6 +66,10 @@ export function currentUser(db: Db, config: Config): RequestHandler {
     res.locals.formatDate = dateFormatter(req.language);
     next();
   };
+}
+
+function isBackgroundPoll(req: Request): boolean {
+  return req.path === '/notifications/poll';
 }
 
 /** Express's compiled trust-proxy function, asked about the socket's peer. */
