@@ -17,8 +17,21 @@ export function escapeLike(value: string): string {
  * Narrows a query on `contacts as c` to the filter. Every condition is served by
  * an index (see the contacts migration); search words must all occur, in any order.
  */
-export function applyFilter(db: Db, query: Knex.QueryBuilder, filter: ListFilter, viewerId?: string): Knex.QueryBuilder {
-  query.whereIn('c.status', effectiveStatuses(filter) as Status[]);
+/** A group chosen in the sidebar, as the list needs it: members (static, temporary) or a saved filter (dynamic). */
+export interface GroupScope {
+  id: string;
+  kind: 'static' | 'dynamic' | 'temporary';
+  filter: ListFilter | null;
+}
+
+export function applyFilter(db: Db, query: Knex.QueryBuilder, filter: ListFilter, viewerId?: string, group?: GroupScope): Knex.QueryBuilder {
+  if (group?.kind === 'dynamic' && group.filter) {
+    applyFilter(db, query, group.filter, viewerId);
+  } else if (group) {
+    query.whereExists(db.select(db.raw('1')).from('group_members as gm').whereRaw('gm.contact_id = c.id').andWhere('gm.group_id', group.id));
+  }
+  // Inside a group, its members show whatever their status unless the filter names one.
+  if (!group || filter.status?.length) query.whereIn('c.status', effectiveStatuses(filter) as Status[]);
   if (filter.assigned) {
     const user = filter.assigned === 'me' ? viewerId : filter.assigned;
     if (!user) throw new Error('the filter "assigned=me" needs the viewer');
@@ -108,7 +121,7 @@ export async function findContactPage(
   db: Db,
   filter: ListFilter,
   position: ListPosition,
-  { viewerId, limit = PAGE_SIZE }: { viewerId?: string; limit?: number } = {},
+  { viewerId, group, limit = PAGE_SIZE }: { viewerId?: string; group?: GroupScope; limit?: number } = {},
 ): Promise<ContactPage> {
   const sort = position.sort as Sort;
   const descending = sort.startsWith('-');
@@ -120,7 +133,7 @@ export async function findContactPage(
   const backwards = descending !== fromEnd;
   const direction = backwards ? 'desc' : 'asc';
 
-  const query = applyFilter(db, db('contacts as c'), filter, viewerId)
+  const query = applyFilter(db, db('contacts as c'), filter, viewerId, group)
     .select(...listColumns, db.raw(`${key.expr}::text as sort_key`))
     .orderByRaw(`${key.expr} ${direction}, c.id ${direction}`)
     .limit(limit + 1);
@@ -145,8 +158,8 @@ export async function findContactPage(
   return page;
 }
 
-export async function countContacts(db: Db, filter: ListFilter, viewerId?: string): Promise<number> {
-  const row = await applyFilter(db, db('contacts as c'), filter, viewerId).count({ n: '*' }).first();
+export async function countContacts(db: Db, filter: ListFilter, viewerId?: string, group?: GroupScope): Promise<number> {
+  const row = await applyFilter(db, db('contacts as c'), filter, viewerId, group).count({ n: '*' }).first();
   return toCount(row?.n);
 }
 

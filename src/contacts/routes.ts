@@ -11,6 +11,7 @@ import { addNote, changeAssignment, changeStatus, createContact, findPicture, Nu
 import { can, statuses, transition, type Status } from './status';
 import { displayName, initials, avatarColour } from './format';
 import { listQueryString } from './urls';
+import { findGroupScope } from '../groups/queries';
 import { AssignmentInput } from '../assignment/schema';
 import { assignmentOptions, contactTarget, loadAssignments } from '../assignment/queries';
 import { processPicture, pictureUpload } from './pictures';
@@ -55,13 +56,15 @@ export function contactRoutes(db: Db): Router {
     }
     const query = parsed.data;
     const viewerId = req.user!.id;
+    const group = query.group ? await findGroupScope(db, query.group, viewerId) : undefined;
+    if (query.group && !group) throw new NotFound('groups.gone');
     const [page, total, options] = await Promise.all([
-      findContactPage(db, query, query, { viewerId }),
-      countContacts(db, query, viewerId),
+      findContactPage(db, query, query, { viewerId, group }),
+      countContacts(db, query, viewerId, group),
       isHtmx(req) ? undefined : assignmentOptions(db),
     ]);
     const assignments = await loadAssignments(db, contactTarget, page.rows.map((r) => r.id));
-    await renderPageOrFragment(req, res, 'contacts/index', 'contacts/_results', { ...base, query, raw: req.query, errors: {}, page, total, assignments, options });
+    await renderPageOrFragment(req, res, 'contacts/index', 'contacts/_results', { ...base, query, raw: req.query, errors: {}, page, total, assignments, options, group });
   }
 
   async function newDialog(req: Request, res: Response) {

@@ -115,7 +115,10 @@ export const ListPosition = z.object({
 });
 export type ListPosition = z.infer<typeof ListPosition>;
 
-export const ListQuery = ListFilter.extend(ListPosition.shape);
+/** The list's query string: filter, position, and the group chosen in the sidebar (not part of a saved filter). */
+export const ListQuery = ListFilter.extend(ListPosition.shape).extend({
+  group: optional(z.string().regex(/^\d{1,18}$/, 'validation.invalid')),
+});
 export type ListQuery = z.infer<typeof ListQuery>;
 
 /** Statuses shown when the filter names none: the active contacts. */

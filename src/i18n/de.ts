@@ -288,6 +288,9 @@ export const de = {
     more: 'Ältere Benachrichtigungen',
     message: 'Nachricht',
   },
+  groups: {
+    gone: 'Diese Gruppe gibt es nicht (mehr).',
+  },
   validation: {
     required: 'Bitte ausfüllen.',
     tooLong: 'Höchstens {max} Zeichen.',

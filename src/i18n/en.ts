@@ -289,6 +289,9 @@ export const en: Catalog = {
     more: 'Older notifications',
     message: 'Message',
   },
+  groups: {
+    gone: 'This group does not exist (any more).',
+  },
   validation: {
     required: 'Please fill in.',
     tooLong: 'At most {max} characters.',
