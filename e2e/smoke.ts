@@ -109,6 +109,17 @@ async function main(): Promise<void> {
     await screenshot(page, '05-settings-user-form');
     await checkAccessibility(page, step);
 
+    step = 'settings: competences';
+    await page.getByRole('navigation', { name: 'Einstellungen' }).getByRole('link', { name: 'Kompetenzen' }).click();
+    await page.getByRole('heading', { name: 'Kompetenzen', exact: true }).waitFor();
+    await page.getByRole('link', { name: 'Kompetenz anlegen' }).click();
+    await page.getByLabel('Name').fill('Vertrieb Nord');
+    await page.getByLabel('Max Müller').check();
+    await page.getByRole('button', { name: 'Anlegen' }).click();
+    await page.getByRole('row', { name: /Vertrieb Nord\s+Max Müller/ }).waitFor();
+    await screenshot(page, '06-settings-competences');
+    await checkAccessibility(page, step);
+
     step = 'logout';
     await page.getByRole('button', { name: 'Abmelden' }).click();
     await page.getByText('Sie wurden abgemeldet.').waitFor();

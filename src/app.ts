@@ -15,6 +15,7 @@ import { profileRoutes } from './users/routes';
 import { contactRoutes } from './contacts/routes';
 import { notificationLocals, notificationRoutes } from './notifications/routes';
 import { settingsRoutes } from './settings/routes';
+import { competenceRoutes } from './competences/routes';
 
 export interface AppDeps {
   db: Db;
@@ -71,6 +72,7 @@ export function createApp({ db, config, logger = pino({ level: 'silent' }) }: Ap
   router.use(contactRoutes(db));
   router.use(notificationRoutes(db));
   router.use(settingsRoutes(db));
+  router.use('/settings/competences', competenceRoutes(db));
 
   router.use(notFound);
   router.use(errorHandler(logger));

@@ -1,0 +1,136 @@
+import type { Knex } from 'knex';
+import type { Db } from '../db/knex';
+import { notifyResponsible } from '../notifications/queries';
+import { Conflict, Invalid, NotFound } from '../web/errors';
+import {
+  deleteCompetence,
+  findCompetence,
+  insertCompetence,
+  isNameTaken,
+  lockCompetences,
+  membersOf,
+  moveContacts,
+  moveGroups,
+  renameCompetence,
+  setMembers,
+  usageOf,
+  type Competence,
+  type Usage,
+} from './queries';
+import type { CompetenceInput, Reassignment } from './schema';
+
+const nameTaken = () => new Invalid({ name: 'competences.nameTaken' });
+
+/** The unique index on lower(name) catches what the check before it cannot see: a concurrent save. */
+function isDuplicateName(error: unknown): boolean {
+  const e = error as { code?: string; constraint?: string };
+  return e?.code === '23505' && e.constraint === 'competences_name_unique';
+}
+
+/**
+ * Members must exist and be active; a deactivated employee may stay in a
+ * competence they already belong to, but cannot be added. Locks the chosen
+ * employees so a deactivation cannot slip in between.
+ */
+async function checkMembers(trx: Knex.Transaction, userIds: string[], competenceId?: string): Promise<void> {
+  if (!userIds.length) return;
+  const found = await trx('users').select('id', 'active').whereIn('id', userIds).forShare();
+  if (found.length !== userIds.length) throw new Invalid({ member_ids: 'competences.unknownMember' });
+  const inactive = found.filter((u) => !u.active).map((u) => String(u.id));
+  if (!inactive.length) return;
+  const current = competenceId ? (await membersOf(trx, [competenceId])).get(competenceId) ?? [] : [];
+  if (inactive.some((id) => !current.some((m) => m.id === id))) throw new Invalid({ member_ids: 'competences.inactiveMember' });
+}
+
+export async function createCompetence(db: Db, input: CompetenceInput): Promise<string> {
+  try {
+    return await db.transaction(async (trx) => {
+      if (await isNameTaken(trx, input.name)) throw nameTaken();
+      await checkMembers(trx, input.memberIds);
+      const id = await insertCompetence(trx, input.name);
+      await setMembers(trx, id, input.memberIds);
+      return id;
+    });
+  } catch (error) {
+    if (isDuplicateName(error)) throw nameTaken();
+    throw error;
+  }
+}
+
+/** Renames a competence and sets its members; 404 when it was deleted meanwhile. */
+export async function updateCompetence(db: Db, id: string, input: CompetenceInput): Promise<void> {
+  try {
+    await db.transaction(async (trx) => {
+      if (!(await lockCompetences(trx, [id])).length) throw new NotFound();
+      if (await isNameTaken(trx, input.name, id)) throw nameTaken();
+      await checkMembers(trx, input.memberIds, id);
+      await renameCompetence(trx, id, input.name);
+      await setMembers(trx, id, input.memberIds);
+    });
+  } catch (error) {
+    if (isDuplicateName(error)) throw nameTaken();
+    throw error;
+  }
+}
+
+/** A competence and what keeps it from being deleted, for the confirmation. */
+export async function deletionCheck(db: Db, id: string): Promise<Competence & { usage: Usage }> {
+  const competence = await findCompetence(db, id);
+  if (!competence) throw new NotFound();
+  return { ...competence, usage: await usageOf(db, id) };
+}
+
+/**
+ * Deletes a competence that nothing is assigned to any more. Refused (409)
+ * while contacts or groups are; the confirmation then offers to reassign them.
+ */
+export async function removeCompetence(db: Db, id: string): Promise<Competence> {
+  try {
+    return await db.transaction(async (trx) => {
+      const [competence] = await lockCompetences(trx, [id]);
+      if (!competence) throw new NotFound();
+      const usage = await usageOf(trx, id);
+      if (usage.contacts + usage.groups > 0) throw new Conflict();
+      await deleteCompetence(trx, id);
+      return competence;
+    });
+  } catch (error) {
+    // The foreign key (no cascade) is the last line: something was assigned after the count.
+    if ((error as { code?: string })?.code === '23503') throw new Conflict();
+    throw error;
+  }
+}
+
+/**
+ * Moves everything assigned to a competence (contacts whatever their status:
+ * an archived contact keeps a competence from being deleted as much as an
+ * active one; and groups) to all employees or to another competence, in one
+ * transaction: one update per table, one history event per contact, the
+ * notifications for the newly responsible.
+ */
+export async function reassign(
+  db: Db,
+  id: string,
+  target: Reassignment,
+  actorId: string,
+): Promise<{ competence: Competence; moved: Usage; to: string | undefined }> {
+  return db.transaction(async (trx) => {
+    const targetId = target.kind === 'competence' ? target.competenceId : undefined;
+    if (targetId === id) throw new Invalid({ to: 'competences.sameTarget' });
+    const locked = await lockCompetences(trx, targetId ? [id, targetId] : [id]);
+    const competence = locked.find((k) => k.id === id);
+    if (!competence) throw new NotFound();
+    const destination = targetId ? locked.find((k) => k.id === targetId) : undefined;
+    if (targetId && !destination) throw new Invalid({ to: 'competences.unknownTarget' });
+
+    const to = { kind: target.kind, competenceId: targetId };
+    const eventIds = await moveContacts(trx, id, to, actorId, {
+      from: { kind: 'competence', names: [competence.name] },
+      to: { kind: target.kind, names: destination ? [destination.name] : [] },
+    });
+    // notifyResponsible binds one parameter per id; chunks stay far below PostgreSQL's 65,535.
+    for (let i = 0; i < eventIds.length; i += 10_000) await notifyResponsible(trx, eventIds.slice(i, i + 10_000));
+    const groups = await moveGroups(trx, id, to);
+    return { competence, moved: { contacts: eventIds.length, groups }, to: destination?.name };
+  });
+}
