@@ -4,7 +4,7 @@ import type { Config } from './config';
 export function createLogger(config: Pick<Config, 'logLevel' | 'logFormat'>): Logger {
   return pino({
     level: config.logLevel,
-    redact: ['req.headers.cookie', 'req.headers["x-csrf-token"]', 'res.headers["set-cookie"]'],
+    redact: ['req.headers.cookie', 'req.headers.authorization', 'req.headers["x-csrf-token"]', 'res.headers["set-cookie"]'],
     transport: config.logFormat === 'pretty' ? { target: 'pino-pretty', options: { translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname' } } : undefined,
   });
 }

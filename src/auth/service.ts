@@ -31,5 +31,5 @@ export async function authenticate(db: Db, email: string, password: string, ip: 
   }
   await db('login_failures').where('email', email.toLowerCase()).delete();
   await db('login_failures').where('at', '<', db.raw(`now() - interval '1 day'`)).delete();
-  return { id: String(candidate.id), name: candidate.name, email: candidate.email, role: candidate.role, language: candidate.language };
+  return { id: String(candidate.id), name: candidate.name, email: candidate.email, role: candidate.role, language: candidate.language, browser_notifications: candidate.browser_notifications };
 }

@@ -9,9 +9,11 @@ export interface CurrentUser {
   email: string;
   role: Role;
   language: Language;
+  /** Whether new notifications also appear as the browser's own (the profile's switch). */
+  browser_notifications: boolean;
 }
 
-const currentUserColumns = ['id', 'name', 'email', 'role', 'language'] as const;
+const currentUserColumns = ['id', 'name', 'email', 'role', 'language', 'browser_notifications'] as const;
 
 export async function findActiveUser(db: Db, id: string): Promise<CurrentUser | undefined> {
   return db('users').select(currentUserColumns).where({ id, active: true }).first();
@@ -64,7 +66,7 @@ export async function insertUser(db: Db, user: NewUser): Promise<string> {
 export async function updateUser(
   db: Db,
   id: string,
-  changes: Partial<{ name: string; email: string; role: Role; language: Language; password_hash: string; active: boolean }>,
+  changes: Partial<{ name: string; email: string; role: Role; language: Language; password_hash: string; active: boolean; browser_notifications: boolean }>,
 ): Promise<void> {
   await db('users').where({ id }).update({ ...changes, updated_at: db.fn.now() });
 }

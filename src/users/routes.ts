@@ -6,8 +6,8 @@ import { redirect } from '../web/htmx';
 import { Conflict, Invalid, NotFound } from '../web/errors';
 import { translator, type Translate } from '../i18n';
 import { findEmployee, listEmployees } from './queries';
-import { EmployeeChange, EmployeeId, EmployeeInput, LanguageChange, PasswordChange } from './schema';
-import { changeLanguage, changePassword, createEmployee, deactivateEmployee, reactivateEmployee, updateEmployee } from './service';
+import { EmployeeChange, EmployeeId, EmployeeInput, LanguageChange, NotificationsChange, PasswordChange } from './schema';
+import { changeBrowserNotifications, changeLanguage, changePassword, createEmployee, deactivateEmployee, reactivateEmployee, updateEmployee } from './service';
 
 export function profileRoutes(db: Db): Router {
   const router = Router();
@@ -22,6 +22,14 @@ export function profileRoutes(db: Db): Router {
     if (!form.ok) return show(req, res, 422, form.errors);
     await changeLanguage(db, req.user!.id, form.data.language);
     flash(req, res, translator(form.data.language)('profile.languageSaved'));
+    redirect(req, res, `${res.locals.basePath}/profile`);
+  });
+
+  router.post('/profile/notifications', async (req, res) => {
+    const form = parse(NotificationsChange, req.body, req.t);
+    if (!form.ok) return show(req, res, 422, form.errors);
+    await changeBrowserNotifications(db, req.user!.id, form.data.browser_notifications);
+    flash(req, res, req.t(form.data.browser_notifications ? 'profile.notificationsOn' : 'profile.notificationsOff'));
     redirect(req, res, `${res.locals.basePath}/profile`);
   });
 

@@ -6,6 +6,12 @@ import type { Role } from './queries';
 export const LanguageChange = z.object({ language: z.enum(languages) });
 export type LanguageChange = z.infer<typeof LanguageChange>;
 
+/** The profile's checkbox: sent as "1" when ticked, absent when not. */
+export const NotificationsChange = z
+  .object({ browser_notifications: z.literal('1').optional() })
+  .transform((v) => ({ browser_notifications: v.browser_notifications === '1' }));
+export type NotificationsChange = z.infer<typeof NotificationsChange>;
+
 export const PasswordChange = z
   .object({
     current_password: z.string().min(1, 'validation.required').max(1024),

@@ -36,6 +36,10 @@ export async function changeLanguage(db: Db, userId: string, language: Language)
   await updateUser(db, userId, { language });
 }
 
+export async function changeBrowserNotifications(db: Db, userId: string, enabled: boolean): Promise<void> {
+  await updateUser(db, userId, { browser_notifications: enabled });
+}
+
 /** Changes the own password; every other session of the employee ends. */
 export async function changePassword(
   db: Db,

@@ -1,0 +1,46 @@
+import type { Knex } from 'knex';
+import type { Db } from '../db/knex';
+
+type Conn = Db | Knex.Transaction;
+
+export interface ApiToken {
+  id: string;
+  name: string;
+  created_at: Date;
+  created_by_name: string | null;
+  last_used_at: Date | null;
+  revoked_at: Date | null;
+}
+
+/** Every token, newest first; the hash never leaves the database. */
+export async function listTokens(db: Conn): Promise<ApiToken[]> {
+  const rows = await db('api_tokens as t')
+    .leftJoin('users as u', 'u.id', 't.created_by')
+    .select('t.id', 't.name', 't.created_at', 'u.name as created_by_name', 't.last_used_at', 't.revoked_at')
+    .orderBy('t.id', 'desc');
+  return rows.map((r) => ({ ...r, id: String(r.id) }));
+}
+
+export async function insertToken(db: Conn, token: { name: string; token_hash: string; created_by: string }): Promise<string> {
+  const [row] = await db('api_tokens').insert(token).returning('id');
+  return String(row.id);
+}
+
+/** Revokes a token once; revoking it again changes nothing. Undefined when there is no such token. */
+export async function revokeToken(db: Conn, id: string): Promise<{ name: string } | undefined> {
+  await db('api_tokens').where({ id }).whereNull('revoked_at').update({ revoked_at: db.fn.now() });
+  return db('api_tokens').select('name').where({ id }).first();
+}
+
+/**
+ * The unrevoked token with this hash, marked as used now: the lookup and the
+ * mark are one statement, so a revocation in between cannot be missed.
+ */
+export async function useToken(db: Conn, tokenHash: string): Promise<{ id: string; name: string } | undefined> {
+  const [row] = await db('api_tokens')
+    .where({ token_hash: tokenHash })
+    .whereNull('revoked_at')
+    .update({ last_used_at: db.fn.now() })
+    .returning(['id', 'name']);
+  return row && { id: String(row.id), name: row.name };
+}

@@ -1,0 +1,26 @@
+import { z } from 'zod';
+import { requiredText } from '../web/validation';
+
+/** Ids are bigint serials; anything else in the URL names nothing. */
+export const RecordId = z.string().regex(/^[1-9][0-9]{0,17}$/);
+
+/** An admin names a new integration; the name is the default source of its messages, hence 60 characters. */
+export const ApiTokenInput = z.object({ name: requiredText(60) });
+export type ApiTokenInput = z.infer<typeof ApiTokenInput>;
+
+const trimmed = (v: unknown) => (typeof v === 'string' ? v.trim() : v);
+
+/** A string field: "missing" and "not a string" get different messages. */
+const string = () =>
+  z.string({ error: (issue) => (issue.code !== 'invalid_type' ? undefined : issue.input === undefined ? 'validation.required' : 'validation.invalid') });
+
+/**
+ * A message another module reports for a contact (`POST /api/contacts/:id/messages`).
+ * `source` names the channel (default: the token's name), `sender` who wrote it.
+ */
+export const IncomingMessage = z.object({
+  text: z.preprocess(trimmed, string().min(1, 'validation.required').max(4000)),
+  source: z.preprocess(trimmed, string().min(1, 'validation.required').max(60).optional()),
+  sender: z.preprocess((v) => (typeof v === 'string' ? v.trim() || undefined : v), string().max(200).optional()),
+});
+export type IncomingMessage = z.infer<typeof IncomingMessage>;

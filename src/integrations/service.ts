@@ -1,0 +1,56 @@
+import { createHash, randomBytes } from 'node:crypto';
+import type { Db } from '../db/knex';
+import { insertEvent } from '../contacts/queries';
+import { NotFound } from '../web/errors';
+import { insertToken, revokeToken, useToken } from './queries';
+import type { IncomingMessage } from './schema';
+
+const PREFIX = 'kt_';
+
+/** Only this is stored: a leaked table cannot be used to call the API. */
+export function hashToken(token: string): string {
+  return createHash('sha256').update(token, 'utf8').digest('hex');
+}
+
+/**
+ * Creates a token for an integration and returns it in plain text, the one and
+ * only time: 32 random bytes, base64url, with a `kt_` prefix that secret
+ * scanners and people can recognise.
+ */
+export async function createToken(db: Db, name: string, createdBy: string): Promise<{ id: string; token: string }> {
+  const token = PREFIX + randomBytes(32).toString('base64url');
+  const id = await insertToken(db, { name, token_hash: hashToken(token), created_by: createdBy });
+  return { id, token };
+}
+
+export async function revoke(db: Db, id: string): Promise<{ name: string }> {
+  const token = await revokeToken(db, id);
+  if (!token) throw new NotFound();
+  return token;
+}
+
+/**
+ * The integration behind an `Authorization: Bearer …` header, or undefined.
+ * Compared by looking up the SHA-256 hash: the secret itself is never compared
+ * byte by byte, so there is no timing to measure.
+ */
+export async function authenticate(db: Db, header: string | undefined): Promise<{ id: string; name: string } | undefined> {
+  const match = /^Bearer[ ]+(\S+)\s*$/i.exec(header ?? '');
+  if (!match || !match[1].startsWith(PREFIX) || match[1].length > 100) return undefined;
+  return useToken(db, hashToken(match[1]));
+}
+
+/**
+ * Records an incoming message in the contact's history and notifies the
+ * responsible employees, in one transaction. Every status accepts messages:
+ * a customer writing about an archived or new (inbox) contact is news too.
+ */
+export async function receiveMessage(db: Db, contactId: string, message: IncomingMessage, integration: { name: string }): Promise<string> {
+  return db.transaction(async (trx) => {
+    // Held until commit, so the contact cannot be deleted under the new event.
+    const contact = await trx('contacts').select('id').where({ id: contactId }).forShare().first();
+    if (!contact) throw new NotFound();
+    const payload = { text: message.text, source: message.source ?? integration.name, ...(message.sender && { sender: message.sender }) };
+    return insertEvent(trx, { contact_id: contactId, actor_id: null, kind: 'message', payload });
+  });
+}
