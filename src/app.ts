@@ -13,11 +13,10 @@ import { authRoutes } from './auth/routes';
 import { dashboardRoutes } from './dashboard/routes';
 import { profileRoutes } from './users/routes';
 import { contactRoutes } from './contacts/routes';
+import { bulkRoutes } from './contacts/bulk-routes';
 import { notificationLocals, notificationRoutes } from './notifications/routes';
 import { settingsRoutes } from './settings/routes';
 import { competenceRoutes } from './competences/routes';
-import { apiTokenRoutes } from './integrations/routes';
-import { messageApi } from './integrations/api';
 
 export interface AppDeps {
   db: Db;
@@ -55,8 +54,6 @@ export function createApp({ db, config, logger = pino({ level: 'silent' }) }: Ap
     }
   });
   router.use('/static', express.static(publicDir, { maxAge: '365d', immutable: true, index: false }));
-  // Other modules call the API with a token of their own: no session, no CSRF, JSON answers.
-  router.use('/api', messageApi(db, logger));
 
   router.use(express.urlencoded({ extended: false, limit: '200kb', parameterLimit: 2000 }));
   router.use(sessionMiddleware(db, config));
@@ -73,11 +70,11 @@ export function createApp({ db, config, logger = pino({ level: 'silent' }) }: Ap
   router.use(requireLogin, noStore, notificationLocals(db));
   router.use(dashboardRoutes(db));
   router.use(profileRoutes(db));
+  router.use(bulkRoutes(db));
   router.use(contactRoutes(db));
   router.use(notificationRoutes(db));
   router.use(settingsRoutes(db));
   router.use('/settings/competences', competenceRoutes(db));
-  router.use('/settings/api-tokens', apiTokenRoutes(db));
 
   router.use(notFound);
   router.use(errorHandler(logger));

@@ -9,6 +9,7 @@ declare module 'express-session' {
     /** Last request that was the employee's own doing (not a background poll), for the 30-minute idle logout. */
     lastActiveAt?: number;
     flash?: { text: string; kind: 'success' | 'error' }[];
+    selection?: import('./contacts/selection').Selection;
   }
 }
 

@@ -147,7 +147,7 @@ describe('the contacts list', () => {
 
   it('works without JavaScript: a plain GET form with a search button', async () => {
     const res = await (await member()).get('/contacts');
-    expect(res.text).toMatch(/<form class="filters card" method="get" action="\/contacts"/);
+    expect(res.text).toMatch(/<form id="contact-filter" class="filters card" method="get" action="\/contacts"/);
     expect(res.text).toMatch(/<button type="submit">Suchen<\/button>/);
     expect(res.text).toMatch(/hx-push-url="true"/);
   });

@@ -42,6 +42,22 @@
   }
   document.addEventListener('htmx:load', function (event) { openDialogs(event.target); });
 
+  // Selection checkboxes: the header box ticks the page; the server keeps the selection
+  // (POST /contacts/selection) and says with selectionChanged when it changed them all.
+  function setRowBoxes(checked) {
+    Array.prototype.forEach.call(document.querySelectorAll('.row-select, .page-select'), function (box) { box.checked = checked; });
+  }
+  document.addEventListener('selectionChanged', function (event) { setRowBoxes(Boolean(event.detail.checked)); });
+  document.addEventListener('change', function (event) {
+    var box = event.target;
+    if (box.classList.contains('page-select')) {
+      Array.prototype.forEach.call(document.querySelectorAll('.row-select'), function (row) { row.checked = box.checked; });
+    } else if (box.classList.contains('row-select')) {
+      var header = document.querySelector('.page-select');
+      if (header) header.checked = Array.prototype.every.call(document.querySelectorAll('.row-select'), function (row) { return row.checked; });
+    }
+  });
+
   // A successful dialog form answers with HX-Trigger: closeDialog.
   document.addEventListener('closeDialog', function () {
     Array.prototype.forEach.call(document.querySelectorAll('dialog[open]'), function (dialog) { dialog.close(); });

@@ -40,10 +40,11 @@ export async function validateAssignment(db: Conn, input: AssignmentInput): Prom
 /** Sets the assignment of many rows at once: three statements, whatever the count. */
 export async function saveAssignment(trx: Knex.Transaction, target: AssignmentTarget, ids: string[], input: AssignmentInput): Promise<void> {
   if (!ids.length) return;
+  // `= any(array)`: one parameter however many rows (a bulk action may pass 100,000 ids).
   await trx(target.table)
-    .whereIn('id', ids)
+    .whereRaw('id = any(?::bigint[])', [ids])
     .update({ assignment: input.kind, competence_id: input.competenceId ?? null });
-  await trx(target.assignees).whereIn(target.key, ids).delete();
+  await trx(target.assignees).whereRaw('?? = any(?::bigint[])', [target.key, ids]).delete();
   if (input.userIds.length) {
     await trx.raw(
       `insert into ?? (??, user_id) select t.id, u.id from unnest(?::bigint[]) as t(id) cross join unnest(?::bigint[]) as u(id)`,

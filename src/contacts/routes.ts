@@ -6,20 +6,21 @@ import { flash, renderFragment, renderPage, renderPageOrFragment } from '../web/
 import { isHtmx, redirect, trigger, varyOnHtmx } from '../web/htmx';
 import { Invalid, NotFound } from '../web/errors';
 import { ContactCreate, ContactId, ContactUpdate, ListQuery, NoteInput, StatusChange, countryCodes, salutations, editableFields } from './schema';
-import { countContacts, findContact, findContactPage, listEvents, type Contact } from './queries';
+import { findContact, listEvents, type Contact } from './queries';
+import { loadList, queryOfCurrentPage } from './list';
 import { addNote, changeAssignment, changeStatus, createContact, findPicture, NumberTaken, setPicture, StaleEdit, updateContact } from './service';
 import { can, statuses, transition, type Status } from './status';
 import { displayName, initials, avatarColour } from './format';
 import { listQueryString } from './urls';
-import { findGroupScope } from '../groups/queries';
 import { AssignmentInput } from '../assignment/schema';
 import { assignmentOptions, contactTarget, loadAssignments } from '../assignment/queries';
+import { isSelected } from './selection';
 import { processPicture, pictureUpload } from './pictures';
 
 const HISTORY_PAGE = 30;
 
 /** What every contacts view may call. */
-const helpers = { displayName, initials, avatarColour, can, transition, statuses, countryCodes, salutations, listQueryString };
+const helpers = { displayName, initials, avatarColour, can, transition, statuses, countryCodes, salutations, listQueryString, isSelected };
 
 function contactId(req: Request): string {
   const id = ContactId.safeParse(req.params.id);
@@ -54,17 +55,9 @@ export function contactRoutes(db: Db): Router {
       const options = await assignmentOptions(db);
       return renderPageOrFragment(req, res, 'contacts/index', 'contacts/_results', { ...base, query: {}, raw: req.query, errors: parsed.errors, page: undefined, total: 0, options }, 422);
     }
-    const query = parsed.data;
-    const viewerId = req.user!.id;
-    const group = query.group ? await findGroupScope(db, query.group, viewerId) : undefined;
-    if (query.group && !group) throw new NotFound('groups.gone');
-    const [page, total, options] = await Promise.all([
-      findContactPage(db, query, query, { viewerId, group }),
-      countContacts(db, query, viewerId, group),
-      isHtmx(req) ? undefined : assignmentOptions(db),
-    ]);
-    const assignments = await loadAssignments(db, contactTarget, page.rows.map((r) => r.id));
-    await renderPageOrFragment(req, res, 'contacts/index', 'contacts/_results', { ...base, query, raw: req.query, errors: {}, page, total, assignments, options, group });
+    const locals = await loadList(db, req, parsed.data);
+    const options = isHtmx(req) ? undefined : await assignmentOptions(db);
+    await renderPageOrFragment(req, res, 'contacts/index', 'contacts/_results', { ...base, ...locals, raw: req.query, errors: {}, options });
   }
 
   async function newDialog(req: Request, res: Response) {
@@ -96,20 +89,11 @@ export function contactRoutes(db: Db): Router {
       return res.redirect(303, `${res.locals.basePath}/contacts/${created.id}`);
     }
     // The dialog closes and the list behind it shows the new contact on top.
-    const current = new URL(req.get('HX-Current-URL') ?? 'http://x/contacts', 'http://x');
-    const listed = parse(ListQuery, Object.fromEntries([...current.searchParams.keys()].map((k) => [k, current.searchParams.getAll(k).length > 1 ? current.searchParams.getAll(k) : current.searchParams.get(k)])), req.t);
-    const query = listed.ok ? listed.data : (ListQuery.parse({}) as ListQuery);
-    const viewerId = req.user!.id;
-    const [page, total, contact] = await Promise.all([
-      findContactPage(db, query, query, { viewerId }),
-      countContacts(db, query, viewerId),
-      findContact(db, created.id),
-    ]);
-    const assignments = await loadAssignments(db, contactTarget, [created.id, ...page.rows.map((r) => r.id)]);
+    const locals = await loadList(db, req, queryOfCurrentPage(req), created.id);
     flash(req, res, message);
     res.set('HX-Retarget', '#results').set('HX-Reswap', 'innerHTML');
     trigger(res, 'closeDialog');
-    await renderFragment(res, 'contacts/_results', { query, page, total, created: contact, assignments, ...helpers });
+    await renderFragment(res, 'contacts/_results', { ...locals, ...helpers });
   }
 
   async function showPage(res: Response, contact: Contact, extra: Record<string, unknown> = {}, status = 200) {

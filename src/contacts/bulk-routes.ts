@@ -1,0 +1,173 @@
+import { Router, type Request, type Response } from 'express';
+import type { Db } from '../db/knex';
+import { parse, type FieldErrors } from '../web/validation';
+import { flash, renderFragment, renderPage } from '../web/render';
+import { isHtmx, redirect, trigger } from '../web/htmx';
+import { Invalid, NotFound } from '../web/errors';
+import { ContactId, ListFilter, ListQuery } from './schema';
+import { countContacts, findContact } from './queries';
+import { loadList, queryOfCurrentPage } from './list';
+import { currentSelection, saveSelection, isSelected, type Selection } from './selection';
+import { applicableStatuses, breakdown, BulkActionName, BulkSelection, bulkArchive, bulkAssign, bulkDelete, MAX_IDS, type BulkAction, type BulkResult, type Target } from './bulk';
+import { displayName, initials, avatarColour } from './format';
+import { listQueryString } from './urls';
+import { can, statuses, transition } from './status';
+import { AssignmentInput } from '../assignment/schema';
+import { assignmentOptions } from '../assignment/queries';
+import { findGroupScope } from '../groups/queries';
+
+const helpers = { displayName, initials, avatarColour, listQueryString, isSelected, can, transition, statuses };
+
+/** Form fields (body or query) as the list's query: the filter the selection belongs to. */
+function listQueryOf(req: Request, source: Record<string, unknown>): ListQuery {
+  const parsed = parse(ListQuery, source, req.t);
+  if (!parsed.ok) throw new Invalid({}, 'bulk.staleFilter');
+  return parsed.data;
+}
+
+export function bulkRoutes(db: Db): Router {
+  const router = Router();
+
+  async function bar(req: Request, res: Response, query: ListQuery, selection: Selection) {
+    const group = query.group ? await findGroupScope(db, query.group, req.user!.id) : undefined;
+    const total = selection.ids.length || selection.all ? await countContacts(db, query, req.user!.id, group) : 0;
+    await renderFragment(res, 'contacts/_bulk-bar', { query, selection, total, group, ...helpers });
+  }
+
+  // Ticking rows, a whole page, or every match: the selection lives in the session, keyed by the filter.
+  router.post('/contacts/selection', async (req, res) => {
+    const query = listQueryOf(req, req.body);
+    const selection = currentSelection(req, query);
+    const ticked = new Set(([] as string[]).concat(req.body.ids ?? []));
+    const idPattern = /^\d{1,18}$/;
+    if (req.body.clear === '1') {
+      Object.assign(selection, { ids: [], all: false });
+      trigger(res, 'selectionChanged', { checked: false });
+    } else if (req.body.all === '1') {
+      Object.assign(selection, { ids: [], all: true });
+      trigger(res, 'selectionChanged', { checked: true });
+    } else if (typeof req.body.page_ids === 'string') {
+      const pageIds = req.body.page_ids.split(',').filter((id: string) => idPattern.test(id));
+      const checked = req.body.page_checked === '1';
+      if (selection.all && !checked) Object.assign(selection, { all: false, ids: [] });
+      else if (!selection.all) selection.ids = checked ? [...new Set([...selection.ids, ...pageIds])] : selection.ids.filter((id) => !pageIds.includes(id));
+    } else if (typeof req.body.toggle === 'string' && idPattern.test(req.body.toggle)) {
+      const id = req.body.toggle;
+      if (selection.all) {
+        // Unticking one of "all matches" cannot be kept as a filter: the selection starts over.
+        Object.assign(selection, { all: false, ids: [] });
+        trigger(res, 'selectionChanged', { checked: false });
+      } else {
+        selection.ids = ticked.has(id) ? [...new Set([...selection.ids, id])] : selection.ids.filter((x) => x !== id);
+      }
+    }
+    selection.ids = selection.ids.slice(0, MAX_IDS);
+    saveSelection(req, selection);
+    await bar(req, res, query, selection);
+  });
+
+  /** The target of a bulk request: ids from the form, or the filter with all=1. */
+  async function targetOf(req: Request, source: Record<string, unknown>, query: ListQuery): Promise<Target> {
+    const selection = BulkSelection.safeParse(source);
+    if (!selection.success) throw new Invalid({}, 'bulk.tooManyIds');
+    if (selection.data.all === '1') {
+      const group = query.group ? await findGroupScope(db, query.group, req.user!.id) : undefined;
+      if (query.group && !group) throw new NotFound('groups.gone');
+      return { kind: 'filter', filter: ListFilter.parse(query), group, viewerId: req.user!.id };
+    }
+    if (!selection.data.ids.length) throw new Invalid({}, 'bulk.empty');
+    return { kind: 'ids', ids: selection.data.ids };
+  }
+
+  async function dialog(req: Request, res: Response, action: BulkAction, query: ListQuery, target: Target, extra: Record<string, unknown> = {}, status = 200) {
+    const [counts, options] = await Promise.all([breakdown(db, target), action === 'assign' ? assignmentOptions(db) : undefined]);
+    const applicable = applicableStatuses(action);
+    const locals = {
+      title: req.t(`bulk.actions.${action}`),
+      action,
+      query,
+      target,
+      counts,
+      applicableCount: applicable.reduce((sum, s) => sum + counts[s], 0),
+      skipped: statuses.filter((s) => !applicable.includes(s) && counts[s] > 0),
+      options,
+      values: { assignment: 'all' },
+      errors: {},
+      ...helpers,
+      ...extra,
+    };
+    if (isHtmx(req)) await renderFragment(res, 'contacts/_bulk-dialog', locals, status);
+    else await renderPage(res, 'contacts/bulk', locals, status);
+  }
+
+  // The confirmation, naming the count and what will be skipped; built from the selection in the session.
+  router.get('/contacts/bulk', async (req, res) => {
+    const action = parse(BulkActionName, req.query, req.t);
+    if (!action.ok) throw new Invalid({}, 'bulk.unknownAction');
+    const query = listQueryOf(req, req.query);
+    const selection = currentSelection(req, query);
+    const target = await targetOf(req, { all: selection.all ? '1' : undefined, ids: selection.ids }, query);
+    await dialog(req, res, action.data.action, query, target);
+  });
+
+  router.post('/contacts/bulk', async (req, res) => {
+    const action = parse(BulkActionName, req.body, req.t);
+    if (!action.ok) throw new Invalid({}, 'bulk.unknownAction');
+    const query = listQueryOf(req, req.body);
+    const target = await targetOf(req, req.body, query);
+    const name = action.data.action;
+    let result: BulkResult;
+    if (name === 'assign') {
+      const assignment = parse(AssignmentInput, req.body, req.t);
+      if (!assignment.ok) return dialog(req, res, name, query, target, { values: req.body, errors: assignment.errors }, 422);
+      try {
+        result = await db.transaction(async (trx) => bulkAssign(trx, target, assignment.data, req.user!.id, await breakdown(db, target)));
+      } catch (error) {
+        if (!(error instanceof Invalid)) throw error;
+        const errors: FieldErrors = Object.fromEntries(Object.entries(error.fieldErrors).map(([f, k]) => [f, req.t(k)]));
+        return dialog(req, res, name, query, target, { values: req.body, errors }, 422);
+      }
+    } else if (name === 'archive') {
+      const before = await breakdown(db, target);
+      result = await db.transaction((trx) => bulkArchive(trx, target, req.user!.id, before));
+    } else if (name === 'delete') {
+      result = await db.transaction((trx) => bulkDelete(trx, target, req.user!.id));
+    } else {
+      throw new Invalid({}, 'bulk.unknownAction');
+    }
+    const message = [
+      req.t(`bulk.done.${name}`, { count: result.affected }),
+      ...result.skipped.map((s) => req.t('bulk.skipped', { count: s.count, status: req.t(`status.labels.${s.status}`) })),
+    ].join(' ');
+    saveSelection(req, { key: '', ids: [], all: false });
+    flash(req, res, message);
+    if (!isHtmx(req)) return res.redirect(303, `${res.locals.basePath}/contacts${listQueryString(query, { after: undefined, before: undefined, last: undefined })}`);
+    const locals = await loadList(db, req, queryOfCurrentPage(req));
+    res.set('HX-Retarget', '#results').set('HX-Reswap', 'innerHTML');
+    trigger(res, 'closeDialog');
+    trigger(res, 'selectionChanged', { checked: false });
+    await renderFragment(res, 'contacts/_results', { ...locals, ...helpers });
+  });
+
+  // Deleting one contact from its master data page: the same permanent deletion, audit log included.
+  router.get('/contacts/:id/delete', async (req, res) => {
+    const id = ContactId.safeParse(req.params.id);
+    const contact = id.success ? await findContact(db, String(id.data)) : undefined;
+    if (!contact) throw new NotFound();
+    const locals = { title: req.t('bulk.deleteOne'), contact, ...helpers };
+    if (isHtmx(req)) await renderFragment(res, 'contacts/_delete-dialog', locals);
+    else await renderPage(res, 'contacts/delete', locals);
+  });
+
+  router.post('/contacts/:id/delete', async (req, res) => {
+    const id = ContactId.safeParse(req.params.id);
+    const contact = id.success ? await findContact(db, String(id.data)) : undefined;
+    if (!contact) throw new NotFound();
+    await db.transaction((trx) => bulkDelete(trx, { kind: 'ids', ids: [contact.id] }, req.user!.id));
+    flash(req, res, req.t('bulk.deletedOne', { name: displayName(contact) }));
+    redirect(req, res, `${res.locals.basePath}/contacts`);
+  });
+
+  return router;
+}
+

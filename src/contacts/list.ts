@@ -1,0 +1,44 @@
+import type { Request } from 'express';
+import type { Db } from '../db/knex';
+import { NotFound } from '../web/errors';
+import { ListQuery } from './schema';
+import { countContacts, findContact, findContactPage, type Contact, type ContactPage, type GroupScope } from './queries';
+import { contactTarget, loadAssignments, type AssignmentLabel } from '../assignment/queries';
+import { findGroupScope } from '../groups/queries';
+import { currentSelection, type Selection } from './selection';
+
+export interface ListLocals {
+  query: ListQuery;
+  page: ContactPage;
+  total: number;
+  assignments: Map<string, AssignmentLabel>;
+  group?: GroupScope & { name: string };
+  selection: Selection;
+  created?: Contact;
+}
+
+/** Everything the results fragment needs for one list query: page, total, assignments, group, selection. */
+export async function loadList(db: Db, req: Request, query: ListQuery, createdId?: string): Promise<ListLocals> {
+  const viewerId = req.user!.id;
+  const group = query.group ? await findGroupScope(db, query.group, viewerId) : undefined;
+  if (query.group && !group) throw new NotFound('groups.gone');
+  const [page, total, created] = await Promise.all([
+    findContactPage(db, query, query, { viewerId, group }),
+    countContacts(db, query, viewerId, group),
+    createdId ? findContact(db, createdId) : undefined,
+  ]);
+  const assignments = await loadAssignments(db, contactTarget, [...(createdId ? [createdId] : []), ...page.rows.map((r) => r.id)]);
+  return { query, page, total, assignments, group, selection: currentSelection(req, query), created };
+}
+
+/** The list query of the page an htmx request came from, for answers that refresh the list behind a dialog. */
+export function queryOfCurrentPage(req: Request): ListQuery {
+  const current = new URL(req.get('HX-Current-URL') ?? 'http://local/contacts', 'http://local');
+  const params: Record<string, string | string[]> = {};
+  for (const key of new Set(current.searchParams.keys())) {
+    const values = current.searchParams.getAll(key);
+    params[key] = values.length > 1 ? values : values[0];
+  }
+  const parsed = ListQuery.safeParse(params);
+  return parsed.success ? parsed.data : ListQuery.parse({});
+}

@@ -1,0 +1,192 @@
+import { useTestDatabase } from './db';
+import { buildApp, createUser, loginAs } from './helpers';
+import { createContact } from './factories';
+
+const t = useTestDatabase();
+
+async function login() {
+  const user = await createUser(t.db, { name: 'Sabine Schröder' });
+  return { user, ...(await loginAs(buildApp(t.db), user.email)) };
+}
+
+const statusOf = async (id: string) => (await t.db('contacts').where({ id }).first())?.status;
+
+describe('selecting contacts', () => {
+  it('shows the bar with the count as soon as something is ticked, and keeps the ticks across pages of the same filter', async () => {
+    const { agent, csrf } = await login();
+    const ids: string[] = [];
+    for (let i = 0; i < 60; i++) ids.push(await createContact(t.db, { last_name: `P${String(i).padStart(2, '0')}`, city: 'Köln' }));
+    const tick = (id: string, filter: Record<string, string> = { city: 'köln' }) =>
+      agent.post('/contacts/selection').set('HX-Request', 'true').set('X-CSRF-Token', csrf).type('form').send({ ...filter, toggle: id, ids: id });
+    await tick(ids[0]);
+    const bar = await tick(ids[55]);
+    expect(bar.text).toContain('2 ausgewählt');
+    expect(bar.text).toContain('Alle 60 Treffer auswählen');
+    const firstPage = await agent.get('/contacts?city=köln');
+    expect(firstPage.text).toMatch(new RegExp(`value="${ids[0]}" aria-label="[^"]+" checked`));
+    expect(firstPage.text).toContain('2 ausgewählt');
+    const otherFilter = await agent.get('/contacts?city=bonn');
+    expect(otherFilter.text).not.toContain('ausgewählt</strong>');
+  });
+
+  it('selects every match of the filter with "Alle … Treffer auswählen"', async () => {
+    const { agent, csrf } = await login();
+    for (let i = 0; i < 3; i++) await createContact(t.db, { last_name: `K${i}`, city: 'Köln' });
+    const res = await agent.post('/contacts/selection').set('HX-Request', 'true').set('X-CSRF-Token', csrf).type('form').send({ city: 'köln', all: '1' });
+    expect(res.text).toContain('Alle 3 Treffer ausgewählt');
+    expect(JSON.parse(res.headers['hx-trigger']).selectionChanged).toEqual({ checked: true });
+  });
+});
+
+describe('bulk actions', () => {
+  it('ask for confirmation naming the count and what will be skipped', async () => {
+    const { agent, csrf } = await login();
+    const a = await createContact(t.db, { last_name: 'A', status: 'customer' });
+    const b = await createContact(t.db, { last_name: 'B', status: 'archived' });
+    await agent.post('/contacts/selection').set('X-CSRF-Token', csrf).type('form').send({ status: ['customer', 'archived'], toggle: a, ids: a });
+    await agent.post('/contacts/selection').set('X-CSRF-Token', csrf).type('form').send({ status: ['customer', 'archived'], toggle: b, ids: b });
+    const dialog = await agent.get('/contacts/bulk?action=archive&status=customer&status=archived').set('HX-Request', 'true');
+    expect(dialog.text).toMatch(/^<dialog data-modal/);
+    expect(dialog.text).toContain('1 Kontakte archivieren?');
+    expect(dialog.text).toContain('1 werden übersprungen: Status Archiv');
+    const del = await agent.get('/contacts/bulk?action=delete&status=customer&status=archived').set('HX-Request', 'true');
+    expect(del.text).toContain('2 Kontakte löschen? Das Löschen ist endgültig und kann nicht wiederhergestellt werden.');
+  });
+
+  it('archive the selected ids in one go, remembering the active status, with history, skipping archived ones', async () => {
+    const { agent, csrf, user } = await login();
+    const customer = await createContact(t.db, { last_name: 'Kunde', status: 'customer' });
+    const inbox = await createContact(t.db, { last_name: 'Eingang', status: 'inbox' });
+    const archived = await createContact(t.db, { last_name: 'Alt', status: 'archived', previous_status: 'prospect' });
+    const untouched = await createContact(t.db, { last_name: 'Bleibt', status: 'prospect' });
+    const res = await agent
+      .post('/contacts/bulk')
+      .set('HX-Request', 'true')
+      .set('HX-Current-URL', 'http://intranet/contacts')
+      .set('X-CSRF-Token', csrf)
+      .type('form')
+      .send({ action: 'archive', ids: [customer, inbox, archived, '999999'] });
+    expect(res.status).toBe(200);
+    const trigger = JSON.parse(res.headers['hx-trigger']);
+    expect(trigger.showMessage.text).toBe('2 Kontakte archiviert. 1 übersprungen: Status Archiv.');
+    expect(trigger.closeDialog).toBe(true);
+    expect(res.headers['hx-retarget']).toBe('#results');
+    expect(await t.db('contacts').where({ id: customer }).first()).toMatchObject({ status: 'archived', previous_status: 'customer' });
+    expect(await t.db('contacts').where({ id: inbox }).first()).toMatchObject({ status: 'archived', previous_status: null });
+    expect(await t.db('contacts').where({ id: archived }).first()).toMatchObject({ previous_status: 'prospect' });
+    expect(await statusOf(untouched)).toBe('prospect');
+    const events = await t.db('contact_events').where({ kind: 'status', actor_id: user.id }).orderBy('contact_id');
+    expect(events.map((e) => [String(e.contact_id), e.payload.from])).toEqual([
+      [customer, 'customer'],
+      [inbox, 'inbox'],
+    ]);
+  });
+
+  it('with all=1 affect exactly the filter result, even when the search holds quotes and %', async () => {
+    const { agent, csrf } = await login();
+    const hit = await createContact(t.db, { last_name: "O'Brien", company: '100% Bio' });
+    const near = await createContact(t.db, { last_name: 'OBrien', company: '100 Bio' });
+    const other = await createContact(t.db, { last_name: 'Anders' });
+    const res = await agent.post('/contacts/bulk').set('X-CSRF-Token', csrf).type('form').send({ action: 'archive', all: '1', q: "o'brien 100%" });
+    expect(res.status).toBe(303);
+    expect(await statusOf(hit)).toBe('archived');
+    expect(await statusOf(near)).toBe('prospect');
+    expect(await statusOf(other)).toBe('prospect');
+  });
+
+  it('with all=1 stay inside the chosen group', async () => {
+    const { agent, csrf } = await login();
+    const member = await createContact(t.db, { last_name: 'Mitglied' });
+    const outsider = await createContact(t.db, { last_name: 'Außen' });
+    const [g] = await t.db('groups').insert({ name: 'Messe', kind: 'static' }).returning('id');
+    await t.db('group_members').insert({ group_id: g.id, contact_id: member });
+    await agent.post('/contacts/bulk').set('X-CSRF-Token', csrf).type('form').send({ action: 'archive', all: '1', group: String(g.id) });
+    expect(await statusOf(member)).toBe('archived');
+    expect(await statusOf(outsider)).toBe('prospect');
+  });
+
+  it('assign prospects and customers, skipping inbox ones, recording each previous assignment', async () => {
+    const { agent, csrf, user } = await login();
+    const max = await createUser(t.db, { name: 'Max Müller' });
+    const [team] = await t.db('competences').insert({ name: 'Vertrieb' }).returning('id');
+    const a = await createContact(t.db, { last_name: 'A', status: 'customer' });
+    const b = await createContact(t.db, { last_name: 'B', status: 'prospect' });
+    await t.db('contacts').where({ id: b }).update({ assignment: 'users' });
+    await t.db('contact_assignees').insert({ contact_id: b, user_id: max.id });
+    const inbox = await createContact(t.db, { last_name: 'C', status: 'inbox' });
+    const res = await agent
+      .post('/contacts/bulk')
+      .set('X-CSRF-Token', csrf)
+      .type('form')
+      .send({ action: 'assign', ids: [a, b, inbox], assignment: 'competence', competence_id: String(team.id) });
+    expect(res.status).toBe(303);
+    const rows = await t.db('contacts').select('id', 'assignment', 'competence_id').orderBy('id');
+    expect(rows.map((r) => [r.assignment, r.competence_id && String(r.competence_id)])).toEqual([
+      ['competence', String(team.id)],
+      ['competence', String(team.id)],
+      ['all', null],
+    ]);
+    expect(await t.db('contact_assignees')).toHaveLength(0);
+    const events = await t.db('contact_events').where({ kind: 'assigned', actor_id: user.id }).orderBy('contact_id');
+    expect(events.map((e) => e.payload.from)).toEqual([
+      { kind: 'all', names: [] },
+      { kind: 'users', names: ['Max Müller'] },
+    ]);
+    expect(events[0].payload.to).toEqual({ kind: 'competence', names: ['Vertrieb'] });
+  });
+
+  it('delete permanently, with history, memberships and pictures, keeping an audit log of names and numbers', async () => {
+    const { agent, csrf, user } = await login();
+    const a = await createContact(t.db, { first_name: 'Max', last_name: 'Müller', customer_number: 'K-00042' });
+    const b = await createContact(t.db, { company: 'Bäckerei Groß', last_name: null, first_name: null });
+    const keep = await createContact(t.db, { last_name: 'Bleibt' });
+    await t.db('contact_pictures').insert({ contact_id: a, data: Buffer.from('x'), content_type: 'image/webp' });
+    const [g] = await t.db('groups').insert({ name: 'Messe', kind: 'static' }).returning('id');
+    await t.db('group_members').insert({ group_id: g.id, contact_id: a });
+    const res = await agent.post('/contacts/bulk').set('X-CSRF-Token', csrf).type('form').send({ action: 'delete', ids: [a, b] });
+    expect(res.status).toBe(303);
+    expect((await t.db('contacts')).map((c) => String(c.id))).toEqual([keep]);
+    expect(await t.db('contact_events').whereIn('contact_id', [a, b])).toHaveLength(0);
+    expect(await t.db('contact_pictures')).toHaveLength(0);
+    expect(await t.db('group_members')).toHaveLength(0);
+    const audit = await t.db('audit_log').first();
+    expect(audit).toMatchObject({ actor_id: user.id, action: 'contacts_deleted', count: 2 });
+    expect(audit.payload.contacts.map((c: { name: string; number: string | null }) => [c.name, c.number])).toEqual([
+      ['Max Müller', 'K-00042'],
+      ['Bäckerei Groß', null],
+    ]);
+  });
+
+  it('refuse what makes no sense, changing nothing: unknown action, empty selection, stale filter, missing CSRF', async () => {
+    const { agent, csrf } = await login();
+    const id = await createContact(t.db, { last_name: 'Fest' });
+    const post = (body: Record<string, unknown>) => agent.post('/contacts/bulk').set('X-CSRF-Token', csrf).type('form').send(body);
+    const unknown = await post({ action: 'explode', ids: [id] });
+    expect(unknown.status).toBe(422);
+    expect(unknown.text).toContain('Diese Aktion gibt es nicht.');
+    const empty = await post({ action: 'archive' });
+    expect(empty.status).toBe(422);
+    expect(empty.text).toContain('Es ist nichts ausgewählt.');
+    const stale = await post({ action: 'archive', all: '1', status: 'geloescht' });
+    expect(stale.status).toBe(422);
+    expect(stale.text).toContain('Der Filter der Auswahl ist ungültig geworden.');
+    const noCsrf = await agent.post('/contacts/bulk').type('form').send({ action: 'delete', ids: [id] });
+    expect(noCsrf.status).toBe(403);
+    expect(await statusOf(id)).toBe('prospect');
+  });
+});
+
+describe('deleting one contact from its master data page', () => {
+  it('asks first, then deletes permanently with an audit log entry', async () => {
+    const { agent, csrf } = await login();
+    const id = await createContact(t.db, { first_name: 'Erika', last_name: 'Weg' });
+    const dialog = await agent.get(`/contacts/${id}/delete`).set('HX-Request', 'true');
+    expect(dialog.text).toContain('Erika Weg löschen? Das Löschen ist endgültig');
+    expect(await statusOf(id)).toBe('prospect');
+    const res = await agent.post(`/contacts/${id}/delete`).type('form').send({ _csrf: csrf });
+    expect(res.headers.location).toBe('/contacts');
+    expect(await t.db('contacts').where({ id })).toHaveLength(0);
+    expect((await t.db('audit_log').first()).payload.contacts[0].name).toBe('Erika Weg');
+    expect((await agent.get('/contacts')).text).toContain('Erika Weg wurde endgültig gelöscht.');
+  });
+});
