@@ -17,6 +17,8 @@ import { bulkRoutes } from './contacts/bulk-routes';
 import { notificationLocals, notificationRoutes } from './notifications/routes';
 import { settingsRoutes } from './settings/routes';
 import { competenceRoutes } from './competences/routes';
+import { apiTokenRoutes } from './integrations/routes';
+import { messageApi } from './integrations/api';
 
 export interface AppDeps {
   db: Db;
@@ -54,6 +56,8 @@ export function createApp({ db, config, logger = pino({ level: 'silent' }) }: Ap
     }
   });
   router.use('/static', express.static(publicDir, { maxAge: '365d', immutable: true, index: false }));
+  // Other modules call the API with a token of their own: no session, no CSRF, JSON answers.
+  router.use('/api', messageApi(db, logger));
 
   router.use(express.urlencoded({ extended: false, limit: '200kb', parameterLimit: 2000 }));
   router.use(sessionMiddleware(db, config));
@@ -75,6 +79,7 @@ export function createApp({ db, config, logger = pino({ level: 'silent' }) }: Ap
   router.use(notificationRoutes(db));
   router.use(settingsRoutes(db));
   router.use('/settings/competences', competenceRoutes(db));
+  router.use('/settings/api-tokens', apiTokenRoutes(db));
 
   router.use(notFound);
   router.use(errorHandler(logger));
