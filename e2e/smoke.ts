@@ -120,6 +120,16 @@ async function main(): Promise<void> {
     await screenshot(page, '06-settings-competences');
     await checkAccessibility(page, step);
 
+    step = 'settings: number circles';
+    await page.getByRole('link', { name: 'Nummernkreise' }).click();
+    await page.getByRole('heading', { name: 'Nummernkreise', exact: true }).waitFor();
+    await screenshot(page, '07-number-circles');
+    await checkAccessibility(page, step);
+    await page.getByRole('link', { name: 'Neuer Nummernkreis' }).click();
+    await page.getByLabel('Präfix').fill('L-');
+    await page.getByLabel('Stellen').fill('4');
+    await page.locator('#number-preview').getByText('L-0001').waitFor();
+
     step = 'logout';
     await page.getByRole('button', { name: 'Abmelden' }).click();
     await page.getByText('Sie wurden abgemeldet.').waitFor();

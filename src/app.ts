@@ -19,6 +19,7 @@ import { settingsRoutes } from './settings/routes';
 import { competenceRoutes } from './competences/routes';
 import { apiTokenRoutes } from './integrations/routes';
 import { messageApi } from './integrations/api';
+import { numberCircleRoutes } from './numbers/routes';
 
 export interface AppDeps {
   db: Db;
@@ -80,6 +81,7 @@ export function createApp({ db, config, logger = pino({ level: 'silent' }) }: Ap
   router.use(settingsRoutes(db));
   router.use('/settings/competences', competenceRoutes(db));
   router.use('/settings/api-tokens', apiTokenRoutes(db));
+  router.use('/settings/number-circles', numberCircleRoutes(db));
 
   router.use(notFound);
   router.use(errorHandler(logger));

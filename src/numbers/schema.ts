@@ -1,0 +1,63 @@
+import { z } from 'zod';
+import { requiredText } from '../web/validation';
+
+export const targets = ['contacts', 'groups'] as const;
+export type Target = (typeof targets)[number];
+
+/** The same set as the database check (migrations/20261127120000_create_number_circles.ts). */
+const affixPattern = /^(?:[A-Za-z0-9_./-](?:[A-Za-z0-9_./ -]*[A-Za-z0-9_./-])?)?$/;
+
+const trimmed = (v: unknown) => (typeof v === 'string' ? v.trim() : v);
+
+const affix = z.preprocess(
+  (v) => (v === undefined ? '' : trimmed(v)),
+  z.string().max(10, 'numbers.affixTooLong').regex(affixPattern, 'numbers.affixInvalid'),
+);
+
+/** Unchecked checkboxes send nothing. */
+const checkbox = z.preprocess((v) => v === 'on' || v === 'true' || v === '1' || v === true, z.boolean());
+
+/** Values stay exact in JavaScript numbers (and far below bigint's limit). */
+export const MAX_NEXT_VALUE = 999_999_999_999_999;
+
+/** A whole number typed into a form field, within the bounds; the message when it is not. */
+const wholeNumber = (min: number, max: number, message: 'numbers.digitsRange' | 'numbers.nextValueInvalid') =>
+  z.preprocess(
+    trimmed,
+    z
+      .string()
+      .min(1, 'validation.required')
+      .regex(/^[0-9]{1,16}$/, message)
+      .transform(Number)
+      .refine((n) => n >= min && n <= max, message),
+  );
+
+const CircleFields = z.object({
+  name: requiredText(100),
+  prefix: affix,
+  suffix: affix,
+  digits: wholeNumber(1, 12, 'numbers.digitsRange'),
+  next_value: wholeNumber(1, MAX_NEXT_VALUE, 'numbers.nextValueInvalid'),
+  /**
+   * The next value the edit form showed. When the admin left the field as it was,
+   * the circle keeps the value it has reached meanwhile: numbers handed out while
+   * the form was open are not given out again.
+   */
+  shown_next_value: z.preprocess(trimmed, z.string().regex(/^[0-9]{1,16}$/).transform(Number).optional()).catch(undefined),
+  target: z.enum(targets, 'numbers.targetInvalid'),
+  is_default: checkbox,
+  active: checkbox,
+});
+
+export const CircleInput = CircleFields.refine((v) => v.active || !v.is_default, {
+  path: ['active'],
+  message: 'numbers.defaultMustBeActive',
+});
+export type CircleInput = z.infer<typeof CircleInput>;
+
+/** The live preview in the form: only what formatting needs. */
+export const PreviewInput = CircleFields.pick({ prefix: true, suffix: true, digits: true, next_value: true, target: true });
+export type PreviewInput = z.infer<typeof PreviewInput>;
+
+export const CircleId = z.string().regex(/^[1-9][0-9]{0,17}$/);
+export type CircleId = z.infer<typeof CircleId>;
