@@ -190,3 +190,19 @@ describe('deleting one contact from its master data page', () => {
     expect((await agent.get('/contacts')).text).toContain('Erika Weg wurde endgültig gelöscht.');
   });
 });
+
+describe('the audit log', () => {
+  it('shows admins who deleted how many contacts and which, and is closed to members', async () => {
+    const admin = await createUser(t.db, { name: 'Anna Admin', role: 'admin' });
+    const { agent, csrf } = await loginAs(buildApp(t.db), admin.email);
+    const id = await createContact(t.db, { first_name: 'Max', last_name: 'Müller', customer_number: 'K-00042' });
+    await agent.post('/contacts/bulk').set('X-CSRF-Token', csrf).type('form').send({ action: 'delete', ids: [id] });
+    const page = await agent.get('/settings/audit-log');
+    expect(page.status).toBe(200);
+    expect(page.text).toMatch(/<td>Anna Admin<\/td>\s*<td>Kontakte gelöscht<\/td>\s*<td>1<\/td>/);
+    expect(page.text).toContain('<li>Max Müller (K-00042)</li>');
+    const member = await createUser(t.db);
+    const memberAgent = (await loginAs(buildApp(t.db), member.email)).agent;
+    expect((await memberAgent.get('/settings/audit-log')).status).toBe(403);
+  });
+});

@@ -2,6 +2,7 @@ import { Router } from 'express';
 import type { Db } from '../db/knex';
 import { requireAdmin } from '../web/auth';
 import { employeeRoutes } from '../users/routes';
+import { auditRoutes } from '../audit/routes';
 
 /**
  * The settings area. One guard in front of everything under /settings, so no
@@ -12,5 +13,6 @@ export function settingsRoutes(db: Db): Router {
   router.use('/settings', requireAdmin);
   router.get('/settings', (_req, res) => res.redirect(303, `${res.locals.basePath}/settings/users`));
   router.use(employeeRoutes(db));
+  router.use(auditRoutes(db));
   return router;
 }
