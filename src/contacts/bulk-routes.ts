@@ -141,7 +141,7 @@ export function bulkRoutes(db: Db): Router {
     ].join(' ');
     saveSelection(req, { key: '', ids: [], all: false });
     flash(req, res, message);
-    if (!isHtmx(req)) return res.redirect(303, `${res.locals.basePath}/contacts${listQueryString(query, { after: undefined, before: undefined, last: undefined })}`);
+    if (!isHtmx(req)) return redirect(req, res, `${res.locals.basePath}/contacts${listQueryString(query, { after: undefined, before: undefined, last: undefined })}`);
     const locals = await loadList(db, req, queryOfCurrentPage(req));
     res.set('HX-Retarget', '#results').set('HX-Reswap', 'innerHTML');
     trigger(res, 'closeDialog');

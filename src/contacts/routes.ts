@@ -86,7 +86,7 @@ export function contactRoutes(db: Db): Router {
     const message = req.t('contacts.created', { name: displayName(form.data) });
     if (!isHtmx(req)) {
       flash(req, res, message);
-      return res.redirect(303, `${res.locals.basePath}/contacts/${created.id}`);
+      return redirect(req, res, `${res.locals.basePath}/contacts/${created.id}`);
     }
     // The dialog closes and the list behind it shows the new contact on top.
     const locals = await loadList(db, req, queryOfCurrentPage(req), created.id);

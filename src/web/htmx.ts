@@ -18,10 +18,17 @@ export function varyOnHtmx(res: Response): void {
   res.vary('HX-Request');
 }
 
-/** Sends the browser elsewhere: a 303 for plain forms, HX-Redirect for htmx. */
+/**
+ * Sends the browser elsewhere: a 303 for plain forms, HX-Redirect for htmx.
+ * The session is saved first: express-session flushes the headers before its
+ * own save finishes, and a browser following the 303 at once would otherwise
+ * miss the flash message set just before.
+ */
 export function redirect(req: Request, res: Response, location: string): void {
   if (isHtmx(req)) {
     res.set('HX-Redirect', location).status(204).end();
+  } else if (req.session) {
+    req.session.save(() => res.redirect(303, location));
   } else {
     res.redirect(303, location);
   }
