@@ -49,6 +49,13 @@ describe('login', () => {
     expect(res.text).toMatch(/id="f-password-error">Bitte ausfüllen\./);
   });
 
+  it('calls a value of the wrong type invalid rather than missing', async () => {
+    const { agent, csrf } = await loginForm(buildApp(t.db));
+    const res = await agent.post('/login').type('form').send(`_csrf=${encodeURIComponent(csrf)}&email=a%40b.de&email=c%40d.de&password=x`);
+    expect(res.status).toBe(422);
+    expect(res.text).toMatch(/id="f-email-error">Ungültiger Wert\./);
+  });
+
   it('refuses a deactivated employee as if the password were wrong', async () => {
     const user = await createUser(t.db, { active: false });
     const { agent, csrf } = await loginForm(buildApp(t.db));

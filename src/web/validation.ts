@@ -21,7 +21,7 @@ export function fieldErrors(error: z.ZodError, t: Translate): FieldErrors {
 }
 
 function issueMessage(issue: z.core.$ZodIssue, t: Translate): string {
-  if (issue.message && /^[a-z]+\.[A-Za-z0-9_.]+$/.test(issue.message)) return t(issue.message as MessageKey);
+  if (issue.message && /^[a-z][A-Za-z]*\.[A-Za-z0-9_.]+$/.test(issue.message)) return t(issue.message as MessageKey);
   switch (issue.code) {
     case 'too_big':
       return t('validation.tooLong', { max: Number(issue.maximum) });
@@ -37,7 +37,8 @@ function issueMessage(issue: z.core.$ZodIssue, t: Translate): string {
 }
 
 export function parse<S extends z.ZodType>(schema: S, input: unknown, t: Translate): Parsed<z.infer<S>> {
-  const result = schema.safeParse(input);
+  // reportInput: zod 4 leaves the input out of issues otherwise, and "wrong type" would read as "missing".
+  const result = schema.safeParse(input, { reportInput: true });
   return result.success ? { ok: true, data: result.data } : { ok: false, errors: fieldErrors(result.error, t) };
 }
 
