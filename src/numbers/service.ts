@@ -101,7 +101,9 @@ const noDefaultMessage = { contacts: 'numbers.noDefaultContacts', groups: 'numbe
 /**
  * Locks the target's default circle for the rest of the transaction and moves it
  * one on, in one statement (while the circle is locked, every round trip counts).
- * Returns the circle and the value it stood at.
+ * Returns the circle and the value it stood at. Whether that value's number is
+ * taken must be asked in a later statement: only a statement that starts after
+ * the lock was granted sees what the previous holder committed.
  */
 async function takeNextValue(trx: Knex.Transaction, target: Target): Promise<{ circle: Circle; value: number }> {
   if (!trx.isTransaction) throw new Error('number allocation needs the transaction that saves the number');
