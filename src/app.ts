@@ -14,6 +14,7 @@ import { dashboardRoutes } from './dashboard/routes';
 import { profileRoutes } from './users/routes';
 import { contactRoutes } from './contacts/routes';
 import { bulkRoutes } from './contacts/bulk-routes';
+import type { JobQueue } from './jobs/queue';
 import { notificationLocals, notificationRoutes } from './notifications/routes';
 import { settingsRoutes } from './settings/routes';
 import { competenceRoutes } from './competences/routes';
@@ -25,12 +26,14 @@ export interface AppDeps {
   db: Db;
   config: Config;
   logger?: Logger;
+  /** The background job queue (pg-boss); without it, every bulk action runs in the request. */
+  jobs?: JobQueue;
 }
 
 const viewsDir = path.resolve(__dirname, '..', 'views');
 
 /** Builds the whole app without listening or connecting: tests build it on their own database. */
-export function createApp({ db, config, logger = pino({ level: 'silent' }) }: AppDeps): express.Express {
+export function createApp({ db, config, logger = pino({ level: 'silent' }), jobs }: AppDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', config.trustProxy);
@@ -75,7 +78,7 @@ export function createApp({ db, config, logger = pino({ level: 'silent' }) }: Ap
   router.use(requireLogin, noStore, notificationLocals(db));
   router.use(dashboardRoutes(db));
   router.use(profileRoutes(db));
-  router.use(bulkRoutes(db));
+  router.use(bulkRoutes(db, jobs));
   router.use(contactRoutes(db));
   router.use(notificationRoutes(db));
   router.use(settingsRoutes(db));

@@ -3,6 +3,8 @@ import { ConfigError, loadConfig, type Config } from './config';
 import { createLogger } from './logger';
 import { createApp } from './app';
 import { DEMO_LOGIN, demoLoginAvailable, startDatabase } from './db/start';
+import { startQueue } from './jobs/queue';
+import { runBulkJob } from './contacts/bulk-jobs';
 
 function readConfig(): Config {
   try {
@@ -21,7 +23,8 @@ async function main(): Promise<void> {
   const config = readConfig();
   const logger = createLogger(config);
   const database = await startDatabase(config, logger);
-  const app = createApp({ db: database.db, config, logger });
+  const jobs = await startQueue(database.url, logger, (jobId) => runBulkJob(database.db, jobId, logger));
+  const app = createApp({ db: database.db, config, logger, jobs });
 
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(config.port, config.host, () => resolve(s));

@@ -15,6 +15,9 @@ import { can, statuses, transition } from './status';
 import { AssignmentInput } from '../assignment/schema';
 import { assignmentOptions } from '../assignment/queries';
 import { findGroupScope } from '../groups/queries';
+import type { JobQueue } from '../jobs/queue';
+import { BACKGROUND_THRESHOLD, createBulkJob, findBulkJob, type BulkJob } from './bulk-jobs';
+import type { Status } from './status';
 
 const helpers = { displayName, initials, avatarColour, listQueryString, isSelected, can, transition, statuses };
 
@@ -25,7 +28,7 @@ function listQueryOf(req: Request, source: Record<string, unknown>): ListQuery {
   return parsed.data;
 }
 
-export function bulkRoutes(db: Db): Router {
+export function bulkRoutes(db: Db, jobs?: JobQueue): Router {
   const router = Router();
 
   async function bar(req: Request, res: Response, query: ListQuery, selection: Selection) {
@@ -116,6 +119,10 @@ export function bulkRoutes(db: Db): Router {
     const query = listQueryOf(req, req.body);
     const target = await targetOf(req, req.body, query);
     const name = action.data.action;
+    if (jobs && target.kind === 'filter' && ['archive', 'assign', 'delete'].includes(name)) {
+      const counts = await breakdown(db, target);
+      if (counts.total > BACKGROUND_THRESHOLD) return runInBackground(req, res, name, target, query);
+    }
     let result: BulkResult;
     if (name === 'assign') {
       const assignment = parse(AssignmentInput, req.body, req.t);
@@ -147,6 +154,50 @@ export function bulkRoutes(db: Db): Router {
     trigger(res, 'closeDialog');
     trigger(res, 'selectionChanged', { checked: false });
     await renderFragment(res, 'contacts/_results', { ...locals, ...helpers });
+  });
+
+  /** Big "all matching" selections: the job is queued and the dialog shows its progress until it is done. */
+  async function runInBackground(req: Request, res: Response, name: BulkAction, target: Target, query: ListQuery) {
+    let params: Record<string, unknown> = {};
+    if (name === 'assign') {
+      const assignment = parse(AssignmentInput, req.body, req.t);
+      if (!assignment.ok) return dialog(req, res, name, query, target, { values: req.body, errors: assignment.errors }, 422);
+      params = { assignment: req.body.assignment, assignee_ids: req.body.assignee_ids, competence_id: req.body.competence_id };
+    }
+    const jobId = await createBulkJob(db, name, params, target, req.user!.id);
+    await jobs!.enqueueBulk(jobId);
+    saveSelection(req, { key: '', ids: [], all: false });
+    trigger(res, 'selectionChanged', { checked: false });
+    const job = await findBulkJob(db, jobId, req.user!.id);
+    const locals = { title: req.t(`bulk.actions.${job.action}`), job };
+    if (isHtmx(req)) await renderFragment(res, 'contacts/_job-dialog', locals, 202);
+    else redirect(req, res, `${res.locals.basePath}/jobs/${jobId}`);
+  }
+
+  async function progress(req: Request, res: Response, job: BulkJob) {
+    if (job.state === 'done') {
+      const skipped = Object.entries(job.result.skipped ?? {}).filter(([, n]) => n);
+      const message = [
+        req.t(`bulk.done.${job.action}`, { count: job.result.affected ?? 0 }),
+        ...skipped.map(([status, count]) => req.t('bulk.skipped', { count: count!, status: req.t(`status.labels.${status as Status}`) })),
+      ].join(' ');
+      flash(req, res, message);
+      if (isHtmx(req)) {
+        // The list behind the dialog is out of date as a whole: reload it, with the message.
+        res.set('HX-Refresh', 'true');
+        return res.status(204).end();
+      }
+      return redirect(req, res, `${res.locals.basePath}/contacts`);
+    }
+    const locals = { title: req.t(`bulk.actions.${job.action}`), job };
+    if (isHtmx(req)) await renderFragment(res, 'contacts/_job-progress', locals);
+    else await renderPage(res, 'contacts/job', locals);
+  }
+
+  router.get('/jobs/:id', async (req, res) => {
+    const id = ContactId.safeParse(req.params.id);
+    if (!id.success) throw new NotFound();
+    await progress(req, res, await findBulkJob(db, String(id.data), req.user!.id));
   });
 
   // Deleting one contact from its master data page: the same permanent deletion, audit log included.

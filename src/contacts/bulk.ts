@@ -39,7 +39,7 @@ export function targetIds(db: Db | Knex.Transaction, target: Target): Knex.Query
 export type Breakdown = Record<Status, number> & { total: number };
 
 /** How many of the selected contacts are in each status: the confirmation names what will be skipped. */
-export async function breakdown(db: Db, target: Target): Promise<Breakdown> {
+export async function breakdown(db: Db | Knex.Transaction, target: Target): Promise<Breakdown> {
   const rows = (await db('contacts as c')
     .select('c.status')
     .count({ n: '*' })
@@ -146,19 +146,30 @@ export async function bulkAssign(trx: Knex.Transaction, target: Target, assignme
  * Deletes permanently: contacts, their history, memberships and pictures go
  * (by cascade); the audit log keeps who deleted how many, with names and numbers.
  */
-export async function bulkDelete(trx: Knex.Transaction, target: Target, actorId: string): Promise<BulkResult & { auditId: string }> {
-  const { rows } = await trx.raw(
-    `with gone as (
+export async function bulkDelete(trx: Knex.Transaction, target: Target, actorId: string, appendToAudit?: string): Promise<BulkResult & { auditId: string }> {
+  const gone = `with gone as (
        delete from contacts c where c.id in (?)
-       returning c.id, c.first_name, c.last_name, c.company, c.customer_number, c.status)
-     insert into audit_log (actor_id, action, count, payload)
-     select ?, 'contacts_deleted', count(*),
-            jsonb_build_object('contacts', coalesce(jsonb_agg(jsonb_build_object(
+       returning c.id, c.first_name, c.last_name, c.company, c.customer_number, c.status),
+     listed as (
+       select count(*)::int as n, coalesce(jsonb_agg(jsonb_build_object(
               'id', id, 'name', coalesce(nullif(concat_ws(' ', first_name, last_name), ''), company),
-              'company', company, 'number', customer_number, 'status', status) order by id), '[]'::jsonb))
-       from gone
-     returning id, count`,
-    [targetIds(trx, target), actorId],
-  );
+              'company', company, 'number', customer_number, 'status', status) order by id), '[]'::jsonb) as contacts
+         from gone)`;
+  // A background job deletes in chunks and keeps adding to the one audit entry of the whole action.
+  const { rows } = appendToAudit
+    ? await trx.raw(
+        `${gone}
+         update audit_log a set count = a.count + listed.n, payload = jsonb_set(a.payload, '{contacts}', (a.payload -> 'contacts') || listed.contacts)
+           from listed where a.id = ?
+         returning a.id, listed.n as count`,
+        [targetIds(trx, target), appendToAudit],
+      )
+    : await trx.raw(
+        `${gone}
+         insert into audit_log (actor_id, action, count, payload)
+         select ?, 'contacts_deleted', n, jsonb_build_object('contacts', contacts) from listed
+         returning id, count`,
+        [targetIds(trx, target), actorId],
+      );
   return { affected: rows[0].count, skipped: [], auditId: String(rows[0].id) };
 }

@@ -7,6 +7,7 @@ import { ensureAdmin } from '../users/service';
 
 export interface Database {
   db: Db;
+  url: string;
   embedded?: EmbeddedServer;
   demoSeeded: boolean;
   close: () => Promise<void>;
@@ -41,6 +42,7 @@ export async function startDatabase(config: Config, logger: Logger): Promise<Dat
     }
     return {
       db,
+      url,
       embedded,
       demoSeeded,
       async close() {

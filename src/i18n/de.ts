@@ -473,6 +473,7 @@ export const de = {
     deleteOneConfirm: '{name} löschen? Das Löschen ist endgültig und kann nicht wiederhergestellt werden. Stammdaten, Historie und Gruppenzugehörigkeiten gehen verloren.',
     deletedOne: '{name} wurde endgültig gelöscht.',
     background: 'Die Aktion läuft im Hintergrund ({done} von {total}) …',
+    refresh: 'Aktualisieren',
     backgroundDone: 'Fertig.',
   },
   audit: {

@@ -474,6 +474,7 @@ export const en: Catalog = {
     deleteOneConfirm: 'Delete {name}? Deleting is permanent and cannot be undone. Master data, history and group memberships are lost.',
     deletedOne: '{name} has been permanently deleted.',
     background: 'The action runs in the background ({done} of {total}) …',
+    refresh: 'Refresh',
     backgroundDone: 'Done.',
   },
   audit: {

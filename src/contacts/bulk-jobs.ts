@@ -1,0 +1,85 @@
+import type { Knex } from 'knex';
+import type { Logger } from 'pino';
+import type { Db } from '../db/knex';
+import { NotFound } from '../web/errors';
+import { AssignmentInput } from '../assignment/schema';
+import { breakdown, bulkArchive, bulkAssign, bulkDelete, targetIds, type BulkAction, type BulkResult, type Target } from './bulk';
+import type { Status } from './status';
+
+/** "All matching" selections above this size run in the background. */
+export const BACKGROUND_THRESHOLD = 5000;
+const CHUNK = 2000;
+
+export interface BulkJob {
+  id: string;
+  action: BulkAction;
+  state: 'queued' | 'running' | 'done' | 'failed';
+  total: number;
+  done: number;
+  result: { affected?: number; skipped?: Partial<Record<Status, number>>; auditId?: string };
+}
+
+/** Fixes the selected ids and records the job, in one transaction; the queue then only carries its id. */
+export async function createBulkJob(db: Db, action: BulkAction, params: Record<string, unknown>, target: Target, actorId: string): Promise<string> {
+  return db.transaction(async (trx) => {
+    const [job] = await trx('bulk_jobs').insert({ actor_id: actorId, action, params: JSON.stringify(params), total: 0 }).returning('id');
+    const { rowCount } = await trx.raw(`insert into bulk_job_items (job_id, contact_id) select ?, id from (?) as t`, [job.id, targetIds(trx, target)]);
+    await trx('bulk_jobs').where({ id: job.id }).update({ total: rowCount });
+    return String(job.id);
+  });
+}
+
+async function applyChunk(trx: Knex.Transaction, job: { action: BulkAction; params: Record<string, unknown>; actor_id: string; result: BulkJob['result'] }, ids: string[]): Promise<BulkResult & { auditId?: string }> {
+  const target: Target = { kind: 'ids', ids };
+  switch (job.action) {
+    case 'archive':
+      return bulkArchive(trx, target, job.actor_id, await breakdown(trx, target));
+    case 'assign':
+      return bulkAssign(trx, target, AssignmentInput.parse(job.params), job.actor_id, await breakdown(trx, target));
+    case 'delete':
+      return bulkDelete(trx, target, job.actor_id, job.result.auditId);
+    default:
+      throw new Error(`bulk action ${job.action} does not run in the background`);
+  }
+}
+
+/**
+ * Works off a job chunk by chunk. Each chunk is applied and ticked off in the
+ * same transaction, so running it again after a crash continues where it
+ * stopped and never applies a chunk twice.
+ */
+export async function runBulkJob(db: Db, jobId: string, logger?: Logger): Promise<void> {
+  await db('bulk_jobs').where({ id: jobId }).whereIn('state', ['queued', 'failed']).update({ state: 'running', error: null });
+  try {
+    while (true) {
+      const finished = await db.transaction(async (trx) => {
+        const job = await trx('bulk_jobs').select('action', 'params', 'actor_id', 'result').where({ id: jobId }).forUpdate().first();
+        if (!job) return true;
+        const pending = await trx('bulk_job_items').select('contact_id').where({ job_id: jobId, done: false }).orderBy('contact_id').limit(CHUNK);
+        if (!pending.length) {
+          await trx('bulk_jobs').where({ id: jobId }).update({ state: 'done', finished_at: trx.fn.now() });
+          return true;
+        }
+        const ids = pending.map((p) => String(p.contact_id));
+        const outcome = await applyChunk(trx, { ...job, actor_id: String(job.actor_id) }, ids);
+        const skipped = { ...(job.result.skipped ?? {}) };
+        for (const s of outcome.skipped) skipped[s.status] = (skipped[s.status] ?? 0) + s.count;
+        const result = { affected: (job.result.affected ?? 0) + outcome.affected, skipped, auditId: outcome.auditId ?? job.result.auditId };
+        await trx('bulk_job_items').where({ job_id: jobId }).whereRaw('contact_id = any(?::bigint[])', [ids]).update({ done: true });
+        await trx('bulk_jobs').where({ id: jobId }).update({ done: trx.raw('done + ?', [ids.length]), result: JSON.stringify(result) });
+        return false;
+      });
+      if (finished) return;
+    }
+  } catch (error) {
+    logger?.error({ err: error, jobId }, 'bulk job failed; the queue will retry it');
+    await db('bulk_jobs').where({ id: jobId }).update({ state: 'failed', error: String((error as Error).message ?? error) });
+    throw error;
+  }
+}
+
+export async function findBulkJob(db: Db, id: string, actorId: string): Promise<BulkJob> {
+  const row = await db('bulk_jobs').select('id', 'action', 'state', 'total', 'done', 'result').where({ id, actor_id: actorId }).first();
+  if (!row) throw new NotFound();
+  return { ...row, id: String(row.id) };
+}

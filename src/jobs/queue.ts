@@ -1,0 +1,35 @@
+import PgBoss from 'pg-boss';
+import type { Logger } from 'pino';
+
+/** What the web layer needs from the job queue: hand over a bulk job by id. */
+export interface JobQueue {
+  enqueueBulk(jobId: string): Promise<void>;
+}
+
+export const BULK_QUEUE = 'bulk-action';
+
+/**
+ * pg-boss keeps the queue in PostgreSQL (schema `pgboss`): jobs survive a
+ * restart, and whichever app instance is free picks them up.
+ */
+export async function startQueue(
+  connectionString: string,
+  logger: Logger,
+  work: (jobId: string) => Promise<void>,
+): Promise<JobQueue & { stop: () => Promise<void> }> {
+  const boss = new PgBoss({ connectionString, schema: 'pgboss', application_name: 'kontakte-jobs', max: 4 });
+  boss.on('error', (error) => logger.error({ err: error }, 'job queue error'));
+  await boss.start();
+  await boss.createQueue(BULK_QUEUE, { name: BULK_QUEUE, retryLimit: 5, retryDelay: 5, expireInSeconds: 3600 });
+  await boss.work<{ jobId: string }>(BULK_QUEUE, { pollingIntervalSeconds: 1 }, async ([job]) => {
+    await work(job.data.jobId);
+  });
+  return {
+    async enqueueBulk(jobId) {
+      await boss.send(BULK_QUEUE, { jobId });
+    },
+    async stop() {
+      await boss.stop({ graceful: true, timeout: 10_000 });
+    },
+  };
+}

@@ -1,0 +1,87 @@
+import pino from 'pino';
+import { createApp } from '../src/app';
+import { startQueue } from '../src/jobs/queue';
+import { createBulkJob, runBulkJob, BACKGROUND_THRESHOLD } from '../src/contacts/bulk-jobs';
+import { useTestDatabase } from './db';
+import { createUser, loginAs, testConfig } from './helpers';
+
+const t = useTestDatabase();
+const logger = pino({ level: 'silent' });
+
+/** Many contacts at once, set-based (with their "created" events). */
+async function manyContacts(count: number, city: string): Promise<void> {
+  await t.db.raw(
+    `insert into contacts (last_name, city, status) select 'Massen' || g, ?, case when g % 10 = 0 then 'archived' else 'customer' end from generate_series(1, ?) g`,
+    [city, count],
+  );
+}
+
+async function waitFor<T>(check: () => Promise<T | undefined>, timeoutMs = 30000): Promise<T> {
+  const started = Date.now();
+  while (Date.now() - started < timeoutMs) {
+    const value = await check();
+    if (value) return value;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error('timed out');
+}
+
+describe('big "all matching" selections', () => {
+  it('run in the background through the PostgreSQL job queue, with progress, and report when done', async () => {
+    const user = await createUser(t.db);
+    await manyContacts(BACKGROUND_THRESHOLD + 500, 'Hamm');
+    await t.db.raw(`insert into contacts (last_name, city) values ('Anders', 'Unna')`);
+    const queue = await startQueue(t.url, logger, (jobId) => runBulkJob(t.db, jobId, logger));
+    try {
+      const app = createApp({ db: t.db, config: testConfig(), logger, jobs: queue });
+      const { agent, csrf } = await loginAs(app, user.email);
+      const res = await agent
+        .post('/contacts/bulk')
+        .set('HX-Request', 'true')
+        .set('X-CSRF-Token', csrf)
+        .type('form')
+        .send({ action: 'archive', all: '1', city: 'hamm', status: ['customer', 'archived'] });
+      expect(res.status).toBe(202);
+      expect(res.text).toMatch(/<dialog data-modal[\s\S]*hx-get="\/jobs\/\d+" hx-trigger="every 1s"/);
+      expect(res.text).toContain('Die Aktion läuft im Hintergrund');
+      const job = await waitFor(async () => t.db('bulk_jobs').where({ state: 'done' }).first());
+      expect(job).toMatchObject({ total: BACKGROUND_THRESHOLD + 500, done: BACKGROUND_THRESHOLD + 500 });
+      expect(job.result).toMatchObject({ affected: 4950, skipped: { archived: 550 } });
+      expect(await t.db('contacts').where({ city: 'Hamm', status: 'customer' })).toHaveLength(0);
+      expect((await t.db('contacts').where({ city: 'Unna' }).first()).status).toBe('prospect');
+      expect(Number((await t.db('contact_events').where({ kind: 'status' }).count({ n: '*' }).first())!.n)).toBe(4950);
+      const done = await agent.get(`/jobs/${job.id}`).set('HX-Request', 'true');
+      expect(done.status).toBe(204);
+      expect(done.headers['hx-refresh']).toBe('true');
+      expect(JSON.parse(done.headers['hx-trigger']).showMessage.text).toBe('4.950 Kontakte archiviert. 550 übersprungen: Status Archiv.');
+    } finally {
+      await queue.stop();
+    }
+  });
+
+  it('apply every chunk exactly once, even when the job is run again, and skip contacts deleted meanwhile', async () => {
+    const user = await createUser(t.db);
+    await manyContacts(4500, 'Soest');
+    const jobId = await createBulkJob(t.db, 'delete', {}, { kind: 'filter', filter: { city: 'soest', status: ['customer', 'archived'] }, viewerId: user.id }, user.id);
+    await t.db('contacts').whereIn('id', t.db('contacts').select('id').where({ city: 'Soest' }).orderBy('id').limit(10)).delete();
+    await runBulkJob(t.db, jobId);
+    await runBulkJob(t.db, jobId);
+    expect(await t.db('contacts').where({ city: 'Soest' })).toHaveLength(0);
+    const job = await t.db('bulk_jobs').where({ id: jobId }).first();
+    expect(job).toMatchObject({ state: 'done', total: 4500, done: 4500 });
+    expect(job.result.affected).toBe(4490);
+    const audit = await t.db('audit_log').where({ id: job.result.auditId }).first();
+    expect(audit.count).toBe(4490);
+    expect(audit.payload.contacts).toHaveLength(4490);
+    expect(await t.db('audit_log')).toHaveLength(1);
+  });
+
+  it('show another employee nothing of my job', async () => {
+    const me = await createUser(t.db);
+    const other = await createUser(t.db);
+    await manyContacts(3, 'Lippstadt');
+    const jobId = await createBulkJob(t.db, 'archive', {}, { kind: 'filter', filter: { city: 'lippstadt' }, viewerId: me.id }, me.id);
+    const { agent } = await loginAs(createApp({ db: t.db, config: testConfig(), logger }), other.email);
+    expect((await agent.get(`/jobs/${jobId}`)).status).toBe(404);
+  });
+});
