@@ -53,10 +53,16 @@ async function main(): Promise<void> {
     await new Promise<void>((resolve) => server.close(() => resolve()));
     await database.close();
     logger.info('stopped');
-    process.exit(0);
+    process.exit(process.exitCode ?? 0);
   };
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
+  // A crash still stops the embedded PostgreSQL, or the next start would find its data folder locked.
+  process.on('uncaughtException', (error) => {
+    logger.fatal({ err: error }, 'uncaught exception');
+    process.exitCode = 1;
+    void shutdown('uncaughtException');
+  });
 }
 
 main().catch((error) => {

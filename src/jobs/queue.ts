@@ -18,7 +18,11 @@ export async function startQueue(
   work: (jobId: string) => Promise<void>,
 ): Promise<JobQueue & { stop: () => Promise<void> }> {
   const boss = new PgBoss({ connectionString, schema: 'pgboss', application_name: 'kontakte-jobs', max: 4 });
-  boss.on('error', (error) => logger.error({ err: error }, 'job queue error'));
+  let stopping = false;
+  // While shutting down, pg-boss's idle connections end with the database; that is no error worth logging.
+  boss.on('error', (error) => {
+    if (!stopping) logger.error({ err: error }, 'job queue error');
+  });
   await boss.start();
   await boss.createQueue(BULK_QUEUE, { name: BULK_QUEUE, retryLimit: 5, retryDelay: 5, expireInSeconds: 3600 });
   await boss.work<{ jobId: string }>(BULK_QUEUE, { pollingIntervalSeconds: 1 }, async ([job]) => {
@@ -29,7 +33,8 @@ export async function startQueue(
       await boss.send(BULK_QUEUE, { jobId });
     },
     async stop() {
-      await boss.stop({ graceful: true, timeout: 10_000 });
+      stopping = true;
+      await boss.stop({ graceful: true, timeout: 10_000, wait: true });
     },
   };
 }
