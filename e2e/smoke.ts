@@ -130,9 +130,50 @@ async function main(): Promise<void> {
     await page.getByLabel('Stellen').fill('4');
     await page.locator('#number-preview').getByText('L-0001').waitFor();
 
+    step = 'assign a contact to a competence';
+    await page.goto(`${server.url}/contacts?q=ubermann`);
+    await page.getByRole('link', { name: 'Zoë Übermann' }).click();
+    await page.getByRole('heading', { name: 'Zoë Übermann' }).waitFor();
+    const contactUrl = page.url();
+    await page.getByLabel('Eine Kompetenz').check();
+    await page.locator('#a-competence_id').selectOption({ label: 'Vertrieb Nord' });
+    await page.getByRole('button', { name: 'Zuweisung speichern' }).click();
+    await page.getByText('Die Zuweisung wurde geändert.').waitFor();
+
     step = 'logout';
     await page.getByRole('button', { name: 'Abmelden' }).click();
     await page.getByText('Sie wurden abgemeldet.').waitFor();
+
+    step = 'a member of the competence sees the activity on the dashboard';
+    await page.getByLabel('E-Mail').fill('max.mueller@kontakte.example');
+    await page.getByLabel('Passwort').fill(DEMO_LOGIN.password);
+    await page.getByRole('button', { name: 'Anmelden' }).click();
+    await page.getByRole('heading', { name: /Guten Tag, Max Müller/ }).waitFor();
+    await page.locator('.activities').getByText('hat die Zuweisung geändert: Alle → Vertrieb Nord').waitFor();
+    await screenshot(page, '20-member-dashboard');
+    await checkAccessibility(page, step);
+
+    step = 'a new activity pops up for the member without reloading';
+    const admin = await openBrowser();
+    try {
+      const adminPage = await admin.newPage();
+      await adminPage.goto(`${server.url}/login`);
+      await adminPage.getByLabel('E-Mail').fill(DEMO_LOGIN.email);
+      await adminPage.getByLabel('Passwort').fill(DEMO_LOGIN.password);
+      await adminPage.getByRole('button', { name: 'Anmelden' }).click();
+      await adminPage.goto(contactUrl);
+      await adminPage.getByLabel('Notiz', { exact: true }).fill('Bitte Angebot nachfassen');
+      await adminPage.getByRole('button', { name: 'Notiz hinzufügen' }).click();
+      await adminPage.getByText('Die Notiz wurde gespeichert.').waitFor();
+    } finally {
+      await admin.close();
+    }
+    const popup = page.locator('[data-popup]', { hasText: 'Bitte Angebot nachfassen' });
+    await popup.waitFor({ timeout: 30_000 });
+    await page.locator('#notify-bell .count').waitFor();
+    await screenshot(page, '21-notification-popup');
+    await popup.getByRole('button', { name: 'Öffnen' }).click();
+    await page.getByRole('heading', { name: 'Zoë Übermann' }).waitFor();
 
     assert.deepEqual(problems, [], `browser console errors: ${problems.join('\n')}`);
     console.log('e2e: 1 passed, 0 failed');

@@ -14,7 +14,7 @@ export async function seed(knex: Knex): Promise<void> {
   await knex.batchInsert('contacts', rows, 200);
   await knex.raw(`
     insert into contact_events (contact_id, actor_id, kind, payload, created_at)
-    select id, created_by, 'created', jsonb_build_object('status', status), created_at from contacts`);
+    select id, created_by, 'created', jsonb_build_object('status', status), created_at from contacts order by created_at`);
   // Demo numbers were typed as K-000001 …: let a contacts number circle (if any) continue after them.
   if (await knex.schema.hasTable('number_circles')) {
     await knex('number_circles').where({ target: 'contacts', prefix: 'K-' }).update({ next_value: COUNT + 1 });
