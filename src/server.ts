@@ -2,6 +2,7 @@ import type { Server } from 'node:http';
 import { ConfigError, loadConfig, type Config } from './config';
 import { createLogger } from './logger';
 import { createApp } from './app';
+import { startGroupExpiry } from './groups/service';
 import { DEMO_LOGIN, demoLoginAvailable, startDatabase } from './db/start';
 import { startQueue } from './jobs/queue';
 import { runBulkJob } from './contacts/bulk-jobs';
@@ -25,6 +26,7 @@ async function main(): Promise<void> {
   const database = await startDatabase(config, logger);
   const jobs = await startQueue(database.url, logger, (jobId) => runBulkJob(database.db, jobId, logger));
   const app = createApp({ db: database.db, config, logger, jobs });
+  const stopGroupExpiry = startGroupExpiry(database.db, logger);
 
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(config.port, config.host, () => resolve(s));
@@ -51,6 +53,7 @@ async function main(): Promise<void> {
     force.unref();
     server.closeIdleConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
+    stopGroupExpiry();
     await database.close();
     logger.info('stopped');
     process.exit(process.exitCode ?? 0);

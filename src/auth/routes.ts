@@ -6,6 +6,7 @@ import { establishSession, endSession, toLocalPath } from '../web/auth';
 import { redirect } from '../web/htmx';
 import { LoginInput } from './schema';
 import { authenticate } from './service';
+import { dropTemporaryGroups } from '../groups/service';
 
 export function authRoutes(db: Db): Router {
   const router = Router();
@@ -36,6 +37,7 @@ export function authRoutes(db: Db): Router {
   });
 
   router.post('/logout', async (req, res) => {
+    if (req.user) await dropTemporaryGroups(db, req.user.id);
     await endSession(req);
     res.clearCookie('kontakte.sid', { path: (res.locals.basePath as string) || '/' });
     redirect(req, res, `${res.locals.basePath}/login?bye=1`);

@@ -4,11 +4,13 @@ import type { Db } from '../db/knex';
 import { parse, type FieldErrors } from '../web/validation';
 import { flash, renderFragment, renderPage, renderPageOrFragment } from '../web/render';
 import { isHtmx, redirect, trigger, varyOnHtmx } from '../web/htmx';
-import { Invalid, NotFound } from '../web/errors';
+import { Conflict, Invalid, NotFound } from '../web/errors';
+import type { MessageKey } from '../i18n';
+import { defaultCircle, predictNextNumber } from '../numbers/service';
 import { ContactCreate, ContactId, ContactUpdate, ListQuery, NoteInput, StatusChange, countryCodes, salutations, editableFields } from './schema';
 import { findContact, listEvents, type Contact } from './queries';
 import { loadList, queryOfCurrentPage } from './list';
-import { addNote, changeAssignment, changeStatus, createContact, findPicture, NumberTaken, setPicture, StaleEdit, updateContact } from './service';
+import { addNote, changeAssignment, changeStatus, createContact, generateNumber, findPicture, NumberTaken, setPicture, StaleEdit, updateContact } from './service';
 import { can, statuses, transition, type Status } from './status';
 import { displayName, initials, avatarColour } from './format';
 import { listQueryString } from './urls';
@@ -60,9 +62,15 @@ export function contactRoutes(db: Db): Router {
     await renderPageOrFragment(req, res, 'contacts/index', 'contacts/_results', { ...base, ...locals, raw: req.query, errors: {}, options });
   }
 
+  /** What the create dialog's "Nummer erzeugen" can do: is there a default circle, and (after pressing it) the predicted number. */
+  async function createNumbering(generate: boolean) {
+    const predicted = await predictNextNumber(db, 'contacts');
+    return { circle: predicted !== undefined, generate: generate ? predicted : undefined };
+  }
+
   async function newDialog(req: Request, res: Response) {
-    const options = await assignmentOptions(db);
-    const locals = { title: req.t('contacts.dialogTitle'), nav: 'contacts', values: { status: 'prospect', assignment: 'all', create_token: randomUUID() }, errors: {}, options, ...helpers };
+    const [options, numbering] = await Promise.all([assignmentOptions(db), createNumbering(false)]);
+    const locals = { title: req.t('contacts.dialogTitle'), nav: 'contacts', values: { status: 'prospect', assignment: 'all', create_token: randomUUID() }, errors: {}, options, numbering, ...helpers };
     varyOnHtmx(res);
     if (isHtmx(req)) await renderFragment(res, 'contacts/_create-dialog', locals);
     else await renderPage(res, 'contacts/new', locals);
@@ -70,20 +78,25 @@ export function contactRoutes(db: Db): Router {
 
   async function create(req: Request, res: Response) {
     const again = async (errors: FieldErrors) => {
-      const locals = { title: req.t('contacts.dialogTitle'), nav: 'contacts', values: req.body, errors, options: await assignmentOptions(db), ...helpers };
+      const numbering = await createNumbering(req.body.generate_number === '1' && !errors.customer_number);
+      const locals = { title: req.t('contacts.dialogTitle'), nav: 'contacts', values: req.body, errors, options: await assignmentOptions(db), numbering, ...helpers };
       return isHtmx(req) ? renderFragment(res, 'contacts/_create-dialog', locals, 422) : renderPage(res, 'contacts/new', locals, 422);
     };
     const form = parse(ContactCreate, req.body, req.t);
     const assignment = parse(AssignmentInput, req.body, req.t);
     if (!form.ok || !assignment.ok) return again({ ...(form.ok ? {} : form.errors), ...(assignment.ok ? {} : assignment.errors) });
-    let created: { id: string };
+    let created: { id: string; number?: string };
     try {
       created = await createContact(db, form.data, assignment.data, req.user!.id);
     } catch (error) {
       if (error instanceof Invalid) return again(serviceErrors(req, error));
+      // No default circle (any more): the dialog says so under the number, with everything typed kept.
+      if (error instanceof Conflict && error.messageKey.startsWith('numbers.')) return again({ customer_number: req.t(error.messageKey, error.params) });
       throw error;
     }
-    const message = req.t('contacts.created', { name: displayName(form.data) });
+    const message = created.number
+      ? req.t('contacts.number.createdWith', { name: displayName(form.data), number: created.number })
+      : req.t('contacts.created', { name: displayName(form.data) });
     if (!isHtmx(req)) {
       flash(req, res, message);
       return redirect(req, res, `${res.locals.basePath}/contacts/${created.id}`);
@@ -97,11 +110,13 @@ export function contactRoutes(db: Db): Router {
   }
 
   async function showPage(res: Response, contact: Contact, extra: Record<string, unknown> = {}, status = 200) {
-    const [events, assignments, options] = await Promise.all([
+    const [events, assignments, options, circle] = await Promise.all([
       listEvents(db, contact.id, HISTORY_PAGE + 1),
       loadAssignments(db, contactTarget, [contact.id]),
       assignmentOptions(db),
+      defaultCircle(db, 'contacts'),
     ]);
+    const reasonText = (verdict: { ok: boolean; reason?: MessageKey }) => (verdict.reason ? res.locals.t(verdict.reason) : undefined);
     const assignment = assignments.get(contact.id)!;
     await renderPage(
       res,
@@ -119,6 +134,9 @@ export function contactRoutes(db: Db): Router {
         assignmentValues: { assignment: assignment.kind, assignee_ids: assignment.users.map((u) => u.id), competence_id: assignment.competence?.id },
         assignmentErrors: {},
         options,
+        numbering: contact.customer_number
+          ? undefined
+          : { form: 'generate-number-form', circle: circle !== undefined, reason: can('number', contact.status).ok ? undefined : reasonText(can('number', contact.status)) },
         ...helpers,
         ...extra,
       },
@@ -186,6 +204,18 @@ export function contactRoutes(db: Db): Router {
     redirect(req, res, `${res.locals.basePath}/contacts/${contact.id}`);
   }
 
+  async function numberField(req: Request, res: Response) {
+    const numbering = await createNumbering(req.query.generate === '1');
+    await renderFragment(res, 'contacts/_number-field', { idPrefix: 'c-', values: {}, errors: {}, numbering });
+  }
+
+  async function number(req: Request, res: Response) {
+    const contact = await loadContact(db, req);
+    const given = await generateNumber(db, contact.id, req.user!.id);
+    flash(req, res, req.t('contacts.number.assigned', { number: given }));
+    redirect(req, res, `${res.locals.basePath}/contacts/${contact.id}`);
+  }
+
   async function note(req: Request, res: Response) {
     const contact = await loadContact(db, req);
     const form = parse(NoteInput, req.body, req.t);
@@ -242,12 +272,14 @@ export function contactRoutes(db: Db): Router {
 
   router.get('/contacts', list);
   router.get('/contacts/new', newDialog);
+  router.get('/contacts/number-field', numberField);
   router.post('/contacts', create);
   router.get('/contacts/:id', show);
   router.post('/contacts/:id', update);
   router.get('/contacts/:id/status', statusDialog);
   router.post('/contacts/:id/status', statusChange);
   router.post('/contacts/:id/assignment', assign);
+  router.post('/contacts/:id/number', number);
   router.post('/contacts/:id/notes', note);
   router.get('/contacts/:id/history', history);
   router.get('/contacts/:id/picture', picture);

@@ -60,6 +60,8 @@ export const ContactCreate = requireNameOrCompany(
     ...masterData,
     status: z.preprocess((v) => blankToNull(v) ?? 'prospect', z.enum(activeStatuses, 'contacts.invalid.status')),
     create_token: z.uuid(),
+    /** "Nummer erzeugen" was pressed: the number comes from the default circle when saving. */
+    generate_number: z.literal('1').optional().catch(undefined),
   }),
 );
 export type ContactCreate = z.infer<typeof ContactCreate>;

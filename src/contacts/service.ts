@@ -5,6 +5,7 @@ import { can, isActiveStatus, transition, type Action, type Status } from './sta
 import { editableFields, type ContactCreate, type ContactUpdate } from './schema';
 import { changesSince, findContact, findNumberHolder, insertEvent, type Contact, type ContactEvent } from './queries';
 import { displayName } from './format';
+import { assignGeneratedNumber, withNumberTransaction } from '../numbers/service';
 import type { AssignmentInput } from '../assignment/schema';
 import { contactTarget, describeAssignment, loadAssignments, saveAssignment, validateAssignment } from '../assignment/queries';
 
@@ -60,10 +61,14 @@ export async function createContact(
   input: ContactCreate,
   assignment: AssignmentInput,
   actorId: string,
-): Promise<{ id: string; duplicate: boolean }> {
-  const { create_token, ...fields } = input;
+): Promise<{ id: string; duplicate: boolean; number?: string }> {
+  const { create_token, generate_number, ...typed } = input;
+  const fields = generate_number ? { ...typed, customer_number: null } : typed;
+  // With "Nummer erzeugen" the whole save retries on lock timeouts and races (withNumberTransaction);
+  // the number is allocated last, so the circle stays locked as briefly as possible.
+  const run = generate_number ? (work: (trx: Knex.Transaction) => Promise<{ id: string; duplicate: boolean; number?: string }>) => withNumberTransaction(db, work) : (work: (trx: Knex.Transaction) => Promise<{ id: string; duplicate: boolean; number?: string }>) => db.transaction(work);
   return translateUniqueViolation(db, fields.customer_number, undefined, () =>
-    db.transaction(async (trx) => {
+    run(async (trx) => {
       await assertNumberFree(trx, fields.customer_number);
       await validateAssignment(trx, assignment);
       const [row] = await trx('contacts')
@@ -72,15 +77,25 @@ export async function createContact(
         .ignore()
         .returning('id');
       if (!row) {
-        const existing = await trx('contacts').select('id').where({ create_token }).first();
-        return { id: String(existing.id), duplicate: true };
+        const existing = await trx('contacts').select('id', 'customer_number').where({ create_token }).first();
+        return { id: String(existing.id), duplicate: true, number: existing.customer_number ?? undefined };
       }
       const id = String(row.id);
       await saveAssignment(trx, contactTarget, [id], assignment);
       await insertEvent(trx, { contact_id: id, actor_id: actorId, kind: 'created', payload: { status: fields.status } });
-      return { id, duplicate: false };
+      const number = generate_number ? await assignGeneratedNumber(trx, id, actorId) : undefined;
+      return { id, duplicate: false, number };
     }),
   );
+}
+
+/** "Nummer erzeugen" on the master data page: the next free number of the default circle, recorded in the history. */
+export async function generateNumber(db: Db, id: string, actorId: string): Promise<string> {
+  return withNumberTransaction(db, async (trx) => {
+    const contact = await loadForUpdate(trx, id);
+    assertAllowed('number', contact.status);
+    return assignGeneratedNumber(trx, id, actorId);
+  });
 }
 
 export interface EditConflict {

@@ -1,27 +1,276 @@
 import type { Knex } from 'knex';
 import type { Db } from '../db/knex';
+import { toCount } from '../db/knex';
 import { ListFilter } from '../contacts/schema';
-import type { GroupScope } from '../contacts/queries';
+import { applyFilter, countContacts, type GroupScope } from '../contacts/queries';
+import type { AssignmentTarget } from '../assignment/queries';
+import type { Status } from '../contacts/status';
 
 type Conn = Db | Knex.Transaction;
 
+export type GroupKind = 'static' | 'dynamic' | 'temporary';
+
+/** Groups keep their assignment like contacts do (src/assignment/). */
+export const groupTarget: AssignmentTarget = { table: 'groups', assignees: 'group_assignees', key: 'group_id' };
+
+/**
+ * What a viewer may see: every static and dynamic group (groups are shared),
+ * and only their own temporary groups, until those expire.
+ */
+function whereVisible(query: Knex.QueryBuilder, db: Conn, viewerId: string, alias = 'g'): Knex.QueryBuilder {
+  return query.andWhere((w) =>
+    w.whereNot(`${alias}.kind`, 'temporary').orWhere((t) => t.where(`${alias}.owner_id`, viewerId).andWhere(`${alias}.expires_at`, '>', db.fn.now())),
+  );
+}
+
+/**
+ * A dynamic group's filter, or null when it no longer validates (the list's
+ * schema changed): such a group matches nothing rather than everything. (The
+ * list treats a dynamic scope without a filter like a group without members.)
+ */
+function storedFilter(value: unknown): ListFilter | null {
+  const parsed = ListFilter.safeParse(value);
+  return parsed.success ? parsed.data : null;
+}
+
 /**
  * The group behind `?group=ID`, as the contacts list filters by it. Temporary
- * groups are private to their owner and invisible once expired. A stored filter
- * that no longer validates (the list's schema changed) matches nothing rather
- * than everything.
+ * groups are private to their owner and invisible once expired.
  */
 export async function findGroupScope(db: Conn, id: string, viewerId: string): Promise<(GroupScope & { name: string }) | undefined> {
-  const row = await db('groups')
-    .select('id', 'kind', 'filter', 'name')
-    .where({ id })
-    .andWhere((w) => w.whereNot('kind', 'temporary').orWhere((t) => t.where('owner_id', viewerId).andWhere('expires_at', '>', db.fn.now())))
-    .first();
+  const row = await whereVisible(db('groups as g').select('g.id', 'g.kind', 'g.filter', 'g.name').where('g.id', id), db, viewerId).first();
   if (!row) return undefined;
-  let filter: ListFilter | null = null;
-  if (row.kind === 'dynamic') {
-    const parsed = ListFilter.safeParse(row.filter);
-    filter = parsed.success ? parsed.data : { q: '\u0000no-match' };
-  }
-  return { id: String(row.id), kind: row.kind, filter, name: row.name };
+  return { id: String(row.id), kind: row.kind, filter: row.kind === 'dynamic' ? storedFilter(row.filter) : null, name: row.name };
+}
+
+export interface Group {
+  id: string;
+  name: string;
+  group_number: string | null;
+  kind: GroupKind;
+  filter: ListFilter | null;
+  owner_id: string | null;
+  expires_at: Date | null;
+  created_at: Date;
+  created_by_name: string | null;
+}
+
+/** One group the viewer may see, for its page and for changes (`lock`: until the transaction ends). */
+export async function findGroup(db: Conn, id: string, viewerId: string, options: { lock?: boolean } = {}): Promise<Group | undefined> {
+  const query = whereVisible(
+    db('groups as g')
+      .leftJoin('users as u', 'u.id', 'g.created_by')
+      .select('g.id', 'g.name', 'g.group_number', 'g.kind', 'g.filter', 'g.owner_id', 'g.expires_at', 'g.created_at', 'u.name as created_by_name')
+      .where('g.id', id),
+    db,
+    viewerId,
+  ).first();
+  if (options.lock) query.forUpdate('g');
+  const row = await query;
+  if (!row) return undefined;
+  return {
+    ...row,
+    id: String(row.id),
+    owner_id: row.owner_id === null ? null : String(row.owner_id),
+    filter: row.kind === 'dynamic' ? storedFilter(row.filter) : null,
+  };
+}
+
+/** Who holds a group number, in any case ("g-001" holds "G-001"), for the "already taken" message. */
+export async function findGroupNumberHolder(db: Conn, number: string, exceptId?: string): Promise<{ id: string; name: string } | undefined> {
+  const query = db('groups').select('id', 'name').whereRaw('lower(group_number) = lower(?)', [number.trim()]);
+  if (exceptId) query.whereNot('id', exceptId);
+  const row = await query.first();
+  return row && { id: String(row.id), name: row.name };
+}
+
+export async function findGroupByToken(db: Conn, token: string): Promise<{ id: string; group_number: string | null } | undefined> {
+  const row = await db('groups').select('id', 'group_number').where({ create_token: token }).first();
+  return row && { id: String(row.id), group_number: row.group_number };
+}
+
+/** Gives the group a generated number unless some group holds it in any case; whether it did (numbers' WriteIfFree). */
+export async function writeGroupNumberIfFree(trx: Knex.Transaction, id: string, number: string): Promise<boolean> {
+  const updated = await trx('groups')
+    .where({ id })
+    .whereNotExists(trx('groups as other').select(trx.raw('1')).whereRaw('lower(other.group_number) = lower(?)', [number]))
+    .update({ group_number: number, updated_at: trx.fn.now() });
+  return updated === 1;
+}
+
+export interface GroupRow {
+  name: string;
+  group_number: string | null;
+  kind: GroupKind;
+  filter: ListFilter | null;
+  owner_id: string | null;
+  temporary: boolean;
+  assignment: string;
+  competence_id: string | null;
+  created_by: string;
+  create_token: string | null;
+}
+
+/**
+ * Inserts a group; undefined when a unique index refused it (the number or the
+ * create token is taken). `on conflict do nothing` keeps the caller's
+ * transaction usable, so it can say which.
+ */
+export async function insertGroup(trx: Knex.Transaction, row: GroupRow): Promise<string | undefined> {
+  const { temporary, filter, ...fields } = row;
+  const [inserted] = await trx('groups')
+    .insert({
+      ...fields,
+      filter: filter ? JSON.stringify(filter) : null,
+      expires_at: temporary ? trx.raw(`now() + interval '24 hours'`) : null,
+    })
+    .onConflict()
+    .ignore()
+    .returning('id');
+  return inserted && String(inserted.id);
+}
+
+export async function updateGroup(trx: Knex.Transaction, id: string, fields: Partial<{ name: string; group_number: string | null; kind: GroupKind; owner_id: null; expires_at: null }>): Promise<void> {
+  await trx('groups').where({ id }).update({ ...fields, updated_at: trx.fn.now() });
+}
+
+/** Memberships and assignees go with the group (on delete cascade); contacts stay. */
+export async function deleteGroup(trx: Conn, id: string): Promise<void> {
+  await trx('groups').where({ id }).delete();
+}
+
+export async function deleteTemporaryGroupsOf(db: Conn, userId: string): Promise<number> {
+  return db('groups').where({ kind: 'temporary', owner_id: userId }).delete();
+}
+
+export async function deleteExpiredGroups(db: Conn): Promise<number> {
+  return db('groups').where('kind', 'temporary').andWhere('expires_at', '<=', db.fn.now()).delete();
+}
+
+/** Contacts as the caller names them: ids, or a query selecting `c.id` from `contacts as c` ("all matching"). */
+export type ContactIds = Knex.QueryBuilder | string[];
+
+function whereContactIn(query: Knex.QueryBuilder, column: string, contacts: ContactIds): Knex.QueryBuilder {
+  // An id list is one array parameter, however long: PostgreSQL takes at most 65,535 parameters.
+  return Array.isArray(contacts) ? query.whereRaw(`${column} = any(?::bigint[])`, [contacts]) : query.whereIn(column, contacts);
+}
+
+export interface MembersAdded {
+  added: number;
+  skipped: { status: Status; count: number }[];
+  eventIds: string[];
+}
+
+/**
+ * Adds the contacts whose status is in `allowed` and counts the others by
+ * status; contacts already in the group are left as they are. One statement:
+ * memberships and their history events (`group_added`) are written together.
+ */
+export async function insertMembers(
+  trx: Knex.Transaction,
+  group: { id: string; name: string },
+  contacts: ContactIds,
+  allowed: Status[],
+  actorId: string,
+): Promise<MembersAdded> {
+  const candidates = whereContactIn(trx('contacts as c').select('c.id', 'c.status'), 'c.id', contacts);
+  const { rows } = await trx.raw(
+    `with candidates as ?,
+     added as (
+       insert into group_members (group_id, contact_id)
+       select ?, id from candidates where status = any(?::text[])
+       on conflict do nothing
+       returning contact_id
+     ),
+     events as (
+       insert into contact_events (contact_id, actor_id, kind, payload)
+       select contact_id, ?, 'group_added', jsonb_build_object('group', ?::text, 'group_id', ?::bigint) from added
+       returning id
+     )
+     select
+       (select coalesce(json_agg(s order by s.status), '[]') from (
+          select status, count(*)::int as count from candidates where status <> all(?::text[]) group by status
+        ) s) as skipped,
+       (select coalesce(array_agg(id), '{}') from events) as event_ids`,
+    [candidates, group.id, allowed, actorId, group.name, group.id, allowed],
+  );
+  const eventIds = (rows[0].event_ids as (string | number)[]).map(String);
+  return { added: eventIds.length, skipped: rows[0].skipped, eventIds };
+}
+
+/** Removes the contacts from the group and writes a `group_removed` history event for each one that was in it: one statement. */
+export async function deleteMembers(trx: Knex.Transaction, group: { id: string; name: string }, contacts: ContactIds, actorId: string): Promise<string[]> {
+  const ids = whereContactIn(trx('contacts as c').select('c.id'), 'c.id', contacts);
+  const { rows } = await trx.raw(
+    `with removed as (
+       delete from group_members where group_id = ? and contact_id in ? returning contact_id
+     ),
+     events as (
+       insert into contact_events (contact_id, actor_id, kind, payload)
+       select contact_id, ?, 'group_removed', jsonb_build_object('group', ?::text, 'group_id', ?::bigint) from removed
+       returning id
+     )
+     select coalesce(array_agg(id), '{}') as event_ids from events`,
+    [group.id, ids, actorId, group.name, group.id],
+  );
+  return (rows[0].event_ids as (string | number)[]).map(String);
+}
+
+export interface SidebarGroup {
+  id: string;
+  name: string;
+  group_number: string | null;
+  kind: GroupKind;
+  expires_at: Date | null;
+  /** Members of static and temporary groups; null for dynamic groups, counted separately (countDynamicGroups). */
+  members: number | null;
+}
+
+/**
+ * The sidebar: every static and dynamic group and the viewer's own unexpired
+ * temporary ones, by name, with the member counts that cost an index lookup
+ * each (static, temporary). Dynamic groups are counted from their filters by
+ * countDynamicGroups, in a request of its own, so the list never waits for them.
+ */
+export async function listGroupsForSidebar(db: Conn, viewerId: string): Promise<SidebarGroup[]> {
+  const rows = await whereVisible(
+    db('groups as g')
+      .select('g.id', 'g.name', 'g.group_number', 'g.kind', 'g.expires_at', 'm.n as members')
+      .joinRaw(
+        `left join lateral (select count(*) as n from group_members gm where gm.group_id = g.id and g.kind <> 'dynamic') m on true`,
+      )
+      .orderByRaw('lower(g.name), g.id'),
+    db,
+    viewerId,
+  );
+  return rows.map((r: SidebarGroup & { members: string }) => ({ ...r, id: String(r.id), members: r.kind === 'dynamic' ? null : toCount(r.members) }));
+}
+
+/**
+ * Live member counts of every dynamic group the viewer sees, in one statement:
+ * one scalar subquery per group, each exactly the list's own count for
+ * `?group=ID` (applyFilter, so each is planned with the list's indexes).
+ * The cost is the sum of those counts; it runs in a request of its own.
+ */
+export async function countDynamicGroups(db: Conn, viewerId: string): Promise<Map<string, number>> {
+  const groups: { id: string; filter: unknown }[] = await db('groups').select('id', 'filter').where('kind', 'dynamic').orderBy('id');
+  const counts = new Map<string, number>();
+  if (!groups.length) return counts;
+  const knex = db as Db;
+  const columns = Object.fromEntries(
+    groups.map((g) => {
+      const filter = storedFilter(g.filter);
+      return [`g${g.id}`, filter ? applyFilter(knex, knex('contacts as c'), filter, viewerId).count('*') : knex.raw('0')];
+    }),
+  );
+  const row = await knex.select(columns).first();
+  for (const g of groups) counts.set(String(g.id), toCount(row[`g${g.id}`]));
+  return counts;
+}
+
+/** How many contacts a group has now: its members, or its filter's matches. */
+export async function countMembers(db: Conn, group: Pick<Group, 'id' | 'kind' | 'filter'>, viewerId: string): Promise<number> {
+  if (group.kind === 'dynamic') return countContacts(db as Db, {}, viewerId, { id: group.id, kind: 'dynamic', filter: group.filter });
+  const row = await db('group_members').count({ n: '*' }).where({ group_id: group.id }).first();
+  return toCount(row?.n);
 }

@@ -240,6 +240,14 @@ export const de = {
     nameOrCompany: 'Bitte Nachname oder Firma angeben.',
     numberTaken: 'Kundennummer {number} ist bereits an {name} vergeben.',
     openHolder: 'Kontakt öffnen',
+    number: {
+      generate: 'Nummer erzeugen',
+      typeOwn: 'Selbst eingeben',
+      onSave: 'Die nächste freie Nummer wird beim Speichern vergeben. Ist diese inzwischen vergeben, erhält der Kontakt die nächste freie.',
+      createCircle: 'Nummernkreis in den Einstellungen anlegen',
+      assigned: 'Kundennummer {number} wurde vergeben.',
+      createdWith: 'Kontakt {name} wurde mit der Kundennummer {number} erstellt.',
+    },
     laterHint: 'Anschrift und weitere Daten ergänzen Sie danach in den Stammdaten.',
     fields: {
       salutation: 'Anrede',

@@ -241,6 +241,14 @@ export const en: Catalog = {
     nameOrCompany: 'Please enter a last name or a company.',
     numberTaken: 'Customer number {number} is already used by {name}.',
     openHolder: 'Open contact',
+    number: {
+      generate: 'Generate number',
+      typeOwn: 'Type my own',
+      onSave: 'The next free number is assigned when saving. If it was taken meanwhile, the contact gets the next free one.',
+      createCircle: 'Set up a number circle in the settings',
+      assigned: 'Customer number {number} has been assigned.',
+      createdWith: 'Contact {name} has been created with customer number {number}.',
+    },
     laterHint: 'Add the address and further data afterwards in the master data.',
     fields: {
       salutation: 'Salutation',

@@ -1,0 +1,29 @@
+import { z } from 'zod';
+import { requiredText } from '../web/validation';
+
+export const GroupId = z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER).transform(String);
+
+/** Blank means "no number"; numbers are compared case-insensitively by the database. */
+const groupNumber = z.preprocess((v) => (typeof v === 'string' ? v.trim() || null : (v ?? null)), z.string().max(40).nullable());
+
+/** Name and group number, as the dialog and the group page send them. */
+export const GroupFields = z.object({
+  name: requiredText(100),
+  group_number: groupNumber,
+});
+export type GroupFields = z.infer<typeof GroupFields>;
+
+/**
+ * The "Neue Gruppe" dialog: a static group, or a dynamic one whose filter comes
+ * along as the list's own parameters (validated separately by ListFilter).
+ */
+export const GroupCreate = GroupFields.extend({
+  kind: z.preprocess((v) => (v === '' || v === undefined ? 'static' : v), z.enum(['static', 'dynamic'], 'validation.invalid')),
+  /** "Nummer erzeugen" ticked: the number comes from the groups' default number circle. */
+  generate_number: z.preprocess((v) => v === '1' || v === 'on', z.boolean()),
+  create_token: z.uuid(),
+});
+export type GroupCreate = z.infer<typeof GroupCreate>;
+
+/** `GET /groups/new?kind=dynamic&…filter`: which dialog to show. */
+export const NewGroupKind = z.enum(['static', 'dynamic']).catch('static');
