@@ -206,3 +206,56 @@ describe('the audit log', () => {
     expect((await memberAgent.get('/settings/audit-log')).status).toBe(403);
   });
 });
+
+describe('group actions of the bar', () => {
+  it('make a new group from the selection, skipping inbox and archived contacts', async () => {
+    const { agent, csrf, user } = await login();
+    const a = await createContact(t.db, { last_name: 'A', status: 'customer' });
+    const b = await createContact(t.db, { last_name: 'B', status: 'prospect' });
+    const inbox = await createContact(t.db, { last_name: 'C', status: 'inbox' });
+    const dialog = await agent.get('/contacts/bulk?action=new_group&status=customer&status=prospect&status=inbox');
+    expect(dialog.status).toBe(422);
+    const res = await agent.post('/contacts/bulk').set('X-CSRF-Token', csrf).type('form').send({ action: 'new_group', ids: [a, b, inbox], name: 'Messe 2027', group_number: 'G-7' });
+    expect(res.status).toBe(303);
+    const group = await t.db('groups').first();
+    expect(group).toMatchObject({ name: 'Messe 2027', group_number: 'G-7', kind: 'static', created_by: user.id });
+    const members = (await t.db('group_members').where({ group_id: group.id }).orderBy('contact_id')).map((m) => String(m.contact_id));
+    expect(members).toEqual([a, b]);
+    expect((await agent.get('/contacts')).text).toContain('Gruppe „Messe 2027“ mit 2 Kontakten angelegt. 1 übersprungen: Status Eingang.');
+    expect(await t.db('contact_events').where({ kind: 'group_added' })).toHaveLength(2);
+  });
+
+  it('refuse a new group without a name, keeping the dialog and writing nothing', async () => {
+    const { agent, csrf } = await login();
+    const a = await createContact(t.db, { last_name: 'A' });
+    const res = await agent.post('/contacts/bulk').set('HX-Request', 'true').set('X-CSRF-Token', csrf).type('form').send({ action: 'new_group', ids: [a], name: ' ' });
+    expect(res.status).toBe(422);
+    expect(res.text).toMatch(/^<dialog/);
+    expect(res.text).toContain('Bitte ausfüllen.');
+    expect(await t.db('groups')).toHaveLength(0);
+  });
+
+  it('make a temporary group owned by me, add to another group and remove from the one shown', async () => {
+    const { agent, csrf, user } = await login();
+    const a = await createContact(t.db, { last_name: 'A' });
+    const b = await createContact(t.db, { last_name: 'B' });
+    await agent.post('/contacts/bulk').set('X-CSRF-Token', csrf).type('form').send({ action: 'temporary_group', ids: [a, b] });
+    const temporary = await t.db('groups').where({ kind: 'temporary' }).first();
+    expect(temporary.owner_id).toBe(user.id);
+    expect(temporary.name).toMatch(/^Temporär /);
+    const [target] = await t.db('groups').insert({ name: 'Newsletter', kind: 'static' }).returning('id');
+    await agent.post('/contacts/bulk').set('X-CSRF-Token', csrf).type('form').send({ action: 'add_to_group', all: '1', group: String(temporary.id), group_id: String(target.id) });
+    expect(await t.db('group_members').where({ group_id: target.id })).toHaveLength(2);
+    await agent.post('/contacts/bulk').set('X-CSRF-Token', csrf).type('form').send({ action: 'remove_from_group', ids: [a], group: String(target.id) });
+    expect((await t.db('group_members').where({ group_id: target.id })).map((m) => String(m.contact_id))).toEqual([b]);
+    expect(await t.db('contacts')).toHaveLength(2);
+  });
+
+  it('answer a group deleted meanwhile with 404 and change nothing', async () => {
+    const { agent, csrf } = await login();
+    const a = await createContact(t.db, { last_name: 'A' });
+    const res = await agent.post('/contacts/bulk').set('X-CSRF-Token', csrf).type('form').send({ action: 'add_to_group', ids: [a], group_id: '4242' });
+    expect(res.status).toBe(404);
+    expect(await t.db('group_members')).toHaveLength(0);
+  });
+});

@@ -8,13 +8,15 @@ import { ContactId, ListFilter, ListQuery } from './schema';
 import { countContacts, findContact } from './queries';
 import { loadList, queryOfCurrentPage } from './list';
 import { currentSelection, saveSelection, isSelected, type Selection } from './selection';
-import { applicableStatuses, breakdown, BulkActionName, BulkSelection, bulkArchive, bulkAssign, bulkDelete, MAX_IDS, type BulkAction, type BulkResult, type Target } from './bulk';
+import { applicableStatuses, breakdown, BulkActionName, BulkSelection, bulkArchive, bulkAssign, bulkDelete, MAX_IDS, targetIds, type BulkAction, type BulkResult, type Target } from './bulk';
 import { displayName, initials, avatarColour } from './format';
 import { listQueryString } from './urls';
 import { can, statuses, transition } from './status';
 import { AssignmentInput } from '../assignment/schema';
 import { assignmentOptions } from '../assignment/queries';
 import { findGroupScope } from '../groups/queries';
+import { addMembers, createGroup, GroupNumberTaken, removeMembers } from '../groups/service';
+import type { Knex } from 'knex';
 import type { JobQueue } from '../jobs/queue';
 import { BACKGROUND_THRESHOLD, createBulkJob, findBulkJob, type BulkJob } from './bulk-jobs';
 import type { Status } from './status';
@@ -83,7 +85,12 @@ export function bulkRoutes(db: Db, jobs?: JobQueue): Router {
   }
 
   async function dialog(req: Request, res: Response, action: BulkAction, query: ListQuery, target: Target, extra: Record<string, unknown> = {}, status = 200) {
-    const [counts, options] = await Promise.all([breakdown(db, target), action === 'assign' ? assignmentOptions(db) : undefined]);
+    const [counts, options, groups, current] = await Promise.all([
+      breakdown(db, target),
+      action === 'assign' || action === 'new_group' ? assignmentOptions(db) : undefined,
+      action === 'add_to_group' ? groupsToAddTo(req.user!.id) : undefined,
+      query.group ? findGroupScope(db, query.group, req.user!.id) : undefined,
+    ]);
     const applicable = applicableStatuses(action);
     const locals = {
       title: req.t(`bulk.actions.${action}`),
@@ -94,7 +101,9 @@ export function bulkRoutes(db: Db, jobs?: JobQueue): Router {
       applicableCount: applicable.reduce((sum, s) => sum + counts[s], 0),
       skipped: statuses.filter((s) => !applicable.includes(s) && counts[s] > 0),
       options,
-      values: { assignment: 'all' },
+      groups,
+      groupName: current?.name,
+      values: { assignment: 'all', group_id: current && current.kind !== 'dynamic' ? current.id : '' },
       errors: {},
       ...helpers,
       ...extra,
@@ -124,6 +133,7 @@ export function bulkRoutes(db: Db, jobs?: JobQueue): Router {
       if (counts.total > BACKGROUND_THRESHOLD) return runInBackground(req, res, name, target, query);
     }
     let result: BulkResult;
+    let groupName = '';
     if (name === 'assign') {
       const assignment = parse(AssignmentInput, req.body, req.t);
       if (!assignment.ok) return dialog(req, res, name, query, target, { values: req.body, errors: assignment.errors }, 422);
@@ -140,10 +150,13 @@ export function bulkRoutes(db: Db, jobs?: JobQueue): Router {
     } else if (name === 'delete') {
       result = await db.transaction((trx) => bulkDelete(trx, target, req.user!.id));
     } else {
-      throw new Invalid({}, 'bulk.unknownAction');
+      const outcome = await groupAction(req, name, query, target);
+      if ('errors' in outcome) return dialog(req, res, name, query, target, { values: req.body, errors: outcome.errors }, 422);
+      result = outcome.result;
+      groupName = outcome.groupName;
     }
     const message = [
-      req.t(`bulk.done.${name}`, { count: result.affected }),
+      req.t(`bulk.done.${name}`, { count: result.affected, group: groupName }),
       ...result.skipped.map((s) => req.t('bulk.skipped', { count: s.count, status: req.t(`status.labels.${s.status}`) })),
     ].join(' ');
     saveSelection(req, { key: '', ids: [], all: false });
@@ -155,6 +168,73 @@ export function bulkRoutes(db: Db, jobs?: JobQueue): Router {
     trigger(res, 'selectionChanged', { checked: false });
     await renderFragment(res, 'contacts/_results', { ...locals, ...helpers });
   });
+
+  /** Static groups and the employee's own temporary ones: where "Zur Gruppe hinzufügen" can put contacts. */
+  async function groupsToAddTo(viewerId: string) {
+    const rows = await db('groups')
+      .select('id', 'name', 'kind')
+      .where('kind', 'static')
+      .orWhere((w) => w.where({ kind: 'temporary', owner_id: viewerId }).andWhere('expires_at', '>', db.fn.now()))
+      .orderBy('name');
+    return rows.map((g) => ({ id: String(g.id), name: g.name, kind: g.kind }));
+  }
+
+  /**
+   * The group actions of the bar: a new (or temporary) group from the selection,
+   * adding to a group, removing from the group shown. One transaction each; the
+   * group service skips contacts whose status does not allow groups.
+   */
+  async function groupAction(
+    req: Request,
+    name: BulkAction,
+    query: ListQuery,
+    target: Target,
+  ): Promise<{ result: BulkResult; groupName: string } | { errors: FieldErrors }> {
+    const actorId = req.user!.id;
+    const members = (trx: Knex.Transaction) => targetIds(trx, target);
+    const translate = (error: Invalid): FieldErrors => {
+      const errors: FieldErrors = Object.fromEntries(Object.entries(error.fieldErrors).map(([f, k]) => [f, req.t(k)]));
+      if (error instanceof GroupNumberTaken) errors.group_number = req.t('groups.numberTaken', { number: error.number, name: error.holder.name });
+      return errors;
+    };
+    try {
+      if (name === 'new_group' || name === 'temporary_group') {
+        let assignment: AssignmentInput = { kind: 'all', userIds: [], competenceId: undefined };
+        if (name === 'new_group') {
+          const parsed = parse(AssignmentInput, req.body, req.t);
+          if (!parsed.ok) return { errors: parsed.errors };
+          assignment = parsed.data;
+        }
+        return await db.transaction(async (trx) => {
+          const group = await createGroup(trx, {
+            name: typeof req.body.name === 'string' ? req.body.name.slice(0, 200) : null,
+            group_number: name === 'new_group' && typeof req.body.group_number === 'string' ? req.body.group_number.slice(0, 40) : null,
+            kind: name === 'new_group' ? 'static' : 'temporary',
+            assignment,
+            actorId,
+          });
+          const added = await addMembers(trx, group.id, members(trx), actorId);
+          const row = await trx('groups').select('name').where({ id: group.id }).first();
+          return { result: { affected: added.added, skipped: added.skipped }, groupName: row.name };
+        });
+      }
+      const groupId = name === 'add_to_group' ? String(req.body.group_id ?? '') : (query.group ?? '');
+      if (!/^\d{1,18}$/.test(groupId)) return { errors: { group_id: req.t('validation.required') } };
+      return await db.transaction(async (trx) => {
+        const group = await trx('groups').select('name').where({ id: groupId }).first();
+        if (!group) throw new NotFound('groups.gone');
+        if (name === 'add_to_group') {
+          const added = await addMembers(trx, groupId, members(trx), actorId);
+          return { result: { affected: added.added, skipped: added.skipped }, groupName: group.name };
+        }
+        const removed = await removeMembers(trx, groupId, members(trx), actorId);
+        return { result: { affected: removed.removed, skipped: [] }, groupName: group.name };
+      });
+    } catch (error) {
+      if (error instanceof Invalid && Object.keys(error.fieldErrors).length) return { errors: translate(error) };
+      throw error;
+    }
+  }
 
   /** Big "all matching" selections: the job is queued and the dialog shows its progress until it is done. */
   async function runInBackground(req: Request, res: Response, name: BulkAction, target: Target, query: ListQuery) {
