@@ -13,6 +13,7 @@ import { authRoutes } from './auth/routes';
 import { dashboardRoutes } from './dashboard/routes';
 import { profileRoutes } from './users/routes';
 import { contactRoutes } from './contacts/routes';
+import { groupRoutes } from './groups/routes';
 import { bulkRoutes } from './contacts/bulk-routes';
 import type { JobQueue } from './jobs/queue';
 import { notificationLocals, notificationRoutes } from './notifications/routes';
@@ -79,6 +80,7 @@ export function createApp({ db, config, logger = pino({ level: 'silent' }), jobs
   router.use(dashboardRoutes(db));
   router.use(profileRoutes(db));
   router.use(bulkRoutes(db, jobs));
+  router.use(groupRoutes(db));
   router.use(contactRoutes(db));
   router.use(notificationRoutes(db));
   router.use(settingsRoutes(db));

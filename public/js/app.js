@@ -63,6 +63,18 @@
     Array.prototype.forEach.call(document.querySelectorAll('dialog[open]'), function (dialog) { dialog.close(); });
   });
 
+  // Group links in the sidebar keep the list's search and filters. Live searches change the
+  // address (hx-push-url) after the page was rendered, so the link is brought up to date on click.
+  document.addEventListener('click', function (event) {
+    var link = event.target.closest && event.target.closest('a[data-group-link]');
+    if (!link) return;
+    var params = new URLSearchParams(window.location.search);
+    ['group', 'after', 'before', 'last'].forEach(function (name) { params.delete(name); });
+    if (link.getAttribute('data-group-link')) params.set('group', link.getAttribute('data-group-link'));
+    var query = params.toString();
+    link.href = link.pathname + (query ? '?' + query : '');
+  });
+
   // Notification popups: closable, gone by themselves after 15 s, and mirrored as
   // browser notifications when the employee enabled them in the profile.
   document.addEventListener('htmx:oobAfterSwap', function (event) {

@@ -1,0 +1,215 @@
+import { randomUUID } from 'node:crypto';
+import { Router, type NextFunction, type Request, type Response } from 'express';
+import type { Db } from '../db/knex';
+import { parse, type FieldErrors } from '../web/validation';
+import { flash, renderFragment, renderPage, renderPageOrFragment } from '../web/render';
+import { isHtmx, redirect, varyOnHtmx } from '../web/htmx';
+import { Invalid, NotFound } from '../web/errors';
+import { toLocalPath } from '../web/auth';
+import { ListFilter, ListQuery, effectiveStatuses } from '../contacts/schema';
+import { listQueryString } from '../contacts/urls';
+import { AssignmentInput } from '../assignment/schema';
+import { assignmentOptions, loadAssignments } from '../assignment/queries';
+import { countDynamicGroups, countMembers, findGroup, groupTarget, listGroupsForSidebar, type Group } from './queries';
+import { GroupCreate, GroupFields, GroupId, NewGroupKind } from './schema';
+import { changeGroupAssignment, createDynamicGroup, createGroup, deleteGroup, GroupNumberTaken, keepGroup, updateGroup, type CreatedGroup } from './service';
+import { predictNextNumber } from '../numbers/service';
+
+/** What every groups view may call. */
+const helpers = { effectiveStatuses, listQueryString };
+
+function groupId(req: Request): string {
+  const id = GroupId.safeParse(req.params.id);
+  if (!id.success) throw new NotFound('groups.gone');
+  return id.data;
+}
+
+/** Field messages of an Invalid from the service, translated; a taken number names the group holding it. */
+function serviceErrors(req: Request, error: Invalid): FieldErrors {
+  const errors: FieldErrors = {};
+  for (const [field, key] of Object.entries(error.fieldErrors)) errors[field] = req.t(key);
+  if (error instanceof GroupNumberTaken) errors.group_number = req.t('groups.numberTaken', { number: error.number, name: error.holder.name });
+  if (errors.filter) errors._form = errors.filter;
+  return errors;
+}
+
+/** The message for the page the browser goes to next: kept in the session, since htmx answers with a redirect. */
+function flashNext(req: Request, text: string): void {
+  req.session.flash = [...(req.session.flash ?? []), { text, kind: 'success' }];
+}
+
+/** The contacts list the dialog was opened from, so that it comes back as it was; the plain list otherwise. */
+function listUrl(req: Request, res: Response): string {
+  const base = res.locals.basePath as string;
+  const current = isHtmx(req) ? toLocalPath(req.get('HX-Current-URL') ?? '') : '';
+  return current.startsWith(`${base}/contacts`) && !current.startsWith(`${base}/contacts/`) ? current : `${base}/contacts`;
+}
+
+export function groupRoutes(db: Db): Router {
+  const router = Router();
+
+  /** "Neue Gruppe" or "Als dynamische Gruppe speichern": a dialog for htmx, a page without JavaScript. */
+  async function dialog(req: Request, res: Response, locals: { values: Record<string, unknown>; filter?: ListFilter; errors: FieldErrors }, status = 200) {
+    const dynamic = locals.values.kind === 'dynamic';
+    const title = req.t(dynamic ? 'groups.dynamicDialogTitle' : 'groups.dialogTitle');
+    const [options, predicted] = await Promise.all([assignmentOptions(db), predictNextNumber(db, 'groups')]);
+    const all = { title, nav: 'contacts', dynamic, filterInvalid: dynamic && !locals.filter, options, predicted, ...helpers, ...locals };
+    varyOnHtmx(res);
+    if (isHtmx(req)) await renderFragment(res, 'groups/_create-dialog', all, status);
+    else await renderPage(res, 'groups/new', all, status);
+  }
+
+  async function newDialog(req: Request, res: Response) {
+    const kind = NewGroupKind.parse(req.query.kind);
+    const values = { kind, assignment: 'all', create_token: randomUUID() };
+    if (kind === 'static') return dialog(req, res, { values, errors: {} });
+    // The list's current filter, from its own query string: group, sort and page are not part of it.
+    const filter = ListFilter.safeParse(req.query);
+    if (!filter.success) return dialog(req, res, { values, errors: { _form: req.t('groups.invalidFilter') } }, 422);
+    await dialog(req, res, { values, filter: filter.data, errors: {} });
+  }
+
+  async function create(req: Request, res: Response) {
+    const kind = req.body?.kind === 'dynamic' ? 'dynamic' : 'static';
+    const filter = kind === 'dynamic' ? ListFilter.safeParse(req.body) : undefined;
+    const values = { ...req.body, kind, assignee_ids: [].concat(req.body?.assignee_ids ?? []), create_token: req.body?.create_token || randomUUID() };
+    const again = (errors: FieldErrors) => dialog(req, res, { values, filter: filter?.success ? filter.data : undefined, errors }, 422);
+    const form = parse(GroupCreate, req.body, req.t);
+    const assignment = parse(AssignmentInput, req.body, req.t);
+    if (filter && !filter.success) return again({ _form: req.t('groups.invalidFilter') });
+    if (!form.ok || !assignment.ok) return again({ ...(form.ok ? {} : form.errors), ...(assignment.ok ? {} : assignment.errors) });
+    const { name, group_number, generate_number: generateNumber, create_token: createToken } = form.data;
+    const common = { name, group_number, generateNumber, assignment: assignment.data, actorId: req.user!.id, createToken };
+    let created: CreatedGroup;
+    try {
+      created = filter?.success ? await createDynamicGroup(db, { ...common, filter: filter.data }) : await createGroup(db, { ...common, kind: 'static' });
+    } catch (error) {
+      if (error instanceof Invalid) return again(serviceErrors(req, error));
+      throw error;
+    }
+    // A generated number may differ from the one the dialog predicted: the message says which it is.
+    flashNext(req, generateNumber && created.group_number ? req.t('groups.createdWithNumber', { name, number: created.group_number }) : req.t('groups.created', { name }));
+    // A dynamic group shows its members at once; a new static group appears in the sidebar of the list it was made from.
+    redirect(req, res, filter ? `${res.locals.basePath}/contacts?group=${created.id}` : listUrl(req, res));
+  }
+
+  /**
+   * The contacts list's full page shows the group sidebar: its groups are
+   * loaded here, before the list's own handler, like the layout's notification count.
+   */
+  async function sidebarLocals(req: Request, res: Response, next: NextFunction) {
+    if (!isHtmx(req)) res.locals.sidebarGroups = await listGroupsForSidebar(db, req.user!.id);
+    next();
+  }
+
+  /** The sidebar on its own, for `groupsChanged` (a bulk action made, filled or emptied a group): links keep the list's filter. */
+  async function sidebar(req: Request, res: Response) {
+    const query = ListQuery.safeParse(req.query);
+    const sidebarGroups = await listGroupsForSidebar(db, req.user!.id);
+    await renderFragment(res, 'groups/_sidebar', { sidebarGroups, query: query.success ? query.data : {}, ...helpers });
+  }
+
+  /** The live counts of the dynamic groups, as out-of-band swaps into the sidebar: one statement for all of them. */
+  async function counts(req: Request, res: Response) {
+    const counted = await countDynamicGroups(db, req.user!.id);
+    await renderFragment(res, 'groups/_counts', { counts: counted });
+  }
+
+  async function loadGroup(req: Request): Promise<Group> {
+    const group = await findGroup(db, groupId(req), req.user!.id);
+    if (!group) throw new NotFound('groups.gone');
+    return group;
+  }
+
+  async function showPage(req: Request, res: Response, group: Group, extra: Record<string, unknown> = {}, status = 200) {
+    const [assignments, options, members] = await Promise.all([
+      loadAssignments(db, groupTarget, [group.id]),
+      assignmentOptions(db),
+      countMembers(db, group, req.user!.id),
+    ]);
+    const assignment = assignments.get(group.id)!;
+    await renderPage(
+      res,
+      'groups/show',
+      {
+        title: group.name,
+        nav: 'contacts',
+        group,
+        members,
+        values: group,
+        errors: {},
+        assignment,
+        assignmentValues: { assignment: assignment.kind, assignee_ids: assignment.users.map((u) => u.id), competence_id: assignment.competence?.id },
+        assignmentErrors: {},
+        options,
+        ...helpers,
+        ...extra,
+      },
+      status,
+    );
+  }
+
+  async function show(req: Request, res: Response) {
+    await showPage(req, res, await loadGroup(req));
+  }
+
+  async function update(req: Request, res: Response) {
+    const group = await loadGroup(req);
+    const form = parse(GroupFields, req.body, req.t);
+    if (!form.ok) return showPage(req, res, group, { values: req.body, errors: form.errors }, 422);
+    try {
+      const { changed } = await updateGroup(db, group.id, form.data, req.user!.id);
+      flash(req, res, changed ? req.t('groups.saved', { name: form.data.name }) : req.t('contacts.unchanged'));
+    } catch (error) {
+      if (error instanceof Invalid) return showPage(req, res, group, { values: req.body, errors: serviceErrors(req, error) }, 422);
+      throw error;
+    }
+    redirect(req, res, `${res.locals.basePath}/groups/${group.id}`);
+  }
+
+  async function assign(req: Request, res: Response) {
+    const group = await loadGroup(req);
+    const form = parse(AssignmentInput, req.body, req.t);
+    const again = (errors: FieldErrors) =>
+      showPage(req, res, group, { assignmentValues: { ...req.body, assignee_ids: [].concat(req.body?.assignee_ids ?? []) }, assignmentErrors: errors }, 422);
+    if (!form.ok) return again(form.errors);
+    try {
+      const changed = await changeGroupAssignment(db, group.id, form.data, req.user!.id);
+      flash(req, res, req.t(changed ? 'assignment.changed' : 'contacts.unchanged'));
+    } catch (error) {
+      if (error instanceof Invalid) return again(serviceErrors(req, error));
+      throw error;
+    }
+    redirect(req, res, `${res.locals.basePath}/groups/${group.id}`);
+  }
+
+  async function deleteDialog(req: Request, res: Response) {
+    const group = await loadGroup(req);
+    await renderPageOrFragment(req, res, 'groups/delete', 'groups/_delete-dialog', { title: req.t('groups.deleteTitle'), nav: 'contacts', group });
+  }
+
+  async function remove(req: Request, res: Response) {
+    const group = await deleteGroup(db, groupId(req), req.user!.id);
+    flashNext(req, req.t('groups.deleted', { name: group.name }));
+    redirect(req, res, `${res.locals.basePath}/contacts`);
+  }
+
+  async function keep(req: Request, res: Response) {
+    const group = await keepGroup(db, groupId(req), req.user!.id);
+    flash(req, res, req.t('groups.kept', { name: group.name }));
+    redirect(req, res, `${res.locals.basePath}/groups/${group.id}`);
+  }
+
+  router.get('/contacts', sidebarLocals);
+  router.get('/groups/sidebar', sidebar);
+  router.get('/groups/new', newDialog);
+  router.post('/groups', create);
+  router.get('/groups/counts', counts);
+  router.get('/groups/:id', show);
+  router.post('/groups/:id', update);
+  router.post('/groups/:id/assignment', assign);
+  router.get('/groups/:id/delete', deleteDialog);
+  router.post('/groups/:id/delete', remove);
+  router.post('/groups/:id/keep', keep);
+  return router;
+}
