@@ -1,0 +1,154 @@
+import type { Db } from '../src/db/knex';
+import { hashPassword } from '../src/users/passwords';
+import { fakeContact, random, type FakeContact } from '../seeds/data/german-contacts';
+
+/** The columns filled from fakeContact(), with the PostgreSQL array type unnest() reads them as. */
+const columns: [keyof FakeContact, string][] = [
+  ['salutation', 'text'],
+  ['first_name', 'text'],
+  ['last_name', 'text'],
+  ['company', 'text'],
+  ['email', 'text'],
+  ['phone', 'text'],
+  ['mobile', 'text'],
+  ['website', 'text'],
+  ['street', 'text'],
+  ['postal_code', 'text'],
+  ['city', 'text'],
+  ['country', 'text'],
+  ['birthday', 'date'],
+  ['customer_number', 'text'],
+  ['status', 'text'],
+  ['previous_status', 'text'],
+  ['created_at', 'timestamptz'],
+];
+
+const employees = [
+  ['Max Müller', 'max.mueller@bench.example'],
+  ['Sabine Schröder', 'sabine.schroeder@bench.example'],
+  ['Jürgen Weiß', 'juergen.weiss@bench.example'],
+  ['Özlem Yılmaz', 'oezlem.yilmaz@bench.example'],
+];
+
+export interface SeedResult {
+  adminId: string;
+  contacts: number;
+  events: number;
+  /** Contacts per assignment kind (all / users / competence), when the schema has assignments. */
+  assignments?: Record<string, number>;
+  byStatus: Record<string, number>;
+  withNumber: number;
+  ms: { users: number; contacts: number; events: number; assignments: number; vacuum: number; total: number };
+}
+
+/**
+ * Fills a freshly migrated database with an admin (who logs in), four employees
+ * and `count` deterministic German contacts (seeds/data/german-contacts.ts),
+ * each with its "created" history row, and (if the schema has them) assignments.
+ * Set-based throughout: nothing is inserted row by row.
+ * Contacts go in as one `insert … select from unnest($1::text[], …)` per batch:
+ * one array parameter per column instead of one parameter per value, so a batch
+ * is not bounded by PostgreSQL's 65,535 parameters and costs one round trip.
+ */
+export async function seedContacts(db: Db, count: number, admin: { email: string; password: string }, batchSize = 10_000): Promise<SeedResult> {
+  const started = performance.now();
+  const [{ id: adminId }] = await db('users')
+    .insert({ name: 'Bench Admin', email: admin.email, password_hash: await hashPassword(admin.password), role: 'admin' })
+    .returning('id');
+  const passwordHash = await hashPassword(`bench-${Math.random()}`);
+  const userIds: string[] = [String(adminId)];
+  for (const [name, email] of employees) {
+    const [row] = await db('users').insert({ name, email, password_hash: passwordHash, role: 'member' }).returning('id');
+    userIds.push(String(row.id));
+  }
+  const usersDone = performance.now();
+
+  // Assignments (where the schema has them): half for all employees, 35 % to
+  // employees by name, 15 % to one of two competences (the admin is in the first).
+  const hasAssignments =
+    (await db.schema.hasColumn('contacts', 'assignment')) && (await db.schema.hasTable('contact_assignees')) && (await db.schema.hasTable('competence_members'));
+  const competences: string[] = [];
+  if (hasAssignments) {
+    for (const name of ['Vertrieb Nord', 'Vertrieb Süd']) {
+      const [row] = await db('competences').insert({ name }).returning('id');
+      competences.push(String(row.id));
+    }
+    await db('competence_members').insert(userIds.map((user, i) => ({ competence_id: competences[i % 2], user_id: user })));
+  }
+  const assignmentOf = (i: number) => (i % 20 < 10 ? 'all' : i % 20 < 17 ? 'users' : 'competence');
+
+  const rand = random(20261127);
+  const now = Date.now();
+  const extra: [string, string][] = [['creator', 'bigint'], ...(hasAssignments ? ([['assignment', 'text'], ['competence_id', 'bigint']] as [string, string][]) : [])];
+  const all = [...columns, ...extra];
+  const sql = `
+    insert into contacts (${[...columns.map(([c]) => c), 'created_by', 'updated_by', 'updated_at', ...(hasAssignments ? ['assignment', 'competence_id'] : [])].join(', ')})
+    select ${[...columns.map(([c]) => `u.${c}`), 'u.creator', 'u.creator', 'u.created_at', ...(hasAssignments ? ['u.assignment', 'u.competence_id'] : [])].join(', ')}
+    from unnest(${all.map(([, type], i) => `$${i + 1}::${type}[]`).join(', ')}) as u(${all.map(([c]) => c).join(', ')})`;
+  // Straight through pg: knex would expand each array parameter into a list of parameters.
+  const connection = (await db.client.acquireConnection()) as { query: (text: string, values: unknown[]) => Promise<unknown> };
+  try {
+    for (let start = 0; start < count; start += batchSize) {
+      const arrays: unknown[][] = all.map(() => []);
+      for (let i = start; i < Math.min(count, start + batchSize); i++) {
+        const contact = fakeContact(i, rand, now);
+        columns.forEach(([c], k) => arrays[k].push(contact[c]));
+        arrays[columns.length].push(userIds[i % userIds.length]);
+        if (hasAssignments) {
+          arrays[columns.length + 1].push(assignmentOf(i));
+          arrays[columns.length + 2].push(assignmentOf(i) === 'competence' ? competences[i % 2] : null);
+        }
+      }
+      await connection.query(sql, arrays);
+    }
+  } finally {
+    await db.client.releaseConnection(connection);
+  }
+  const contactsDone = performance.now();
+
+  const events = await db.raw(`
+    insert into contact_events (contact_id, actor_id, kind, payload, created_at)
+    select id, created_by, 'created', jsonb_build_object('status', status), created_at from contacts`);
+  const eventsDone = performance.now();
+
+  let assignments: Record<string, number> | undefined;
+  if (hasAssignments) {
+    // One employee each, a second one for every third.
+    const users = `{${userIds.join(',')}}`;
+    await db.raw(
+      `insert into contact_assignees (contact_id, user_id)
+       select c.id, u.users[1 + (c.id / 20) % cardinality(u.users)] from contacts c, (select ?::bigint[] as users) u where c.assignment = 'users'
+       union
+       select c.id, u.users[1 + (c.id / 7) % cardinality(u.users)] from contacts c, (select ?::bigint[] as users) u where c.assignment = 'users' and c.id % 3 = 0`,
+      [users, users],
+    );
+    assignments = Object.fromEntries(
+      ((await db('contacts').select('assignment').count({ n: '*' }).groupBy('assignment')) as { assignment: string; n: string }[]).map((r) => [r.assignment, Number(r.n)]),
+    );
+  }
+  const assignmentsDone = performance.now();
+
+  await db.raw('vacuum analyze');
+  const vacuumDone = performance.now();
+
+  const byStatus = Object.fromEntries(
+    ((await db('contacts').select('status').count({ n: '*' }).groupBy('status')) as { status: string; n: string }[]).map((r) => [r.status, Number(r.n)]),
+  );
+  const [{ n: withNumber }] = (await db('contacts').whereNotNull('customer_number').count({ n: '*' })) as { n: string }[];
+  return {
+    adminId: String(adminId),
+    contacts: count,
+    events: events.rowCount ?? 0,
+    assignments,
+    byStatus,
+    withNumber: Number(withNumber),
+    ms: {
+      users: Math.round(usersDone - started),
+      contacts: Math.round(contactsDone - usersDone),
+      events: Math.round(eventsDone - contactsDone),
+      assignments: Math.round(assignmentsDone - eventsDone),
+      vacuum: Math.round(vacuumDone - assignmentsDone),
+      total: Math.round(vacuumDone - started),
+    },
+  };
+}
