@@ -47,8 +47,8 @@ describe('bulk actions', () => {
     await agent.post('/contacts/selection').set('X-CSRF-Token', csrf).type('form').send({ status: ['customer', 'archived'], toggle: b, ids: b });
     const dialog = await agent.get('/contacts/bulk?action=archive&status=customer&status=archived').set('HX-Request', 'true');
     expect(dialog.text).toMatch(/^<dialog data-modal/);
-    expect(dialog.text).toContain('1 Kontakte archivieren?');
-    expect(dialog.text).toContain('1 werden übersprungen: Status Archiv');
+    expect(dialog.text).toContain('1 Kontakt archivieren?');
+    expect(dialog.text).toContain('1 wird übersprungen: Status Archiv');
     const del = await agent.get('/contacts/bulk?action=delete&status=customer&status=archived').set('HX-Request', 'true');
     expect(del.text).toContain('2 Kontakte löschen? Das Löschen ist endgültig und kann nicht wiederhergestellt werden.');
   });

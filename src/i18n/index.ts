@@ -26,7 +26,9 @@ function lookup(catalog: Catalog, key: string): string | undefined {
 export function translator(language: Language): Translate {
   const catalog = catalogs[language];
   return (key, params) => {
-    const text = lookup(catalog, key) ?? lookup(de, key) ?? key;
+    // Singular: a key with `_one` beside it is used when `count` is 1 ("1 Kontakt archiviert").
+    const singular = params?.count === 1 ? (lookup(catalog, `${key}_one`) ?? lookup(de, `${key}_one`)) : undefined;
+    const text = singular ?? lookup(catalog, key) ?? lookup(de, key) ?? key;
     if (!params) return text;
     return text.replace(/\{(\w+)\}/g, (whole, name: string) => (name in params ? formatParam(language, params[name]) : whole));
   };
