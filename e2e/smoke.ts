@@ -93,6 +93,37 @@ async function main(): Promise<void> {
     await page.locator('.status-control .current', { hasText: 'Kunde' }).waitFor();
     await page.getByText('hat den Status geändert: Interessent → Kunde').waitFor();
 
+    step = 'select three rows: the bar appears';
+    await page.goto(`${server.url}/contacts`);
+    const boxes = page.locator('#results .row-select');
+    for (let i = 0; i < 3; i++) await boxes.nth(i).check();
+    const bar = page.locator('#bulk-bar');
+    await bar.getByText('3 ausgewählt').waitFor();
+    await screenshot(page, '16-bulk-bar');
+    await checkAccessibility(page, step);
+
+    step = 'new group from the selection';
+    await bar.getByRole('button', { name: 'Neue Gruppe' }).click();
+    const groupDialog = page.getByRole('dialog', { name: 'Neue Gruppe' });
+    await groupDialog.getByLabel('Name der Gruppe').fill('Messe Köln');
+    await screenshot(page, '17-bulk-new-group');
+    await checkAccessibility(page, step);
+    await groupDialog.getByRole('button', { name: 'Ausführen' }).click();
+    await page.getByText('Gruppe „Messe Köln“ mit 3 Kontakten angelegt.').waitFor();
+    await bar.waitFor({ state: 'hidden' });
+
+    step = 'archive one contact through the bar';
+    await boxes.nth(3).check();
+    await bar.getByText('1 ausgewählt').waitFor();
+    const archived = (await page.locator('#results tbody tr').nth(3).locator('td a').first().textContent())!.trim();
+    await bar.getByRole('button', { name: 'Archivieren' }).click();
+    const archiveDialog = page.getByRole('dialog', { name: 'Archivieren' });
+    await archiveDialog.getByText('1 Kontakt archivieren?').waitFor();
+    await archiveDialog.getByRole('button', { name: 'Ausführen' }).click();
+    await page.getByText('1 Kontakt archiviert.').waitFor();
+    assert.equal(await page.locator('#results tbody tr', { hasText: archived }).count(), 0);
+    await screenshot(page, '18-bulk-archived');
+
     step = 'settings: employees';
     await page.getByRole('link', { name: 'Einstellungen' }).click();
     await page.getByRole('heading', { name: 'Mitarbeiter', exact: true }).waitFor();
