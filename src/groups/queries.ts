@@ -228,22 +228,22 @@ export interface SidebarGroup {
 
 /**
  * The sidebar: every static and dynamic group and the viewer's own unexpired
- * temporary ones, by name, with the member counts that cost an index lookup
- * each (static, temporary). Dynamic groups are counted from their filters by
- * countDynamicGroups, in a request of its own, so the list never waits for them.
+ * temporary ones, by name. Static and temporary groups bring their member
+ * count (kept by triggers, see the count_group_members migration); dynamic
+ * groups are counted from their filters by countDynamicGroups, in a request
+ * of its own, so the list never waits for them.
  */
 export async function listGroupsForSidebar(db: Conn, viewerId: string): Promise<SidebarGroup[]> {
   const rows = await whereVisible(
-    db('groups as g')
-      .select('g.id', 'g.name', 'g.group_number', 'g.kind', 'g.expires_at', 'm.n as members')
-      .joinRaw(
-        `left join lateral (select count(*) as n from group_members gm where gm.group_id = g.id and g.kind <> 'dynamic') m on true`,
-      )
-      .orderByRaw('lower(g.name), g.id'),
+    db('groups as g').select('g.id', 'g.name', 'g.group_number', 'g.kind', 'g.expires_at', 'g.member_count').orderByRaw('lower(g.name), g.id'),
     db,
     viewerId,
   );
-  return rows.map((r: SidebarGroup & { members: string }) => ({ ...r, id: String(r.id), members: r.kind === 'dynamic' ? null : toCount(r.members) }));
+  return rows.map(({ member_count, ...r }: Omit<SidebarGroup, 'members'> & { member_count: number }) => ({
+    ...r,
+    id: String(r.id),
+    members: r.kind === 'dynamic' ? null : member_count,
+  }));
 }
 
 /**
@@ -271,6 +271,6 @@ export async function countDynamicGroups(db: Conn, viewerId: string): Promise<Ma
 /** How many contacts a group has now: its members, or its filter's matches. */
 export async function countMembers(db: Conn, group: Pick<Group, 'id' | 'kind' | 'filter'>, viewerId: string): Promise<number> {
   if (group.kind === 'dynamic') return countContacts(db as Db, {}, viewerId, { id: group.id, kind: 'dynamic', filter: group.filter });
-  const row = await db('group_members').count({ n: '*' }).where({ group_id: group.id }).first();
-  return toCount(row?.n);
+  const row = await db('groups').select('member_count').where({ id: group.id }).first();
+  return row?.member_count ?? 0;
 }

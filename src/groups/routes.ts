@@ -18,6 +18,14 @@ import { predictNextNumber } from '../numbers/service';
 /** What every groups view may call. */
 const helpers = { effectiveStatuses, listQueryString };
 
+const numberFormats = { de: new Intl.NumberFormat('de-DE'), en: new Intl.NumberFormat('en-GB') };
+
+/** Member counts as the language writes them (1.234 / 1,234); one formatter, since the sidebar formats 200 of them. */
+function formatCount(req: Request): (count: number) => string {
+  const format = numberFormats[req.language];
+  return (count) => format.format(count);
+}
+
 function groupId(req: Request): string {
   const id = GroupId.safeParse(req.params.id);
   if (!id.success) throw new NotFound('groups.gone');
@@ -98,7 +106,10 @@ export function groupRoutes(db: Db): Router {
    * loaded here, before the list's own handler, like the layout's notification count.
    */
   async function sidebarLocals(req: Request, res: Response, next: NextFunction) {
-    if (!isHtmx(req)) res.locals.sidebarGroups = await listGroupsForSidebar(db, req.user!.id);
+    if (!isHtmx(req)) {
+      res.locals.sidebarGroups = await listGroupsForSidebar(db, req.user!.id);
+      res.locals.formatCount = formatCount(req);
+    }
     next();
   }
 
@@ -106,13 +117,13 @@ export function groupRoutes(db: Db): Router {
   async function sidebar(req: Request, res: Response) {
     const query = ListQuery.safeParse(req.query);
     const sidebarGroups = await listGroupsForSidebar(db, req.user!.id);
-    await renderFragment(res, 'groups/_sidebar', { sidebarGroups, query: query.success ? query.data : {}, ...helpers });
+    await renderFragment(res, 'groups/_sidebar', { sidebarGroups, query: query.success ? query.data : {}, formatCount: formatCount(req), ...helpers });
   }
 
   /** The live counts of the dynamic groups, as out-of-band swaps into the sidebar: one statement for all of them. */
   async function counts(req: Request, res: Response) {
     const counted = await countDynamicGroups(db, req.user!.id);
-    await renderFragment(res, 'groups/_counts', { counts: counted });
+    await renderFragment(res, 'groups/_counts', { counts: counted, formatCount: formatCount(req) });
   }
 
   async function loadGroup(req: Request): Promise<Group> {

@@ -398,7 +398,6 @@ export const de = {
     kinds: { static: 'Gruppe', dynamic: 'Dynamische Gruppe', temporary: 'Temporäre Gruppe' },
     temporaryBadge: 'temporär',
     empty: 'Noch keine Gruppen.',
-    count: '{count}',
     countPending: '…',
     fields: { name: 'Name', group_number: 'Gruppennummer', kind: 'Art', members: 'Mitglieder', filter: 'Filter', created: 'Angelegt', expires: 'Läuft ab' },
     numberHint: 'Optional, z. B. G-001. Jede Gruppennummer gibt es nur einmal.',

@@ -399,7 +399,6 @@ export const en: Catalog = {
     kinds: { static: 'Group', dynamic: 'Dynamic group', temporary: 'Temporary group' },
     temporaryBadge: 'temporary',
     empty: 'No groups yet.',
-    count: '{count}',
     countPending: '…',
     fields: { name: 'Name', group_number: 'Group number', kind: 'Kind', members: 'Members', filter: 'Filter', created: 'Created', expires: 'Expires' },
     numberHint: 'Optional, e.g. G-001. Each group number exists only once.',
