@@ -88,7 +88,8 @@ export async function checkAccessibility(page: Page, name: string): Promise<void
 export function watchConsole(page: Page, problems: string[]): void {
   page.on('console', (message) => {
     if (message.type() === 'error' && !message.text().startsWith('Failed to load resource: the server responded with a status of 4')) {
-      problems.push(message.text());
+      const where = message.location();
+      problems.push(`${message.text()} (${where.url}:${where.lineNumber})`);
     }
   });
   page.on('response', (response) => {

@@ -60,8 +60,12 @@ async function main(): Promise<void> {
     await dialog.getByLabel('Nachname').fill('Übermann');
     await dialog.getByLabel('Firma').fill('Übermann & Söhne GmbH');
     await dialog.getByLabel('E-Mail').fill('zoe@uebermann.de');
+    await dialog.getByRole('button', { name: 'Nummer erzeugen' }).click();
+    // The demo numbers run up to K-00400: the prediction is the next free one, nothing consumed yet.
+    await dialog.locator('input[readonly][value="K-00401"]').waitFor();
+    await screenshot(page, '11b-create-dialog-number');
     await dialog.getByRole('button', { name: 'Speichern' }).click();
-    await page.getByText('Kontakt Zoë Übermann wurde erstellt.').waitFor();
+    await page.getByText('Kontakt Zoë Übermann wurde mit der Kundennummer K-00401 erstellt.').waitFor();
     await dialog.waitFor({ state: 'detached' });
     await page.locator('tr.is-new', { hasText: 'Zoë Übermann' }).waitFor();
     await screenshot(page, '12-contact-created');

@@ -157,7 +157,7 @@ describe('sessions', () => {
     expect((await agent.get('/')).status).toBe(303);
   });
 
-  it('are idle for at most 30 minutes, renewed by every request', async () => {
+  it('are idle for at most 30 minutes', async () => {
     const user = await createUser(t.db);
     const { agent } = await loginAs(buildApp(t.db), user.email);
     const { expire } = await t.db('session').select(t.db.raw('extract(epoch from expire - now()) as expire')).first();

@@ -43,7 +43,7 @@ export function applyFilter(db: Db, query: Knex.QueryBuilder, filter: ListFilter
     query.whereRaw(`c.search_text like '%' || kontakte_fold(?) || '%'`, [escapeLike(word)]);
   }
   if (filter.postal_code) query.where('c.postal_code', 'like', `${escapeLike(filter.postal_code)}%`);
-  if (filter.city) query.whereRaw(`kontakte_fold(c.city) like kontakte_fold(?) || '%'`, [escapeLike(filter.city)]);
+  if (filter.city) query.whereRaw(`c.city_key like kontakte_fold(?) || '%'`, [escapeLike(filter.city)]);
   if (filter.country) query.where('c.country', filter.country);
   if (filter.created_from) query.whereRaw(`c.created_at >= (?::date)::timestamp at time zone 'Europe/Berlin'`, [filter.created_from]);
   if (filter.created_to) query.whereRaw(`c.created_at < (?::date + 1)::timestamp at time zone 'Europe/Berlin'`, [filter.created_to]);

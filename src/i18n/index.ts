@@ -60,13 +60,18 @@ export function languageFromHeader(header: string | undefined): Language {
 const timeZone = 'Europe/Berlin';
 const locales: Record<Language, string> = { de: 'de-DE', en: 'en-GB' };
 
-/** Dates and times as a German office reads them: 27.11.2026, 14:03 (Berlin time). */
+/** Dates and times as a German office reads them: 27.11.2026, 14:03 (Berlin time). Built once per language. */
+const dateTimeFormats = Object.fromEntries(
+  languages.map((l) => [l, new Intl.DateTimeFormat(locales[l], { dateStyle: 'medium', timeStyle: 'short', timeZone })]),
+) as Record<Language, Intl.DateTimeFormat>;
+const dateFormats = Object.fromEntries(
+  languages.map((l) => [l, new Intl.DateTimeFormat(locales[l], { dateStyle: 'medium', timeZone })]),
+) as Record<Language, Intl.DateTimeFormat>;
+
 export function dateTimeFormatter(language: Language): (value: Date | string) => string {
-  const format = new Intl.DateTimeFormat(locales[language], { dateStyle: 'medium', timeStyle: 'short', timeZone });
-  return (value) => format.format(new Date(value));
+  return (value) => dateTimeFormats[language].format(new Date(value));
 }
 
 export function dateFormatter(language: Language): (value: Date | string) => string {
-  const format = new Intl.DateTimeFormat(locales[language], { dateStyle: 'medium', timeZone });
-  return (value) => format.format(new Date(value));
+  return (value) => dateFormats[language].format(new Date(value));
 }

@@ -31,6 +31,9 @@ export function sessionMiddleware(db: Db, config: Config): RequestHandler {
     pool: pgPoolOf(db) as never,
     tableName: 'session',
     createTableIfMissing: false,
+    // No UPDATE on every request: the idle logout is enforced from the session's lastActiveAt
+    // (src/web/auth.ts), which saves the session - and so renews its expiry - at most once a minute.
+    disableTouch: true,
     pruneSessionInterval: config.env === 'test' ? false : 15 * 60,
     ttl: IDLE_TIMEOUT_MS / 1000,
   });
