@@ -128,6 +128,28 @@ async function main(): Promise<void> {
     assert.equal(await page.locator('#results tbody tr', { hasText: archived }).count(), 0);
     await screenshot(page, '18-bulk-archived');
 
+    step = 'a temporary group, added to the new group from inside it';
+    await page.locator('.group-sidebar a', { hasText: 'Messe Köln' }).waitFor();
+    await boxes.nth(4).check();
+    await boxes.nth(5).check();
+    await bar.getByText('2 ausgewählt').waitFor();
+    await bar.getByRole('button', { name: 'Temporäre Gruppe' }).click();
+    await page.getByRole('dialog', { name: 'Temporäre Gruppe' }).getByRole('button', { name: 'Ausführen' }).click();
+    await page.getByText(/Temporäre Gruppe „Temporär .*“ mit 2 Kontakten angelegt\./).waitFor();
+    await page.locator('.group-sidebar a', { hasText: 'temporär' }).click();
+    await page.waitForURL(/group=\d+/);
+    await page.getByText('2 Kontakte', { exact: true }).waitFor();
+    await page.locator('#results .page-select').check();
+    await bar.getByText('2 ausgewählt').waitFor();
+    await bar.getByRole('button', { name: 'Zur Gruppe hinzufügen' }).click();
+    const addDialog = page.getByRole('dialog', { name: 'Zur Gruppe hinzufügen' });
+    await addDialog.getByLabel('Gruppe', { exact: true }).selectOption({ label: 'Messe Köln' });
+    await addDialog.getByRole('button', { name: 'Ausführen' }).click();
+    await page.getByText('2 Kontakte zur Gruppe „Messe Köln“ hinzugefügt.').waitFor();
+    await page.locator('.group-sidebar a', { hasText: 'Messe Köln' }).locator('.group-count', { hasText: '5' }).waitFor();
+    await screenshot(page, '19-groups');
+    await checkAccessibility(page, step);
+
     step = 'settings: employees';
     await page.getByRole('link', { name: 'Einstellungen' }).click();
     await page.getByRole('heading', { name: 'Mitarbeiter', exact: true }).waitFor();

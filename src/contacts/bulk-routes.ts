@@ -166,6 +166,8 @@ export function bulkRoutes(db: Db, jobs?: JobQueue): Router {
     res.set('HX-Retarget', '#results').set('HX-Reswap', 'innerHTML');
     trigger(res, 'closeDialog');
     trigger(res, 'selectionChanged', { checked: false });
+    // Member counts changed (or a group was made): the sidebar reloads itself on this event.
+    if (['new_group', 'temporary_group', 'add_to_group', 'remove_from_group', 'archive', 'delete'].includes(name)) trigger(res, 'groupsChanged');
     await renderFragment(res, 'contacts/_results', { ...locals, ...helpers });
   });
 
