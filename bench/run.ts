@@ -32,6 +32,7 @@ import { freePort } from '../src/db/net';
 import { countContacts, findContactPage } from '../src/contacts/queries';
 import { contactTarget, loadAssignments } from '../src/assignment/queries';
 import { ListQuery } from '../src/contacts/schema';
+import { benchBulk } from './bulk';
 import { seedContacts, type SeedResult } from './seed';
 import type { LoadResult } from './load';
 
@@ -587,6 +588,17 @@ async function main(): Promise<void> {
     }
   } else {
     numbers = { note: 'skipped: bench/numbers.ts does not exist yet' };
+  }
+
+  // 5b. Bulk actions and the group sidebar (bench/bulk.ts, issue 6 budgets)
+  log('\nRunning bench/bulk.ts on a fresh database kontakte_bench_bulk …');
+  try {
+    const bulk = await benchBulk(adminUrl, settings.contacts);
+    log(`  archive 10,000 "all matching" in one transaction: ${ms(bulk.archiveOneTransactionMs)} ms (${bulk.historyRows} history rows, ${bulk.notifications} notifications; budget ≤ 500 ms ${mark(bulk.archiveOneTransactionMs <= 500)})`);
+    log(`  the same as a background job (chunks of 2,000): ${ms(bulk.archiveBackgroundJobMs)} ms`);
+    log(`  sidebar with ${bulk.sidebar.groups} groups (${bulk.sidebar.dynamic} dynamic): list p50 ${ms(bulk.sidebar.listP50)} / p99 ${ms(bulk.sidebar.listP99)} ms; dynamic counts (separate request) p50 ${ms(bulk.sidebar.countsP50)} / p99 ${ms(bulk.sidebar.countsP99)} ms`);
+  } catch (error) {
+    log(`  bench/bulk.ts failed: ${error instanceof Error ? error.message : String(error)}`);
   }
 
   // 6. Report

@@ -17,7 +17,8 @@ export async function notifyResponsible(trx: Conn, eventIds: (string | number)[]
     .join('contacts as c', 'c.id', 'e.contact_id')
     .join('users as u', (j) => j.on('u.active', knex.raw('true')).andOn(knex.raw('u.id is distinct from e.actor_id')))
     .select('u.id', 'e.contact_id', 'e.id')
-    .whereIn('e.id', eventIds);
+    // One array parameter, however many events (a bulk action may write 100,000).
+    .whereRaw('e.id = any(?::bigint[])', [eventIds.map(String)]);
   whereResponsible(candidates, knex, knex.ref('u.id'));
   await knex.into(knex.raw('notifications (user_id, contact_id, event_id)')).insert(candidates);
 }
