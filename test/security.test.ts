@@ -36,7 +36,10 @@ describe('CSRF protection', () => {
     const res = await agent.post('/profile/language').set('HX-Request', 'true').set('X-CSRF-Token', csrf).type('form').send({ language: 'en' });
     expect(res.status).toBe(204);
     expect(res.headers['hx-redirect']).toBe('/profile');
+    expect(res.headers['hx-trigger']).toBeUndefined();
     expect((await t.db('users').where({ id: user.id }).first()).language).toBe('en');
+    // The message travels to the page htmx navigates to, instead of vanishing with the navigation.
+    expect((await agent.get('/profile')).text).toContain('Your language has been saved.');
   });
 
   it('refuses the login form itself without the token', async () => {

@@ -5,7 +5,7 @@ import { requireAdmin } from '../web/auth';
 import { Conflict, Invalid, NotFound } from '../web/errors';
 import { redirect } from '../web/htmx';
 import { flash, renderPage, renderPageOrFragment } from '../web/render';
-import { parse, type FieldErrors } from '../web/validation';
+import { parse, serviceFieldErrors, type FieldErrors } from '../web/validation';
 import { findCompetence, listCompetences, memberCandidates, membersOf, type Usage } from './queries';
 import { CompetenceId, CompetenceInput, Reassignment } from './schema';
 import { createCompetence, deletionCheck, reassign, removeCompetence, updateCompetence } from './service';
@@ -24,9 +24,6 @@ function valuesFrom(body: Record<string, unknown> | undefined): CompetenceValues
   };
 }
 
-function messagesOf(error: Invalid, t: Translate): FieldErrors {
-  return Object.fromEntries(Object.entries(error.fieldErrors).map(([field, key]) => [field, t(key)]));
-}
 
 /** "3 Kontakte und 1 Gruppe" (or the dative, "3 Kontakten und einer Gruppe"); parts that are zero are left out. */
 function usageText(t: Translate, usage: Usage, dative = false): string {
@@ -92,7 +89,7 @@ export function competenceRoutes(db: Db): Router {
       await createCompetence(db, input.data);
     } catch (error) {
       if (!(error instanceof Invalid)) throw error;
-      return form(req, res, { values, errors: messagesOf(error, req.t) }, 422);
+      return form(req, res, { values, errors: serviceFieldErrors(error, req.t) }, 422);
     }
     flash(req, res, req.t('competences.created', { name: input.data.name }));
     redirect(req, res, listUrl(res));
@@ -115,7 +112,7 @@ export function competenceRoutes(db: Db): Router {
       await updateCompetence(db, id, input.data);
     } catch (error) {
       if (!(error instanceof Invalid)) throw error;
-      return form(req, res, { id, values, errors: messagesOf(error, req.t) }, 422);
+      return form(req, res, { id, values, errors: serviceFieldErrors(error, req.t) }, 422);
     }
     flash(req, res, req.t('competences.saved', { name: input.data.name }));
     redirect(req, res, listUrl(res));
@@ -149,7 +146,7 @@ export function competenceRoutes(db: Db): Router {
       }
     } catch (error) {
       if (!(error instanceof Invalid)) throw error;
-      return confirmation(req, res, id, 422, messagesOf(error, req.t), to);
+      return confirmation(req, res, id, 422, serviceFieldErrors(error, req.t), to);
     }
     redirect(req, res, `${listUrl(res)}/${id}/delete`);
   });

@@ -1,6 +1,6 @@
 import { Router, type Request, type Response } from 'express';
 import type { Db } from '../db/knex';
-import { parse, type FieldErrors } from '../web/validation';
+import { parse, serviceFieldErrors, type FieldErrors } from '../web/validation';
 import { flash, renderFragment, renderPage } from '../web/render';
 import { isHtmx, redirect, trigger } from '../web/htmx';
 import { Invalid, NotFound } from '../web/errors';
@@ -15,7 +15,7 @@ import { can, statuses, transition } from './status';
 import { AssignmentInput } from '../assignment/schema';
 import { assignmentOptions } from '../assignment/queries';
 import { findGroupScope } from '../groups/queries';
-import { addMembers, createGroup, GroupNumberTaken, removeMembers } from '../groups/service';
+import { addMembers, createGroup, removeMembers } from '../groups/service';
 import type { Knex } from 'knex';
 import type { JobQueue } from '../jobs/queue';
 import { BACKGROUND_THRESHOLD, createBulkJob, findBulkJob, type BulkJob } from './bulk-jobs';
@@ -128,25 +128,22 @@ export function bulkRoutes(db: Db, jobs?: JobQueue): Router {
     const query = listQueryOf(req, req.body);
     const target = await targetOf(req, req.body, query);
     const name = action.data.action;
-    if (jobs && target.kind === 'filter' && ['archive', 'assign', 'delete'].includes(name)) {
-      const counts = await breakdown(db, target);
-      if (counts.total > BACKGROUND_THRESHOLD) return runInBackground(req, res, name, target, query);
-    }
+    // Counted once: it decides on the background and reports what archive and assign skip.
+    const counts = name === 'archive' || name === 'assign' || (jobs && target.kind === 'filter' && name === 'delete') ? await breakdown(db, target) : undefined;
+    if (jobs && target.kind === 'filter' && counts && counts.total > BACKGROUND_THRESHOLD) return runInBackground(req, res, name, target, query);
     let result: BulkResult;
     let groupName = '';
     if (name === 'assign') {
       const assignment = parse(AssignmentInput, req.body, req.t);
       if (!assignment.ok) return dialog(req, res, name, query, target, { values: req.body, errors: assignment.errors }, 422);
       try {
-        result = await db.transaction(async (trx) => bulkAssign(trx, target, assignment.data, req.user!.id, await breakdown(db, target)));
+        result = await db.transaction((trx) => bulkAssign(trx, target, assignment.data, req.user!.id, counts!));
       } catch (error) {
         if (!(error instanceof Invalid)) throw error;
-        const errors: FieldErrors = Object.fromEntries(Object.entries(error.fieldErrors).map(([f, k]) => [f, req.t(k)]));
-        return dialog(req, res, name, query, target, { values: req.body, errors }, 422);
+        return dialog(req, res, name, query, target, { values: req.body, errors: serviceFieldErrors(error, req.t) }, 422);
       }
     } else if (name === 'archive') {
-      const before = await breakdown(db, target);
-      result = await db.transaction((trx) => bulkArchive(trx, target, req.user!.id, before));
+      result = await db.transaction((trx) => bulkArchive(trx, target, req.user!.id, counts!));
     } else if (name === 'delete') {
       result = await db.transaction((trx) => bulkDelete(trx, target, req.user!.id));
     } else {
@@ -194,11 +191,6 @@ export function bulkRoutes(db: Db, jobs?: JobQueue): Router {
   ): Promise<{ result: BulkResult; groupName: string } | { errors: FieldErrors }> {
     const actorId = req.user!.id;
     const members = (trx: Knex.Transaction) => targetIds(trx, target);
-    const translate = (error: Invalid): FieldErrors => {
-      const errors: FieldErrors = Object.fromEntries(Object.entries(error.fieldErrors).map(([f, k]) => [f, req.t(k)]));
-      if (error instanceof GroupNumberTaken) errors.group_number = req.t('groups.numberTaken', { number: error.number, name: error.holder.name });
-      return errors;
-    };
     try {
       if (name === 'new_group' || name === 'temporary_group') {
         let assignment: AssignmentInput = { kind: 'all', userIds: [], competenceId: undefined };
@@ -233,7 +225,7 @@ export function bulkRoutes(db: Db, jobs?: JobQueue): Router {
         return { result: { affected: removed.removed, skipped: [] }, groupName: group.name };
       });
     } catch (error) {
-      if (error instanceof Invalid && Object.keys(error.fieldErrors).length) return { errors: translate(error) };
+      if (error instanceof Invalid && Object.keys(error.fieldErrors).length) return { errors: serviceFieldErrors(error, req.t) };
       throw error;
     }
   }

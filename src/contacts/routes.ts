@@ -1,11 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { Router, type Request, type Response } from 'express';
 import type { Db } from '../db/knex';
-import { parse, type FieldErrors } from '../web/validation';
+import { parse, serviceFieldErrors, type FieldErrors } from '../web/validation';
 import { flash, renderFragment, renderPage, renderPageOrFragment } from '../web/render';
 import { isHtmx, redirect, trigger, varyOnHtmx } from '../web/htmx';
 import { Conflict, Invalid, NotFound } from '../web/errors';
-import type { MessageKey } from '../i18n';
 import { defaultCircle, predictNextNumber } from '../numbers/service';
 import { ContactCreate, ContactId, ContactUpdate, ListQuery, NoteInput, StatusChange, countryCodes, salutations, editableFields } from './schema';
 import { findContact, listEvents, type Contact } from './queries';
@@ -38,12 +37,8 @@ async function loadContact(db: Db, req: Request): Promise<Contact> {
 
 /** Field messages of an Invalid from a service, translated; a taken number names its holder. */
 function serviceErrors(req: Request, error: Invalid): FieldErrors {
-  const errors: FieldErrors = {};
-  for (const [field, key] of Object.entries(error.fieldErrors)) errors[field] = req.t(key);
-  if (error instanceof NumberTaken) {
-    errors.customer_number = req.t('contacts.numberTaken', { number: error.number, name: error.holder.name });
-    errors.customer_number_holder = error.holder.id;
-  }
+  const errors = serviceFieldErrors(error, req.t);
+  if (error instanceof NumberTaken) errors.customer_number_holder = error.holder.id;
   return errors;
 }
 
@@ -116,7 +111,7 @@ export function contactRoutes(db: Db): Router {
       assignmentOptions(db),
       defaultCircle(db, 'contacts'),
     ]);
-    const reasonText = (verdict: { ok: boolean; reason?: MessageKey }) => (verdict.reason ? res.locals.t(verdict.reason) : undefined);
+    const numbering = can('number', contact.status);
     const assignment = assignments.get(contact.id)!;
     await renderPage(
       res,
@@ -136,7 +131,7 @@ export function contactRoutes(db: Db): Router {
         options,
         numbering: contact.customer_number
           ? undefined
-          : { form: 'generate-number-form', circle: circle !== undefined, reason: can('number', contact.status).ok ? undefined : reasonText(can('number', contact.status)) },
+          : { form: 'generate-number-form', circle: circle !== undefined, reason: numbering.ok ? undefined : res.locals.t(numbering.reason) },
         ...helpers,
         ...extra,
       },

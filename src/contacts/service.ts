@@ -17,7 +17,7 @@ export class NumberTaken extends Invalid {
     readonly number: string,
     readonly holder: { id: string; name: string },
   ) {
-    super({ customer_number: 'contacts.numberTaken' });
+    super({ customer_number: 'contacts.numberTaken' }, 'errors.422', { number, name: holder.name });
   }
 }
 
@@ -66,9 +66,9 @@ export async function createContact(
   const fields = generate_number ? { ...typed, customer_number: null } : typed;
   // With "Nummer erzeugen" the whole save retries on lock timeouts and races (withNumberTransaction);
   // the number is allocated last, so the circle stays locked as briefly as possible.
-  const run = generate_number ? (work: (trx: Knex.Transaction) => Promise<{ id: string; duplicate: boolean; number?: string }>) => withNumberTransaction(db, work) : (work: (trx: Knex.Transaction) => Promise<{ id: string; duplicate: boolean; number?: string }>) => db.transaction(work);
+  const run = <T>(work: (trx: Knex.Transaction) => Promise<T>) => (generate_number ? withNumberTransaction(db, work) : db.transaction(work));
   return translateUniqueViolation(db, fields.customer_number, undefined, () =>
-    run(async (trx) => {
+    run(async (trx): Promise<{ id: string; duplicate: boolean; number?: string }> => {
       await assertNumberFree(trx, fields.customer_number);
       await validateAssignment(trx, assignment);
       const [row] = await trx('contacts')

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Router, type NextFunction, type Request, type Response } from 'express';
 import type { Db } from '../db/knex';
-import { parse, type FieldErrors } from '../web/validation';
+import { parse, serviceFieldErrors, type FieldErrors } from '../web/validation';
 import { flash, renderFragment, renderPage, renderPageOrFragment } from '../web/render';
 import { isHtmx, redirect, varyOnHtmx } from '../web/htmx';
 import { Invalid, NotFound } from '../web/errors';
@@ -12,7 +12,7 @@ import { AssignmentInput } from '../assignment/schema';
 import { assignmentOptions, loadAssignments } from '../assignment/queries';
 import { countDynamicGroups, countMembers, findGroup, groupTarget, listGroupsForSidebar, type Group } from './queries';
 import { GroupCreate, GroupFields, GroupId, NewGroupKind } from './schema';
-import { changeGroupAssignment, createDynamicGroup, createGroup, deleteGroup, GroupNumberTaken, keepGroup, updateGroup, type CreatedGroup } from './service';
+import { changeGroupAssignment, createDynamicGroup, createGroup, deleteGroup, keepGroup, updateGroup, type CreatedGroup } from './service';
 import { predictNextNumber } from '../numbers/service';
 
 /** What every groups view may call. */
@@ -34,16 +34,9 @@ function groupId(req: Request): string {
 
 /** Field messages of an Invalid from the service, translated; a taken number names the group holding it. */
 function serviceErrors(req: Request, error: Invalid): FieldErrors {
-  const errors: FieldErrors = {};
-  for (const [field, key] of Object.entries(error.fieldErrors)) errors[field] = req.t(key);
-  if (error instanceof GroupNumberTaken) errors.group_number = req.t('groups.numberTaken', { number: error.number, name: error.holder.name });
+  const errors = serviceFieldErrors(error, req.t);
   if (errors.filter) errors._form = errors.filter;
   return errors;
-}
-
-/** The message for the page the browser goes to next: kept in the session, since htmx answers with a redirect. */
-function flashNext(req: Request, text: string): void {
-  req.session.flash = [...(req.session.flash ?? []), { text, kind: 'success' }];
 }
 
 /** The contacts list the dialog was opened from, so that it comes back as it was; the plain list otherwise. */
@@ -96,7 +89,7 @@ export function groupRoutes(db: Db): Router {
       throw error;
     }
     // A generated number may differ from the one the dialog predicted: the message says which it is.
-    flashNext(req, generateNumber && created.group_number ? req.t('groups.createdWithNumber', { name, number: created.group_number }) : req.t('groups.created', { name }));
+    flash(req, res, generateNumber && created.group_number ? req.t('groups.createdWithNumber', { name, number: created.group_number }) : req.t('groups.created', { name }));
     // A dynamic group shows its members at once; a new static group appears in the sidebar of the list it was made from.
     redirect(req, res, filter ? `${res.locals.basePath}/contacts?group=${created.id}` : listUrl(req, res));
   }
@@ -201,7 +194,7 @@ export function groupRoutes(db: Db): Router {
 
   async function remove(req: Request, res: Response) {
     const group = await deleteGroup(db, groupId(req), req.user!.id);
-    flashNext(req, req.t('groups.deleted', { name: group.name }));
+    flash(req, res, req.t('groups.deleted', { name: group.name }));
     redirect(req, res, `${res.locals.basePath}/contacts`);
   }
 

@@ -43,7 +43,7 @@ export class GroupNumberTaken extends Invalid {
     readonly number: string,
     readonly holder: { id: string; name: string },
   ) {
-    super({ group_number: 'groups.numberTaken' });
+    super({ group_number: 'groups.numberTaken' }, 'errors.422', { number, name: holder.name });
   }
 }
 

@@ -1,15 +1,13 @@
 import { Router, type Request, type Response } from 'express';
 import type { Db } from '../db/knex';
-import type { Translate } from '../i18n';
 import { requireAdmin } from '../web/auth';
 import { Conflict, Invalid, NotFound } from '../web/errors';
 import { redirect } from '../web/htmx';
 import { flash, renderFragment, renderPage, renderPageOrFragment } from '../web/render';
-import { parse, type FieldErrors } from '../web/validation';
+import { parse, serviceFieldErrors, type FieldErrors } from '../web/validation';
 import { findCircle } from './queries';
 import { CircleId, CircleInput, PreviewInput } from './schema';
 import {
-  NextValueBelowUsed,
   activateCircle,
   createCircle,
   deactivateCircle,
@@ -38,13 +36,6 @@ function valuesFrom(body: Record<string, unknown> | undefined): CircleValues {
   };
 }
 
-function messagesOf(error: Invalid, t: Translate): FieldErrors {
-  const errors: FieldErrors = {};
-  for (const [field, key] of Object.entries(error.fieldErrors)) {
-    errors[field] = error instanceof NextValueBelowUsed ? t(key, { number: error.number, min: error.min }) : t(key);
-  }
-  return errors;
-}
 
 /** The id in the URL; one that cannot be a circle's is as unknown as a missing one. */
 function circleId(req: Request): string {
@@ -133,7 +124,7 @@ export function numberCircleRoutes(db: Db): Router {
       await updateCircleSettings(db, id, input.data);
     } catch (error) {
       if (!(error instanceof Invalid)) throw error;
-      return form(req, res, { id, values, errors: messagesOf(error, req.t) }, 422);
+      return form(req, res, { id, values, errors: serviceFieldErrors(error, req.t) }, 422);
     }
     flash(req, res, req.t('numbers.saved', { name: input.data.name }));
     redirect(req, res, listUrl(res));

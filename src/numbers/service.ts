@@ -224,7 +224,7 @@ export class NextValueBelowUsed extends Invalid {
     readonly number: string,
     readonly min: number,
   ) {
-    super({ next_value: 'numbers.nextValueBelowUsed' });
+    super({ next_value: 'numbers.nextValueBelowUsed' }, 'errors.422', { number, min });
   }
 }
 

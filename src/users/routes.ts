@@ -1,10 +1,10 @@
 import { Router, type Request, type Response } from 'express';
 import type { Db } from '../db/knex';
-import { parse, type FieldErrors } from '../web/validation';
+import { parse, serviceFieldErrors, type FieldErrors } from '../web/validation';
 import { flash, renderPage } from '../web/render';
 import { redirect } from '../web/htmx';
 import { Conflict, Invalid, NotFound } from '../web/errors';
-import { translator, type Translate } from '../i18n';
+import { translator } from '../i18n';
 import { findEmployee, listEmployees } from './queries';
 import { EmployeeChange, EmployeeId, EmployeeInput, LanguageChange, NotificationsChange, PasswordChange } from './schema';
 import { changeBrowserNotifications, changeLanguage, changePassword, createEmployee, deactivateEmployee, reactivateEmployee, updateEmployee } from './service';
@@ -40,7 +40,7 @@ export function profileRoutes(db: Db): Router {
       await changePassword(db, req.user!.id, req.sessionID, form.data);
     } catch (error) {
       if (!(error instanceof Invalid)) throw error;
-      return show(req, res, 422, messagesOf(error, req.t));
+      return show(req, res, 422, serviceFieldErrors(error, req.t));
     }
     flash(req, res, req.t('profile.passwordSaved'));
     redirect(req, res, `${res.locals.basePath}/profile`);
@@ -57,9 +57,6 @@ function valuesFrom(body: Record<string, unknown> | undefined): EmployeeValues {
   return { name: value('name'), email: value('email'), role: value('role'), language: value('language') };
 }
 
-function messagesOf(error: Invalid, t: Translate): FieldErrors {
-  return Object.fromEntries(Object.entries(error.fieldErrors).map(([field, key]) => [field, t(key)]));
-}
 
 /** The id in the URL; one that cannot be an employee's is as unknown as a missing one. */
 function employeeId(req: Request): string {
@@ -96,7 +93,7 @@ export function employeeRoutes(db: Db): Router {
       await createEmployee(db, form.data);
     } catch (error) {
       if (!(error instanceof Invalid)) throw error;
-      return newForm(req, res, values, 422, messagesOf(error, req.t));
+      return newForm(req, res, values, 422, serviceFieldErrors(error, req.t));
     }
     flash(req, res, req.t('employees.created', { name: form.data.name }));
     redirect(req, res, listUrl(res));
@@ -118,7 +115,7 @@ export function employeeRoutes(db: Db): Router {
       await updateEmployee(db, id, form.data, req.sessionID);
     } catch (error) {
       // Refusals keep the form and everything typed into it.
-      if (error instanceof Invalid) return editForm(req, res, id, values, 422, messagesOf(error, req.t));
+      if (error instanceof Invalid) return editForm(req, res, id, values, 422, serviceFieldErrors(error, req.t));
       if (error instanceof Conflict) return editForm(req, res, id, values, 409, { role: req.t(error.messageKey) });
       throw error;
     }

@@ -32,13 +32,14 @@ export class Conflict extends HttpError {
   }
 }
 
-/** Input that passed the form's shape but breaks a rule only the service can check. */
+/** Input that passed the form's shape but breaks a rule only the service can check; `params` fill the field messages. */
 export class Invalid extends HttpError {
   constructor(
     readonly fieldErrors: Record<string, MessageKey>,
     messageKey: MessageKey = 'errors.422',
+    params?: Params,
   ) {
-    super(422, messageKey);
+    super(422, messageKey, params);
   }
 }
 

@@ -26,7 +26,15 @@ export function varyOnHtmx(res: Response): void {
  */
 export function redirect(req: Request, res: Response, location: string): void {
   if (isHtmx(req)) {
-    res.set('HX-Redirect', location).status(204).end();
+    // A message meant for this page would vanish with the navigation: it shows on the next page instead.
+    const message = takeTrigger(res, 'showMessage') as { text: string; kind: 'success' | 'error' } | undefined;
+    const go = () => res.set('HX-Redirect', location).status(204).end();
+    if (message && req.session) {
+      req.session.flash = [...(req.session.flash ?? []), message];
+      req.session.save(go);
+    } else {
+      go();
+    }
   } else if (req.session) {
     req.session.save(() => res.redirect(303, location));
   } else {
@@ -40,6 +48,18 @@ export function trigger(res: Response, name: string, detail: unknown = true): vo
   const events = existing ? JSON.parse(existing) : {};
   events[name] = detail;
   res.set('HX-Trigger', asciiJson(events));
+}
+
+/** Removes an event from the response's HX-Trigger header and returns its detail. */
+function takeTrigger(res: Response, name: string): unknown {
+  const existing = res.get('HX-Trigger');
+  if (!existing) return undefined;
+  const events = JSON.parse(existing);
+  const detail = events[name];
+  delete events[name];
+  if (Object.keys(events).length) res.set('HX-Trigger', asciiJson(events));
+  else res.removeHeader('HX-Trigger');
+  return detail;
 }
 
 /** Header values must be ASCII; JSON escapes keep umlauts and "…" intact for htmx. */

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { MessageKey, Translate } from '../i18n';
+import type { Invalid } from './errors';
 
 export type FieldErrors = Record<string, string>;
 
@@ -48,3 +49,8 @@ export const text = (max: number) =>
 
 export const requiredText = (max: number) =>
   z.preprocess((v) => (typeof v === 'string' ? v.trim() : v), z.string().min(1, 'validation.required').max(max));
+
+/** The field messages of a service's Invalid, translated (with the values it names, e.g. a taken number). */
+export function serviceFieldErrors(error: Invalid, t: Translate): FieldErrors {
+  return Object.fromEntries(Object.entries(error.fieldErrors).map(([field, key]) => [field, t(key, error.params)]));
+}
