@@ -17,7 +17,7 @@
  * BENCH_DURATION (s), BENCH_RAW_RUNS, BENCH_NODE_ENV (production), BENCH_PG_FAST=1
  * (embedded PostgreSQL without fsync), BENCH_ONLY (a regular expression on names).
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -28,7 +28,7 @@ import { gzipSync } from 'node:zlib';
 import { Client, Pool } from 'pg';
 import { createDb, migrate, type Db } from '../src/db/knex';
 import { startEmbedded, type EmbeddedServer } from '../src/db/embedded';
-import { freePort } from '../src/db/net';
+import { startServer, type AppServer } from '../e2e/server';
 import { countContacts, findContactPage } from '../src/contacts/queries';
 import { contactTarget, loadAssignments } from '../src/assignment/queries';
 import { ListQuery } from '../src/contacts/schema';
@@ -112,13 +112,6 @@ function decodeEntities(value: string): string {
 
 // ---------------------------------------------------------------- the app server
 
-interface AppServer {
-  url: string;
-  pid: number;
-  /** How it ended (exit code or signal), null while it runs. */
-  exitCode: () => number | string | null;
-  stop: () => Promise<void>;
-}
 
 /**
  * CPU time (ms) used so far by processes, from /proc (Linux only; undefined
@@ -176,17 +169,13 @@ function postgresCpuSince(before: Map<number, number>, after: Map<number, number
   return total;
 }
 
-async function startServer(databaseUrl: string): Promise<AppServer> {
-  const port = await freePort();
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
-    cwd: root,
-    env: {
-      ...process.env,
+/** The app in production mode on the bench database, with the admin the benchmark logs in as. */
+function startAppServer(databaseUrl: string): Promise<AppServer> {
+  return startServer(
+    {
       NODE_ENV: settings.nodeEnv,
       DATABASE_URL: databaseUrl,
       EMBEDDED_PG_DIR: '',
-      PORT: String(port),
-      HOST: '127.0.0.1',
       BASE_PATH: '',
       TRUST_PROXY: '',
       AUTH_PROXY_HEADER: '',
@@ -194,41 +183,10 @@ async function startServer(databaseUrl: string): Promise<AppServer> {
       ADMIN_EMAIL: ADMIN.email,
       ADMIN_PASSWORD: ADMIN.password,
       DEMO_DATA: 'false',
-      LOG_LEVEL: 'warn',
-      LOG_FORMAT: 'json',
     },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  let output = '';
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the app server did not start within 90 s:\n${output}`)), 90_000);
-    child.stdout!.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = output.match(/läuft auf (http\S+)/);
-      if (match) {
-        clearTimeout(timer);
-        resolve(match[1].replace(/\/$/, ''));
-      }
-    });
-    void exited.then((code) => {
-      clearTimeout(timer);
-      reject(new Error(`the app server exited with ${code}:\n${output}`));
-    });
-  });
-  // Warnings the server logs while under load go to our stdout as they come.
-  child.stdout!.on('data', (chunk: Buffer) => process.stdout.write(`  [server] ${chunk}`));
-  return {
-    url,
-    pid: child.pid!,
-    exitCode: () => child.exitCode ?? child.signalCode,
-    async stop() {
-      if (child.exitCode !== null) return;
-      child.kill('SIGTERM');
-      const code = await Promise.race([exited, new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 15_000))]);
-      if (code === 'timeout') child.kill('SIGKILL');
-    },
-  };
+    // Warnings the server logs while under load go to our stdout as they come.
+    { echo: true },
+  );
 }
 
 function cookieOf(response: Response): string | undefined {
@@ -516,7 +474,7 @@ async function main(): Promise<void> {
 
   // 2. The app, logged in
   log('Starting the app server …');
-  const server = await startServer(benchUrl);
+  const server = await startAppServer(benchUrl);
   cleanups.push(() => server.stop());
   const cookie = await login(server.url);
   log(`  ${server.url} (NODE_ENV=${settings.nodeEnv}), logged in as ${ADMIN.email}`);
@@ -594,7 +552,7 @@ async function main(): Promise<void> {
   log('\nRunning bench/bulk.ts on a fresh database kontakte_bench_bulk …');
   try {
     const bulk = await benchBulk(adminUrl, settings.contacts);
-    log(`  archive 10,000 "all matching" in one transaction: ${ms(bulk.archiveOneTransactionMs)} ms (${bulk.historyRows} history rows, ${bulk.notifications} notifications; budget ≤ 500 ms ${mark(bulk.archiveOneTransactionMs <= 500)})`);
+    log(`  archive ${bulk.archived.toLocaleString("en")} "all matching" in one transaction: ${ms(bulk.archiveOneTransactionMs)} ms (${bulk.historyRows} history rows, ${bulk.notifications} notifications; budget ≤ 500 ms ${mark(bulk.archiveOneTransactionMs <= 500)})`);
     log(`  the same as a background job (chunks of 2,000): ${ms(bulk.archiveBackgroundJobMs)} ms`);
     log(`  sidebar with ${bulk.sidebar.groups} groups (${bulk.sidebar.dynamic} dynamic): list p50 ${ms(bulk.sidebar.listP50)} / p99 ${ms(bulk.sidebar.listP99)} ms; dynamic counts (separate request) p50 ${ms(bulk.sidebar.countsP50)} / p99 ${ms(bulk.sidebar.countsP99)} ms`);
   } catch (error) {

@@ -1,50 +1,15 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { AxeBuilder } from '@axe-core/playwright';
-import { freePort } from '../src/db/net';
+import { startServer, type AppServer } from './server';
 
 export const screenshotDir = path.resolve(__dirname, 'screenshots');
 
-/** Starts `src/server.ts` on a fresh embedded PostgreSQL, as `npm start` would. */
-export async function startServer(): Promise<{ url: string; process: ChildProcess; stop: () => Promise<void> }> {
-  const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
-    cwd: path.resolve(__dirname, '..'),
-    env: {
-      ...process.env,
-      DATABASE_URL: '',
-      PORT: String(port),
-      EMBEDDED_PG_DIR: mkdtempSync(path.join(os.tmpdir(), 'kontakte-e2e-')),
-      LOG_FORMAT: 'json',
-      LOG_LEVEL: 'warn',
-    },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const url = await new Promise<string>((resolve, reject) => {
-    let output = '';
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${output}`)), 90_000);
-    child.stdout!.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = output.match(/läuft auf (http\S+)/);
-      if (match) {
-        clearTimeout(timer);
-        resolve(match[1].replace(/\/$/, ''));
-      }
-    });
-    child.on('exit', (code) => reject(new Error(`server exited with ${code}:\n${output}`)));
-  });
-  return {
-    url,
-    process: child,
-    stop: () =>
-      new Promise((resolve) => {
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      }),
-  };
+/** A real server on a fresh embedded PostgreSQL, as a newcomer's `npm start` gives it. */
+export function startFreshServer(): Promise<AppServer> {
+  return startServer({ DATABASE_URL: '', EMBEDDED_PG_DIR: mkdtempSync(path.join(os.tmpdir(), 'kontakte-e2e-')) });
 }
 
 export async function openBrowser(): Promise<BrowserContext> {

@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { DEMO_LOGIN } from '../src/db/start';
-import { checkAccessibility, openBrowser, screenshot, startServer, watchConsole } from './browser';
+import { checkAccessibility, openBrowser, screenshot, startFreshServer, watchConsole } from './browser';
 
 /**
  * The browser smoke test: a real server on embedded PostgreSQL, Debian's
  * Chromium, the pages a clerk sees, screenshots in e2e/screenshots/, axe.
  */
 async function main(): Promise<void> {
-  const server = await startServer();
+  const server = await startFreshServer();
   const context = await openBrowser();
   const page = await context.newPage();
   const problems: string[] = [];
