@@ -5,7 +5,7 @@ import { flash, renderFragment, renderPage } from '../web/render';
 import { isHtmx, redirect, trigger } from '../web/htmx';
 import { Invalid, NotFound } from '../web/errors';
 import { ContactId, ListFilter, ListQuery } from './schema';
-import { countContacts, findContact } from './queries';
+import { countForList, findContact } from './queries';
 import { loadList, queryOfCurrentPage } from './list';
 import { currentSelection, saveSelection, isSelected, type Selection } from './selection';
 import { applicableStatuses, breakdown, BulkActionName, BulkSelection, bulkArchive, bulkAssign, bulkDelete, MAX_IDS, targetIds, type BulkAction, type BulkResult, type Target } from './bulk';
@@ -35,7 +35,8 @@ export function bulkRoutes(db: Db, jobs?: JobQueue): Router {
 
   async function bar(req: Request, res: Response, query: ListQuery, selection: Selection) {
     const group = query.group ? await findGroupScope(db, query.group, req.user!.id) : undefined;
-    const total = selection.ids.length || selection.all ? await countContacts(db, query, req.user!.id, group) : 0;
+    // Ticking a row needs only whether there is more to select; "Alle … ausgewählt" names the exact number.
+    const total = selection.ids.length || selection.all ? await countForList(db, query, { viewerId: req.user!.id, group, exact: selection.all }) : { n: 0, capped: false };
     await renderFragment(res, 'contacts/_bulk-bar', { query, selection, total, group, ...helpers });
   }
 

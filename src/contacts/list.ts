@@ -2,7 +2,7 @@ import type { Request } from 'express';
 import type { Db } from '../db/knex';
 import { NotFound } from '../web/errors';
 import { ListQuery } from './schema';
-import { countContacts, findContact, findContactPage, type Contact, type ContactPage, type GroupScope } from './queries';
+import { countForList, findContact, type ListTotal, findContactPage, type Contact, type ContactPage, type GroupScope } from './queries';
 import { contactTarget, loadAssignments, type AssignmentLabel } from '../assignment/queries';
 import { findGroupScope } from '../groups/queries';
 import { currentSelection, type Selection } from './selection';
@@ -10,7 +10,7 @@ import { currentSelection, type Selection } from './selection';
 export interface ListLocals {
   query: ListQuery;
   page: ContactPage;
-  total: number;
+  total: ListTotal;
   assignments: Map<string, AssignmentLabel>;
   group?: GroupScope & { name: string };
   selection: Selection;
@@ -22,13 +22,15 @@ export async function loadList(db: Db, req: Request, query: ListQuery, createdId
   const viewerId = req.user!.id;
   const group = query.group ? await findGroupScope(db, query.group, viewerId) : undefined;
   if (query.group && !group) throw new NotFound('groups.gone');
+  const selection = currentSelection(req, query);
   const [page, total, created] = await Promise.all([
     findContactPage(db, query, query, { viewerId, group }),
-    countContacts(db, query, viewerId, group),
+    // "Alle … Treffer ausgewählt" names the exact number.
+    countForList(db, query, { viewerId, group, exact: query.count === 'exact' || selection.all }),
     createdId ? findContact(db, createdId) : undefined,
   ]);
   const assignments = await loadAssignments(db, contactTarget, [...(createdId ? [createdId] : []), ...page.rows.map((r) => r.id)]);
-  return { query, page, total, assignments, group, selection: currentSelection(req, query), created };
+  return { query, page, total, assignments, group, selection, created };
 }
 
 /** The list query of the page an htmx request came from, for answers that refresh the list behind a dialog. */

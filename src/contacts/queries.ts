@@ -1,7 +1,8 @@
 import type { Knex } from 'knex';
 import type { Db } from '../db/knex';
 import { toCount } from '../db/knex';
-import { effectiveStatuses, type ListFilter, type ListPosition, type Sort } from './schema';
+import { countByStatus } from './counts';
+import { effectiveStatuses, ListFilter, type ListPosition, type Sort } from './schema';
 import type { Status } from './status';
 import { notifyResponsible } from '../notifications/queries';
 import { whereDirectlyAssigned, whereResponsible } from '../assignment/responsibility';
@@ -159,8 +160,39 @@ export async function findContactPage(
 }
 
 export async function countContacts(db: Db, filter: ListFilter, viewerId?: string, group?: GroupScope): Promise<number> {
+  if (!group && onlyByStatus(filter)) return countByStatus(db, effectiveStatuses(filter));
   const row = await applyFilter(db, db('contacts as c'), filter, viewerId, group).count({ n: '*' }).first();
   return toCount(row?.n);
+}
+
+/**
+ * The list counts exactly up to this many matches and says "mehr als 10.000"
+ * beyond: counting 80,000 matches on every page costs more than the page itself
+ * and tells a clerk nothing a bigger number would. Unfiltered and status-only
+ * lists are always exact (kept per status by the database), and "genau zählen"
+ * (`count=exact`) counts any filter on request.
+ */
+export const LIST_COUNT_CAP = 10_000;
+
+/** The total a list shows: exact, or `capped` (more than LIST_COUNT_CAP, and `n` is the cap). */
+export interface ListTotal {
+  n: number;
+  capped: boolean;
+}
+
+export async function countForList(db: Db, filter: ListFilter, { viewerId, group, exact = false }: { viewerId?: string; group?: GroupScope; exact?: boolean }): Promise<ListTotal> {
+  if (exact || (!group && onlyByStatus(filter))) return { n: await countContacts(db, filter, viewerId, group), capped: false };
+  const matches = applyFilter(db, db('contacts as c'), filter, viewerId, group).select(db.raw('1')).limit(LIST_COUNT_CAP + 1);
+  const row = await db.count({ n: '*' }).from(matches.as('m')).first();
+  const n = toCount(row?.n);
+  return n > LIST_COUNT_CAP ? { n: LIST_COUNT_CAP, capped: true } : { n, capped: false };
+}
+
+const filterKeys = ListFilter.keyof().options;
+
+/** True when the filter narrows by status only (or not at all): its count is a sum of the per-status counts. */
+function onlyByStatus(filter: ListFilter): boolean {
+  return filterKeys.every((key) => key === 'status' || filter[key] === undefined);
 }
 
 export interface Contact extends ContactRow {

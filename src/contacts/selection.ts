@@ -12,7 +12,7 @@ export interface Selection {
   all: boolean;
 }
 
-const positionParams = new Set(['sort', 'after', 'before', 'last']);
+const positionParams = new Set(['sort', 'after', 'before', 'last', 'count']);
 
 export function selectionKey(query: Partial<ListQuery>): string {
   const entries = Object.entries(query)

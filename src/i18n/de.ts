@@ -227,6 +227,8 @@ export const de = {
     selectRow: '{name} auswählen',
     count: '{count} Kontakte',
     countOne: '1 Kontakt',
+    countCapped: 'Mehr als {count} Kontakte',
+    countExactly: 'genau zählen',
     pages: { label: 'Seiten', first: 'Erste Seite', previous: 'Zurück', next: 'Weiter', last: 'Letzte Seite' },
     empty: {
       none: 'Es gibt noch keine Kontakte. Legen Sie mit „Erstellen“ oben rechts den ersten an.',
@@ -437,6 +439,7 @@ export const de = {
     region: 'Aktionen für die Auswahl',
     selected: '{count} ausgewählt',
     selectAll: 'Alle {count} Treffer auswählen',
+    selectAllCapped: 'Alle Treffer auswählen (mehr als {count})',
     allSelected: 'Alle {count} Treffer ausgewählt',
     clear: 'Auswahl aufheben',
     selectPage: 'Alle Kontakte dieser Seite auswählen',

@@ -228,6 +228,8 @@ export const en: Catalog = {
     selectRow: 'Select {name}',
     count: '{count} contacts',
     countOne: '1 contact',
+    countCapped: 'More than {count} contacts',
+    countExactly: 'count exactly',
     pages: { label: 'Pages', first: 'First page', previous: 'Previous', next: 'Next', last: 'Last page' },
     empty: {
       none: 'There are no contacts yet. Use “Create” at the top right to add the first one.',
@@ -438,6 +440,7 @@ export const en: Catalog = {
     region: 'Actions for the selection',
     selected: '{count} selected',
     selectAll: 'Select all {count} matches',
+    selectAllCapped: 'Select all matches (more than {count})',
     allSelected: 'All {count} matches selected',
     clear: 'Clear selection',
     selectPage: 'Select all contacts on this page',

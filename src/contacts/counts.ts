@@ -1,0 +1,44 @@
+import type { Db } from '../db/knex';
+import { toCount } from '../db/knex';
+import type { Status } from './status';
+
+/** Every statement that changes statuses adds a row; past this many, they are folded into one per status. */
+const FOLD_ABOVE = 100;
+
+/**
+ * Contacts per status, from the rows the database's triggers append to
+ * `contact_status_counts` (migration 20261128090000): a sum over a few rows in the
+ * reader's own snapshot, so exactly what counting `contacts` would give.
+ */
+export async function countByStatus(db: Db, statuses: readonly Status[]): Promise<number> {
+  const row = await db('contact_status_counts')
+    .select(db.raw('coalesce(sum(delta) filter (where status = any(?::text[])), 0) as n', [[...statuses]]), db.raw('count(*) as rows'))
+    .first();
+  if (toCount(row?.rows) > FOLD_ABOVE) foldLater(db);
+  return toCount(row?.n);
+}
+
+let folding: Promise<void> | undefined;
+
+/** Folds in the background, once at a time in this process; a failure only means the next reader tries again. */
+function foldLater(db: Db): void {
+  folding ??= foldStatusCounts(db)
+    .catch(() => undefined)
+    .finally(() => (folding = undefined));
+}
+
+/**
+ * Replaces the rows by one per status, in one statement. Instances sharing the
+ * database skip the fold while another one is at it (advisory lock), and a
+ * writer appending meanwhile is never blocked: its row is simply not folded yet.
+ */
+export async function foldStatusCounts(db: Db): Promise<void> {
+  await db.transaction(async (trx) => {
+    const { rows } = await trx.raw(`select pg_try_advisory_xact_lock(hashtext('contact_status_counts')) as locked`);
+    if (!rows[0].locked) return;
+    await trx.raw(`
+      with folded as (delete from contact_status_counts returning status, delta)
+      insert into contact_status_counts (status, delta)
+      select status, sum(delta) from folded group by status having sum(delta) <> 0`);
+  });
+}

@@ -1,0 +1,75 @@
+import { useTestDatabase } from './db';
+import { buildApp, createUser, loginAs, type Agent } from './helpers';
+import { createContact } from './factories';
+import { foldStatusCounts } from '../src/contacts/counts';
+import { LIST_COUNT_CAP } from '../src/contacts/queries';
+
+const t = useTestDatabase();
+
+async function member(): Promise<Agent> {
+  const user = await createUser(t.db);
+  return (await loginAs(buildApp(t.db), user.email)).agent;
+}
+
+/** What the list says above the table. */
+function totalLine(html: string): string {
+  return html.match(/<p class="result-count">([^<]*)/)![1].trim();
+}
+
+/** The per-status counts the database keeps, next to what counting the contacts gives. */
+async function keptAndCounted(): Promise<{ kept: Record<string, number>; counted: Record<string, number> }> {
+  const kept = await t.db('contact_status_counts').select('status').sum({ n: 'delta' }).groupBy('status').having(t.db.raw('sum(delta) <> 0'));
+  const counted = await t.db('contacts').select('status').count({ n: '*' }).groupBy('status');
+  const asRecord = (rows: { status?: string; n?: string | number }[]) => Object.fromEntries(rows.map((r) => [String(r.status), Number(r.n)]).sort());
+  return { kept: asRecord(kept), counted: asRecord(counted) };
+}
+
+/** `n` contacts of one status in one statement, as an import would write them. */
+async function insertMany(n: number, status: string, city: string): Promise<void> {
+  await t.db.raw(`insert into contacts (last_name, status, city) select 'Massen ' || g, ?, ? from generate_series(1, ?) g`, [status, city, n]);
+}
+
+describe('the list total', () => {
+  it('stays exact through creating, editing, status changes, bulk updates and deletes, before and after folding', async () => {
+    const anfang = await createContact(t.db, { last_name: 'Anfang', status: 'prospect' });
+    await createContact(t.db, { last_name: 'Kundin', status: 'customer' });
+    await insertMany(30, 'inbox', 'Eingangstadt');
+    await t.db('contacts').where({ id: anfang }).update({ city: 'Nur ein Ort' });
+    await t.db('contacts').where({ id: anfang }).update({ status: 'archived', previous_status: 'prospect' });
+    await t.db('contacts').where({ city: 'Eingangstadt' }).andWhere('id', '<=', t.db.raw('(select min(id) + 9 from contacts where city = ?)', ['Eingangstadt'])).update({ status: 'customer' });
+    await t.db('contacts').whereRaw('id in (select id from contacts where status = ? order by id limit 5)', ['inbox']).delete();
+    await t.db('contacts').whereRaw('id in (select id from contacts where status = ? order by id limit 5)', ['inbox']).delete();
+
+    let { kept, counted } = await keptAndCounted();
+    expect(kept).toEqual(counted);
+    expect(counted).toEqual({ archived: 1, customer: 11, inbox: 10 });
+    const agent = await member();
+    expect(totalLine((await agent.get('/contacts')).text)).toBe('11 Kontakte');
+    expect(totalLine((await agent.get('/contacts?status=inbox&status=archived')).text)).toBe('11 Kontakte');
+
+    await foldStatusCounts(t.db);
+    ({ kept, counted } = await keptAndCounted());
+    expect(kept).toEqual(counted);
+    expect(await t.db('contact_status_counts').count({ n: '*' }).first()).toEqual({ n: '3' });
+    expect(totalLine((await agent.get('/contacts?status=archived')).text)).toBe('1 Kontakt');
+  });
+
+  it('says "Mehr als 10.000 Kontakte" for a filter matching more, and counts exactly on request', async () => {
+    await insertMany(LIST_COUNT_CAP + 7, 'customer', 'Großstadt');
+    await insertMany(3, 'customer', 'Kleinstadt');
+    const agent = await member();
+
+    const capped = await agent.get('/contacts?city=gro');
+    expect(totalLine(capped.text)).toBe('Mehr als 10.000 Kontakte');
+    expect(capped.text).toContain('href="/contacts?city=gro&amp;count=exact"');
+    expect(capped.text).toContain('genau zählen');
+
+    const exact = await agent.get('/contacts?city=gro&count=exact').set('HX-Request', 'true');
+    expect(totalLine(exact.text)).toBe('10.007 Kontakte');
+    expect(exact.text).not.toContain('genau zählen');
+
+    // Unfiltered, the total comes from the kept counts: exact however many.
+    expect(totalLine((await agent.get('/contacts')).text)).toBe('10.010 Kontakte');
+    expect(totalLine((await agent.get('/contacts?city=klein')).text)).toBe('3 Kontakte');
+  });
+});
