@@ -22,6 +22,8 @@ import { competenceRoutes } from './competences/routes';
 import { apiTokenRoutes } from './integrations/routes';
 import { messageApi } from './integrations/api';
 import { numberCircleRoutes } from './numbers/routes';
+import { avatar, type Pictured } from './contacts/format';
+import { assignmentLabel } from './assignment/label';
 
 export interface AppDeps {
   db: Db;
@@ -37,6 +39,8 @@ const viewsDir = path.resolve(__dirname, '..', 'views');
 export function createApp({ db, config, logger = pino({ level: 'silent' }), jobs }: AppDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
+  // Pages are never cached (no-store), so hashing every body for an ETag is wasted work; static files keep theirs.
+  app.set('etag', false);
   app.set('trust proxy', config.trustProxy);
   app.set('view engine', 'ejs');
   app.set('views', viewsDir);
@@ -47,6 +51,8 @@ export function createApp({ db, config, logger = pino({ level: 'silent' }), jobs
   app.locals.basePath = config.basePath;
   app.locals.asset = assetUrls(config.basePath);
   app.locals.url = (p: string) => `${config.basePath}${p}`;
+  app.locals.avatar = (contact: Pictured, options?: { large?: boolean; alt?: string }) => avatar(config.basePath, contact, options);
+  app.locals.assignmentLabel = assignmentLabel;
 
   const router = Router();
   router.use((_req, res, next) => {

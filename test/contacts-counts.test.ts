@@ -73,3 +73,22 @@ describe('the list total', () => {
     expect(totalLine((await agent.get('/contacts?city=klein')).text)).toBe('3 Kontakte');
   });
 });
+
+describe('list rows', () => {
+  it('print names, initials and assignees as text, never as markup', async () => {
+    const evil = await createUser(t.db, { name: 'Eve <img src=x onerror=alert(1)>' });
+    const [team] = await t.db('competences').insert({ name: 'Team "<b>"' }).returning('id');
+    const byName = await createContact(t.db, { first_name: '<script>', last_name: 'alert("x")', company: "O'Brien & Söhne" });
+    const byTeam = await createContact(t.db, { last_name: '<i>Kursiv</i>' });
+    await t.db('contacts').where({ id: byName }).update({ assignment: 'users' });
+    await t.db('contact_assignees').insert({ contact_id: byName, user_id: evil.id });
+    await t.db('contacts').where({ id: byTeam }).update({ assignment: 'competence', competence_id: team.id });
+
+    const res = await (await member()).get('/contacts').set('HX-Request', 'true');
+    expect(res.text).not.toMatch(/<script>|<img src=x|<b>|<i>Kursiv/);
+    expect(res.text).toContain('&lt;script&gt; alert(&#34;x&#34;)');
+    expect(res.text).toContain('Eve &lt;img src=x onerror=alert(1)&gt;');
+    expect(res.text).toContain('Team &#34;&lt;b&gt;&#34;');
+    expect(res.text).toMatch(/class="avatar avatar-c\d" aria-hidden="true">&lt;A<\/span>/);
+  });
+});

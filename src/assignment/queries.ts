@@ -53,27 +53,46 @@ export async function saveAssignment(trx: Knex.Transaction, target: AssignmentTa
   }
 }
 
-/** Labels for a page of rows (the list column, the master data), in two queries. */
+/**
+ * A row's assignment label as three columns of the row's own query (`alias` is
+ * the target table's alias there), so the list reads rows and labels in one
+ * query. The subqueries run only for the rows returned and only for their kind.
+ */
+export function assignmentLabelColumns(db: Conn, target: AssignmentTarget, alias: string): Knex.Raw[] {
+  return [
+    db.raw('??.assignment as assignment_kind', [alias]),
+    db.raw(
+      `case when ??.assignment = 'competence' then (select json_build_object('id', k.id::text, 'name', k.name) from competences k where k.id = ??.competence_id) end as assignment_competence`,
+      [alias, alias],
+    ),
+    db.raw(
+      `case when ??.assignment = 'users' then (
+         select json_agg(json_build_object('id', u.id::text, 'name', u.name, 'active', u.active) order by u.name)
+         from ?? a join users u on u.id = a.user_id where a.?? = ??.id
+       ) end as assignment_users`,
+      [alias, target.assignees, target.key, alias],
+    ),
+  ];
+}
+
+export interface LabelColumns {
+  assignment_kind: AssignmentKind;
+  assignment_competence: { id: string; name: string } | null;
+  assignment_users: AssignmentLabel['users'] | null;
+}
+
+export function labelOf(row: LabelColumns): AssignmentLabel {
+  return { kind: row.assignment_kind, users: row.assignment_users ?? [], competence: row.assignment_competence ?? undefined };
+}
+
+/** Labels for a few rows by id (the master data, a group), in one query. */
 export async function loadAssignments(db: Conn, target: AssignmentTarget, ids: string[]): Promise<Map<string, AssignmentLabel>> {
   const labels = new Map<string, AssignmentLabel>();
   if (!ids.length) return labels;
-  const rows = await db(`${target.table} as t`)
-    .leftJoin('competences as k', 'k.id', 't.competence_id')
-    .select('t.id', 't.assignment', 'k.id as competence_id', 'k.name as competence_name')
-    .whereIn('t.id', ids);
-  for (const row of rows) {
-    labels.set(String(row.id), {
-      kind: row.assignment,
-      users: [],
-      competence: row.competence_id ? { id: String(row.competence_id), name: row.competence_name } : undefined,
-    });
-  }
-  const assignees = await db(`${target.assignees} as a`)
-    .join('users as u', 'u.id', 'a.user_id')
-    .select(`a.${target.key} as owner`, 'u.id', 'u.name', 'u.active')
-    .whereIn(`a.${target.key}`, ids)
-    .orderBy('u.name');
-  for (const a of assignees) labels.get(String(a.owner))?.users.push({ id: String(a.id), name: a.name, active: a.active });
+  const rows = (await db(`${target.table} as t`)
+    .select('t.id', ...assignmentLabelColumns(db, target, 't'))
+    .whereRaw('t.id = any(?::bigint[])', [ids])) as (LabelColumns & { id: string })[];
+  for (const row of rows) labels.set(String(row.id), labelOf(row));
   return labels;
 }
 

@@ -29,7 +29,8 @@ export async function loadList(db: Db, req: Request, query: ListQuery, createdId
     countForList(db, query, { viewerId, group, exact: query.count === 'exact' || selection.all }),
     createdId ? findContact(db, createdId) : undefined,
   ]);
-  const assignments = await loadAssignments(db, contactTarget, [...(createdId ? [createdId] : []), ...page.rows.map((r) => r.id)]);
+  const assignments = createdId ? await loadAssignments(db, contactTarget, [createdId]) : new Map<string, AssignmentLabel>();
+  for (const row of page.rows) assignments.set(row.id, row.assignment);
   return { query, page, total, assignments, group, selection, created };
 }
 

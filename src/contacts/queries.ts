@@ -6,6 +6,7 @@ import { effectiveStatuses, ListFilter, type ListPosition, type Sort } from './s
 import type { Status } from './status';
 import { notifyResponsible } from '../notifications/queries';
 import { whereDirectlyAssigned, whereResponsible } from '../assignment/responsibility';
+import { assignmentLabelColumns, contactTarget, labelOf, type AssignmentLabel, type LabelColumns } from '../assignment/queries';
 
 export const PAGE_SIZE = 50;
 
@@ -88,8 +89,13 @@ export interface ContactRow {
   picture_updated_at: Date | null;
 }
 
+/** A row of the list: the contact and its assignment label. */
+export interface ListRow extends ContactRow {
+  assignment: AssignmentLabel;
+}
+
 export interface ContactPage {
-  rows: ContactRow[];
+  rows: ListRow[];
   previous?: string;
   next?: string;
   hasPrevious: boolean;
@@ -135,20 +141,24 @@ export async function findContactPage(
   const direction = backwards ? 'desc' : 'asc';
 
   const query = applyFilter(db, db('contacts as c'), filter, viewerId, group)
-    .select(...listColumns, db.raw(`${key.expr}::text as sort_key`))
+    .select(...listColumns, ...assignmentLabelColumns(db, contactTarget, 'c'), db.raw(`${key.expr}::text as sort_key`))
     .orderByRaw(`${key.expr} ${direction}, c.id ${direction}`)
     .limit(limit + 1);
   const cursor = after ?? before;
   if (cursor) {
     query.whereRaw(`(${key.expr}, c.id) ${backwards ? '<' : '>'} (?::${key.cast}, ?::bigint)`, cursor);
   }
-  const fetched = (await query) as (ContactRow & { sort_key: string })[];
+  const fetched = (await query) as (ContactRow & LabelColumns & { sort_key: string })[];
   const more = fetched.length > limit;
   const rows = fetched.slice(0, limit);
   if (fromEnd) rows.reverse();
 
   const page: ContactPage = {
-    rows: rows.map(({ sort_key: _ignored, ...row }) => ({ ...row, id: String(row.id) })),
+    rows: rows.map(({ sort_key: _key, assignment_kind, assignment_competence, assignment_users, ...row }) => ({
+      ...row,
+      id: String(row.id),
+      assignment: labelOf({ assignment_kind, assignment_competence, assignment_users }),
+    })),
     hasPrevious: fromEnd ? more : Boolean(after),
     hasNext: fromEnd ? Boolean(before) : more,
   };
