@@ -1,8 +1,12 @@
 /**
  * The load generator, run by bench/run.ts as a child process so that it never
- * shares the app server's process (or event loop). Drives autocannon
- * programmatically and takes every response time itself: autocannon's own
- * histogram rounds to whole milliseconds, too coarse for queries of a few ms.
+ * shares the app server's process (or event loop). Uses wrk when it is installed
+ * (Debian package `wrk`): written in C, it takes a fraction of the CPU autocannon
+ * needs, and on a 2-core machine every millisecond the load generator spends is
+ * taken from the app and PostgreSQL, which the clerks' own PCs never do.
+ * Otherwise (or with BENCH_LOAD=autocannon) it drives autocannon programmatically
+ * and takes every response time itself: autocannon's own histogram rounds to
+ * whole milliseconds, too coarse for queries of a few ms.
  * Phases: warm-up at full load (not recorded); `serialRequests` requests (at
  * most `serialMaxS` seconds) one at a time on one connection: the latency without
  * queueing; then `durationS` seconds at full load.
@@ -11,6 +15,10 @@
  *
  * Prints one line of JSON (LoadResult) on stdout.
  */
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import autocannon from 'autocannon';
 
 export interface LoadOptions {
@@ -31,6 +39,8 @@ export interface Latency {
 }
 
 export interface LoadResult {
+  /** Which load generator measured: wrk or autocannon. */
+  generator: string;
   /** Responses in all phases (warm-up included): what the server's CPU time is divided by. */
   allRequests: number;
   /** The serial requests: one connection, one request at a time. */
@@ -83,8 +93,7 @@ function fire(
   });
 }
 
-async function main(): Promise<void> {
-  const options = JSON.parse(process.argv[2]) as LoadOptions;
+async function withAutocannon(options: LoadOptions): Promise<LoadResult> {
   const statusCodes: Record<string, number> = {};
   const count = (status: number) => (statusCodes[status] = (statusCodes[status] ?? 0) + 1);
   let allRequests = 0;
@@ -104,7 +113,8 @@ async function main(): Promise<void> {
   const elapsedS = (performance.now() - started) / 1000;
   times.sort((a, b) => a - b);
   allRequests += serial.length + times.length;
-  const out: LoadResult = {
+  return {
+    generator: 'autocannon',
     allRequests,
     serial: { requests: serial.length, p50: percentile(serial, 50), p99: percentile(serial, 99) },
     requests: times.length,
@@ -120,7 +130,96 @@ async function main(): Promise<void> {
     statusCodes,
     errorSamples: [...errorSamples],
   };
-  process.stdout.write(`${JSON.stringify(out)}\n`);
+}
+
+// ---------------------------------------------------------------- wrk
+
+function hasWrk(): boolean {
+  try {
+    execFileSync('wrk', ['--version'], { stdio: 'ignore' });
+    return true;
+  } catch (error) {
+    // wrk --version prints its version and exits 1; only a missing binary is ENOENT.
+    return (error as NodeJS.ErrnoException).code !== 'ENOENT';
+  }
+}
+
+/** Counts answers that are not 2xx (wrk itself counts only 4xx/5xx) and prints one JSON line when done. */
+const wrkScript = `
+local threads = {}
+setup = function(thread) table.insert(threads, thread) end
+init = function() non2xx = 0 end
+response = function(status) if status < 200 or status > 299 then non2xx = non2xx + 1 end end
+done = function(summary, latency)
+  local bad = 0
+  for _, thread in ipairs(threads) do bad = bad + thread:get("non2xx") end
+  local e = summary.errors
+  io.write(string.format('WRK {"requests":%d,"durationUs":%d,"non2xx":%d,"errors":%d,"timeouts":%d,"p50":%.3f,"p90":%.3f,"p99":%.3f,"max":%.3f,"mean":%.3f}\\n',
+    summary.requests, summary.duration, bad, e.connect + e.read + e.write, e.timeout,
+    latency:percentile(50) / 1000, latency:percentile(90) / 1000, latency:percentile(99) / 1000, latency.max / 1000, latency.mean / 1000))
+end
+`;
+
+interface WrkRun {
+  requests: number;
+  durationUs: number;
+  non2xx: number;
+  errors: number;
+  timeouts: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
+  mean: number;
+}
+
+function wrk(options: LoadOptions, script: string, connections: number, durationS: number): Promise<WrkRun> {
+  const args = ['-t1', `-c${connections}`, `-d${durationS}s`, '--timeout', '10s', '-s', script];
+  for (const [name, value] of Object.entries(options.headers)) args.push('-H', `${name}: ${value}`);
+  args.push(options.url);
+  return new Promise((resolve, reject) => {
+    const child = spawn('wrk', args, { stdio: ['ignore', 'pipe', 'inherit'] });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      const line = output.split('\n').find((l) => l.startsWith('WRK '));
+      if (code !== 0 || !line) return reject(new Error(`wrk exited with ${code}:\n${output}`));
+      resolve(JSON.parse(line.slice(4)) as WrkRun);
+    });
+  });
+}
+
+async function withWrk(options: LoadOptions): Promise<LoadResult> {
+  const script = path.join(mkdtempSync(path.join(os.tmpdir(), 'kontakte-wrk-')), 'count.lua');
+  writeFileSync(script, wrkScript);
+  const warmup = options.warmupS > 0 ? await wrk(options, script, options.connections, options.warmupS) : undefined;
+  const serial = await wrk(options, script, 1, options.serialMaxS);
+  const load = await wrk(options, script, options.connections, options.durationS);
+  const runs = [warmup, serial, load].filter((r): r is WrkRun => Boolean(r));
+  return {
+    generator: 'wrk',
+    allRequests: runs.reduce((sum, r) => sum + r.requests, 0),
+    serial: { requests: serial.requests, p50: serial.p50, p99: serial.p99 },
+    requests: load.requests,
+    reqPerSec: Math.round((load.requests / (load.durationUs / 1e6)) * 10) / 10,
+    p50: load.p50,
+    p90: load.p90,
+    p99: load.p99,
+    max: load.max,
+    mean: load.mean,
+    non2xx: serial.non2xx + load.non2xx,
+    errors: serial.errors + load.errors,
+    timeouts: serial.timeouts + load.timeouts,
+    statusCodes: {},
+    errorSamples: [],
+  };
+}
+
+async function main(): Promise<void> {
+  const options = JSON.parse(process.argv[2]) as LoadOptions;
+  const result = process.env.BENCH_LOAD !== 'autocannon' && hasWrk() ? await withWrk(options) : await withAutocannon(options);
+  process.stdout.write(`${JSON.stringify(result)}\n`);
 }
 
 main().catch((error) => {

@@ -23,12 +23,15 @@ const columns: [keyof FakeContact, string][] = [
   ['created_at', 'timestamptz'],
 ];
 
-const employees = [
-  ['Max Müller', 'max.mueller@bench.example'],
-  ['Sabine Schröder', 'sabine.schroeder@bench.example'],
-  ['Jürgen Weiß', 'juergen.weiss@bench.example'],
-  ['Özlem Yılmaz', 'oezlem.yilmaz@bench.example'],
-];
+/** 49 employees besides the admin: issue 4 asks for the responsibility filter at 100,000 contacts and 50 employees. */
+const firstNames = ['Max', 'Sabine', 'Jürgen', 'Özlem', 'Anna', 'Lukas', 'Petra', 'Thomas', 'Fatma', 'Jan', 'Ingrid', 'Sven', 'Mia', 'Karl', 'Lea', 'Uwe', 'Nina'];
+const lastNames = ['Müller', 'Schröder', 'Weiß', 'Yılmaz', 'Becker', 'Hoffmann', 'Koch', 'Wagner', 'Schäfer', 'Klein', 'Wolf', 'Neumann', 'Braun', 'Krüger', 'Hartmann'];
+const employees = Array.from({ length: 49 }, (_, i) => {
+  const name = `${firstNames[i % firstNames.length]} ${lastNames[(i * 7) % lastNames.length]}`;
+  return [name, `mitarbeiter${i + 1}@bench.example`];
+});
+
+const competenceNames = ['Vertrieb Nord', 'Vertrieb Süd', 'Vertrieb West', 'Vertrieb Ost', 'Key Accounts', 'Service', 'Export', 'Messen'];
 
 export interface SeedResult {
   adminId: string;
@@ -42,7 +45,7 @@ export interface SeedResult {
 }
 
 /**
- * Fills a freshly migrated database with an admin (who logs in), four employees
+ * Fills a freshly migrated database with an admin (who logs in), 49 employees
  * and `count` deterministic German contacts (seeds/data/german-contacts.ts),
  * each with its "created" history row, and (if the schema has them) assignments.
  * Set-based throughout: nothing is inserted row by row.
@@ -57,23 +60,21 @@ export async function seedContacts(db: Db, count: number, admin: { email: string
     .returning('id');
   const passwordHash = await hashPassword(`bench-${Math.random()}`);
   const userIds: string[] = [String(adminId)];
-  for (const [name, email] of employees) {
-    const [row] = await db('users').insert({ name, email, password_hash: passwordHash, role: 'member' }).returning('id');
-    userIds.push(String(row.id));
-  }
+  const staff = await db('users')
+    .insert(employees.map(([name, email]) => ({ name, email, password_hash: passwordHash, role: 'member' })))
+    .returning('id');
+  userIds.push(...staff.map((row: { id: string }) => String(row.id)));
   const usersDone = performance.now();
 
   // Assignments (where the schema has them): half for all employees, 35 % to
-  // employees by name, 15 % to one of two competences (the admin is in the first).
+  // employees by name, 15 % to one of eight competences (the admin is in the first).
   const hasAssignments =
     (await db.schema.hasColumn('contacts', 'assignment')) && (await db.schema.hasTable('contact_assignees')) && (await db.schema.hasTable('competence_members'));
   const competences: string[] = [];
   if (hasAssignments) {
-    for (const name of ['Vertrieb Nord', 'Vertrieb Süd']) {
-      const [row] = await db('competences').insert({ name }).returning('id');
-      competences.push(String(row.id));
-    }
-    await db('competence_members').insert(userIds.map((user, i) => ({ competence_id: competences[i % 2], user_id: user })));
+    const teams = await db('competences').insert(competenceNames.map((name) => ({ name }))).returning('id');
+    competences.push(...teams.map((row: { id: string }) => String(row.id)));
+    await db('competence_members').insert(userIds.map((user, i) => ({ competence_id: competences[i % competences.length], user_id: user })));
   }
   const assignmentOf = (i: number) => (i % 20 < 10 ? 'all' : i % 20 < 17 ? 'users' : 'competence');
 
@@ -96,7 +97,7 @@ export async function seedContacts(db: Db, count: number, admin: { email: string
         arrays[columns.length].push(userIds[i % userIds.length]);
         if (hasAssignments) {
           arrays[columns.length + 1].push(assignmentOf(i));
-          arrays[columns.length + 2].push(assignmentOf(i) === 'competence' ? competences[i % 2] : null);
+          arrays[columns.length + 2].push(assignmentOf(i) === 'competence' ? competences[i % competences.length] : null);
         }
       }
       await connection.query(sql, arrays);

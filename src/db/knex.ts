@@ -20,7 +20,15 @@ export const seedConfig: Knex.SeederConfig = {
 export function createDb(connectionString: string, pool: Knex.PoolConfig = { min: 0, max: 10 }): Db {
   return knex({
     client: 'pg',
-    connection: { connectionString, connectionTimeoutMillis: 5000, application_name: 'kontakte' },
+    connection: {
+      connectionString,
+      connectionTimeoutMillis: 5000,
+      application_name: 'kontakte',
+      // The contacts fit in memory (or on SSD): with PostgreSQL's default of 4, the
+      // planner prefers walking all 80,000 active contacts in name order over
+      // fetching an employee's 1,000 directly assigned ones by id (170 ms vs 2 ms).
+      options: '-c random_page_cost=1.1',
+    },
     pool: { ...pool, acquireTimeoutMillis: 10000 },
     migrations: migrationConfig,
     seeds: seedConfig,
