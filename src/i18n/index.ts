@@ -5,7 +5,6 @@ import { en } from './en';
 export const languages = ['de', 'en'] as const;
 export type Language = (typeof languages)[number];
 
-const catalogs: Record<Language, Catalog> = { de, en };
 
 type Leaves<T, Prefix extends string = ''> = {
   [K in keyof T & (string | number)]: T[K] extends string ? `${Prefix}${K}` : Leaves<T[K], `${Prefix}${K}.`>;
@@ -14,28 +13,33 @@ export type MessageKey = Leaves<Catalog>;
 export type Params = Record<string, string | number>;
 export type Translate = (key: MessageKey, params?: Params) => string;
 
-function lookup(catalog: Catalog, key: string): string | undefined {
-  let node: unknown = catalog;
-  for (const part of key.split('.')) {
-    if (node === null || typeof node !== 'object') return undefined;
-    node = (node as Record<string, unknown>)[part];
+/** Each catalogue as dotted key → text, built once: a page looks up a few hundred keys. */
+function flatten(node: object, prefix = '', into = new Map<string, string>()): Map<string, string> {
+  for (const [key, value] of Object.entries(node)) {
+    if (typeof value === 'string') into.set(prefix + key, value);
+    else flatten(value as object, `${prefix}${key}.`, into);
   }
-  return typeof node === 'string' ? node : undefined;
+  return into;
 }
+
+const german = flatten(de);
+const catalogs: Record<Language, Map<string, string>> = { de: german, en: flatten(en satisfies Catalog) };
+const numberFormats: Record<Language, Intl.NumberFormat> = { de: new Intl.NumberFormat('de-DE'), en: new Intl.NumberFormat('en-GB') };
 
 export function translator(language: Language): Translate {
   const catalog = catalogs[language];
+  const numbers = numberFormats[language];
   return (key, params) => {
     // Singular: a key with `_one` beside it is used when `count` is 1 ("1 Kontakt archiviert").
-    const singular = params?.count === 1 ? (lookup(catalog, `${key}_one`) ?? lookup(de, `${key}_one`)) : undefined;
-    const text = singular ?? lookup(catalog, key) ?? lookup(de, key) ?? key;
+    const singular = params?.count === 1 ? (catalog.get(`${key}_one`) ?? german.get(`${key}_one`)) : undefined;
+    const text = singular ?? catalog.get(key) ?? german.get(key) ?? key;
     if (!params) return text;
-    return text.replace(/\{(\w+)\}/g, (whole, name: string) => (name in params ? formatParam(language, params[name]) : whole));
+    return text.replace(/\{(\w+)\}/g, (whole, name: string) => {
+      if (!(name in params)) return whole;
+      const value = params[name];
+      return typeof value === 'number' ? numbers.format(value) : value;
+    });
   };
-}
-
-function formatParam(language: Language, value: string | number): string {
-  return typeof value === 'number' ? value.toLocaleString(language === 'de' ? 'de-DE' : 'en-GB') : value;
 }
 
 export function isLanguage(value: unknown): value is Language {
