@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { RequestHandler } from 'express';
 import session from 'express-session';
 import connectPgSimple from 'connect-pg-simple';
@@ -10,14 +11,23 @@ export const SESSION_COOKIE = 'kontakte.sid';
 
 /**
  * A store on the app's own pool, so sessions share every instance's database and
- * go through the same outage handling as everything else.
+ * go through the same outage handling as everything else. The store's few
+ * statements run as named prepared statements: every request reads its session,
+ * and PostgreSQL then parses and plans that query once per connection, not each time.
  */
 function pgPoolOf(db: Db) {
+  // Named after the text itself: connections are shared, and a name must always mean the same statement.
+  const names = new Map<string, string>();
+  const nameOf = (text: string) => {
+    let name = names.get(text);
+    if (!name) names.set(text, (name = `kontakte_session_${createHash('sha1').update(text).digest('hex').slice(0, 16)}`));
+    return name;
+  };
   return {
     async query(text: string, params: unknown[]) {
       const connection = await db.client.acquireConnection();
       try {
-        return await connection.query(text, params);
+        return await connection.query({ name: nameOf(text), text, values: params });
       } finally {
         await db.client.releaseConnection(connection);
       }
