@@ -26,7 +26,7 @@ import querystring from 'node:querystring';
 import { pathToFileURL } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { Client, Pool } from 'pg';
-import { createDb, migrate, type Db } from '../src/db/knex';
+import { connectionOptions, createDb, migrate, type Db } from '../src/db/knex';
 import { startEmbedded, type EmbeddedServer } from '../src/db/embedded';
 import { startServer, type AppServer } from '../e2e/server';
 import { countForList, findContactPage } from '../src/contacts/queries';
@@ -484,7 +484,8 @@ async function main(): Promise<void> {
   // BENCH_ONLY=<regular expression>: only the scenarios whose names match (for quick trials).
   const only = process.env.BENCH_ONLY ? new RegExp(process.env.BENCH_ONLY, 'i') : undefined;
   const scenarios = (await buildScenarios(db, seed)).filter((s) => !only || only.test(s.name) || s.name === 'page 1' || s.name === 'last page');
-  const pool = new Pool({ connectionString: benchUrl, max: 2 });
+  // With the app's own planner settings, so that raw runs the plans the app gets.
+  const pool = new Pool({ connectionString: benchUrl, max: 2, options: connectionOptions });
   cleanups.push(() => pool.end());
   const rows: Row[] = [];
   const explains: string[] = [];

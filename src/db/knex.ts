@@ -16,6 +16,14 @@ export const seedConfig: Knex.SeederConfig = {
   loadExtensions: ['.ts'],
 };
 
+/**
+ * Planner settings of the app's connections. The contacts fit in memory (or on
+ * SSD): with PostgreSQL's default random_page_cost of 4, the planner prefers
+ * walking all 80,000 active contacts in name order over fetching an employee's
+ * 1,000 directly assigned ones by id (170 ms vs 2 ms).
+ */
+export const connectionOptions = '-c random_page_cost=1.1';
+
 /** A pool that survives a database restart: broken connections are dropped and replaced. */
 export function createDb(connectionString: string, pool: Knex.PoolConfig = { min: 0, max: 10 }): Db {
   return knex({
@@ -24,10 +32,7 @@ export function createDb(connectionString: string, pool: Knex.PoolConfig = { min
       connectionString,
       connectionTimeoutMillis: 5000,
       application_name: 'kontakte',
-      // The contacts fit in memory (or on SSD): with PostgreSQL's default of 4, the
-      // planner prefers walking all 80,000 active contacts in name order over
-      // fetching an employee's 1,000 directly assigned ones by id (170 ms vs 2 ms).
-      options: '-c random_page_cost=1.1',
+      options: connectionOptions,
     },
     pool: { ...pool, acquireTimeoutMillis: 10000 },
     migrations: migrationConfig,
