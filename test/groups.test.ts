@@ -205,6 +205,34 @@ describe('creating a group with "Neue Gruppe"', () => {
     expect(both.text).toContain('Bitte entweder eine Nummer eingeben oder „Nummer erzeugen“ wählen.');
   });
 
+  it('gives an existing group without a number one from the circle on its page, and offers it only while it has none', async () => {
+    const { agent, csrf } = await login();
+    await t.db('number_circles').insert({ name: 'Gruppennummern', prefix: 'G-', digits: 3, next_value: 7, target: 'groups', is_default: true });
+    const id = await group({ name: 'Ohne Nummer', group_number: null });
+    const page = await agent.get(`/groups/${id}`);
+    expect(page.text).toContain('name="generate_number" value="1"');
+    expect(page.text).toContain('voraussichtlich G-007');
+
+    const both = await agent.post(`/groups/${id}`).type('form').send({ name: 'Ohne Nummer', group_number: 'X-1', generate_number: '1', _csrf: csrf });
+    expect(both.status).toBe(422);
+    expect(both.text).toContain('Bitte entweder eine Nummer eingeben oder „Nummer erzeugen“ wählen.');
+    expect(both.text).toContain('value="X-1"');
+    expect(await t.db('groups').where({ id }).first()).toMatchObject({ group_number: null });
+
+    const res = await agent.post(`/groups/${id}`).type('form').send({ name: 'Jetzt mit Nummer', group_number: '', generate_number: '1', _csrf: csrf });
+    expect(res.status).toBe(303);
+    expect(await t.db('groups').where({ id }).first()).toMatchObject({ name: 'Jetzt mit Nummer', group_number: 'G-007' });
+    const after = await agent.get(res.headers.location);
+    expect(after.text).toContain('Die Gruppe „Jetzt mit Nummer“ wurde gespeichert und hat die Nummer G-007 erhalten.');
+    expect(after.text).not.toContain('name="generate_number"');
+
+    // Sent again from a stale page: the group has its number, nothing changes.
+    const again = await agent.post(`/groups/${id}`).type('form').send({ name: 'Jetzt mit Nummer', group_number: '', generate_number: '1', _csrf: csrf });
+    expect(again.status).toBe(422);
+    expect(again.text).toContain('Die Gruppe hat inzwischen schon eine Nummer.');
+    expect(await t.db('number_circles').where({ target: 'groups' }).first()).toMatchObject({ next_value: '8' });
+  });
+
   it('does not offer "Nummer erzeugen" without a default number circle for groups, and refuses it if sent anyway', async () => {
     const { agent, csrf } = await login();
     expect((await agent.get('/groups/new').set('HX-Request', 'true')).text).not.toContain('generate_number');

@@ -11,7 +11,7 @@ import { listQueryString } from '../contacts/urls';
 import { AssignmentInput } from '../assignment/schema';
 import { assignmentOptions, loadAssignments } from '../assignment/queries';
 import { countDynamicGroups, countMembers, findGroup, groupTarget, listGroupsForSidebar, type Group } from './queries';
-import { GroupCreate, GroupFields, GroupId, NewGroupKind } from './schema';
+import { GroupCreate, GroupId, GroupUpdate, NewGroupKind } from './schema';
 import { changeGroupAssignment, createDynamicGroup, createGroup, deleteGroup, keepGroup, updateGroup, type CreatedGroup } from './service';
 import { predictNextNumber } from '../numbers/service';
 
@@ -126,10 +126,12 @@ export function groupRoutes(db: Db): Router {
   }
 
   async function showPage(req: Request, res: Response, group: Group, extra: Record<string, unknown> = {}, status = 200) {
-    const [assignments, options, members] = await Promise.all([
+    const [assignments, options, members, predicted] = await Promise.all([
       loadAssignments(db, groupTarget, [group.id]),
       assignmentOptions(db),
       countMembers(db, group, req.user!.id),
+      // "Nummer erzeugen" is offered while the group has no number.
+      group.group_number ? undefined : predictNextNumber(db, 'groups'),
     ]);
     const assignment = assignments.get(group.id)!;
     await renderPage(
@@ -146,6 +148,7 @@ export function groupRoutes(db: Db): Router {
         assignmentValues: { assignment: assignment.kind, assignee_ids: assignment.users.map((u) => u.id), competence_id: assignment.competence?.id },
         assignmentErrors: {},
         options,
+        predicted,
         ...helpers,
         ...extra,
       },
@@ -159,11 +162,17 @@ export function groupRoutes(db: Db): Router {
 
   async function update(req: Request, res: Response) {
     const group = await loadGroup(req);
-    const form = parse(GroupFields, req.body, req.t);
+    const form = parse(GroupUpdate, req.body, req.t);
     if (!form.ok) return showPage(req, res, group, { values: req.body, errors: form.errors }, 422);
+    const { generate_number: generateNumber, ...fields } = form.data;
     try {
-      const { changed } = await updateGroup(db, group.id, form.data, req.user!.id);
-      flash(req, res, changed ? req.t('groups.saved', { name: form.data.name }) : req.t('contacts.unchanged'));
+      const { group: saved, changed } = await updateGroup(db, group.id, { ...fields, generateNumber }, req.user!.id);
+      const message = !changed
+        ? req.t('contacts.unchanged')
+        : generateNumber
+          ? req.t('groups.savedWithNumber', { name: saved.name, number: saved.group_number ?? '' })
+          : req.t('groups.saved', { name: saved.name });
+      flash(req, res, message);
     } catch (error) {
       if (error instanceof Invalid) return showPage(req, res, group, { values: req.body, errors: serviceErrors(req, error) }, 422);
       throw error;

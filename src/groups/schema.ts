@@ -13,14 +13,20 @@ export const GroupFields = z.object({
 });
 export type GroupFields = z.infer<typeof GroupFields>;
 
+/** "Nummer erzeugen" ticked: the number comes from the groups' default number circle. */
+const generateNumber = z.preprocess((v) => v === '1' || v === 'on', z.boolean());
+
+/** The group page's form: name and number, or a number to be generated for a group that has none. */
+export const GroupUpdate = GroupFields.extend({ generate_number: generateNumber });
+export type GroupUpdate = z.infer<typeof GroupUpdate>;
+
 /**
  * The "Neue Gruppe" dialog: a static group, or a dynamic one whose filter comes
  * along as the list's own parameters (validated separately by ListFilter).
  */
 export const GroupCreate = GroupFields.extend({
   kind: z.preprocess((v) => (v === '' || v === undefined ? 'static' : v), z.enum(['static', 'dynamic'], 'validation.invalid')),
-  /** "Nummer erzeugen" ticked: the number comes from the groups' default number circle. */
-  generate_number: z.preprocess((v) => v === '1' || v === 'on', z.boolean()),
+  generate_number: generateNumber,
   create_token: z.uuid(),
 });
 export type GroupCreate = z.infer<typeof GroupCreate>;

@@ -279,18 +279,31 @@ async function translateUniqueViolation<T>(db: Db, number: string | null, except
   }
 }
 
-/** Renames and renumbers a group. Groups are shared: any employee may, except with someone else's temporary group (NotFound). */
-export async function updateGroup(db: Db, id: string, fields: GroupFields, actorId: string): Promise<{ group: Group; changed: boolean }> {
-  return translateUniqueViolation(db, fields.group_number, id, () =>
-    db.transaction(async (trx) => {
-      const group = await lockGroup(trx, id, actorId);
-      const changed = group.name !== fields.name || (group.group_number ?? null) !== fields.group_number;
-      if (!changed) return { group, changed };
-      if ((group.group_number ?? '').toLowerCase() !== (fields.group_number ?? '').toLowerCase()) await assertNumberFree(trx, fields.group_number, id);
-      await updateGroupRow(trx, id, fields);
-      return { group: { ...group, ...fields }, changed };
-    }),
-  );
+/**
+ * Renames and renumbers a group; with `generateNumber` ("Nummer erzeugen", for a
+ * group without a number) the number comes from the groups' default circle, in a
+ * transaction retried when a number was taken meanwhile. Groups are shared: any
+ * employee may, except with someone else's temporary group (NotFound).
+ */
+export async function updateGroup(
+  db: Db,
+  id: string,
+  fields: GroupFields & { generateNumber?: boolean },
+  actorId: string,
+): Promise<{ group: Group; changed: boolean }> {
+  const { generateNumber: generate = false, ...values } = fields;
+  if (generate && values.group_number) throw new Invalid({ group_number: 'groups.numberOrGenerate' });
+  const work = async (trx: Knex.Transaction) => {
+    const group = await lockGroup(trx, id, actorId);
+    if (generate && group.group_number) throw new Invalid({ group_number: 'groups.alreadyNumbered' });
+    const changed = generate || group.name !== values.name || (group.group_number ?? null) !== values.group_number;
+    if (!changed) return { group, changed };
+    if (!generate && (group.group_number ?? '').toLowerCase() !== (values.group_number ?? '').toLowerCase()) await assertNumberFree(trx, values.group_number, id);
+    await updateGroupRow(trx, id, values);
+    const number = generate ? await generateNumber(trx, id) : values.group_number;
+    return { group: { ...group, ...values, group_number: number }, changed };
+  };
+  return translateUniqueViolation(db, values.group_number, id, () => (generate ? withNumberTransaction(db, work) : db.transaction(work)));
 }
 
 /** Re-assigns a group; false when nothing changed. */

@@ -414,6 +414,8 @@ export const de = {
     temporaryName: 'Temporär {date}',
     created: 'Die Gruppe „{name}“ wurde angelegt.',
     saved: 'Die Gruppe „{name}“ wurde gespeichert.',
+    savedWithNumber: 'Die Gruppe „{name}“ wurde gespeichert und hat die Nummer {number} erhalten.',
+    alreadyNumbered: 'Die Gruppe hat inzwischen schon eine Nummer.',
     deleted: 'Die Gruppe „{name}“ wurde gelöscht. Ihre Kontakte bleiben erhalten.',
     kept: 'Die Gruppe „{name}“ ist jetzt eine dauerhafte Gruppe.',
     members: '{count} Kontakte',

@@ -415,6 +415,8 @@ export const en: Catalog = {
     temporaryName: 'Temporary {date}',
     created: 'The group “{name}” has been created.',
     saved: 'The group “{name}” has been saved.',
+    savedWithNumber: 'The group “{name}” has been saved and given the number {number}.',
+    alreadyNumbered: 'The group has been given a number meanwhile.',
     deleted: 'The group “{name}” has been deleted. Its contacts remain.',
     kept: 'The group “{name}” is now a permanent group.',
     members: '{count} contacts',
