@@ -205,6 +205,28 @@ describe('creating a group with "Neue Gruppe"', () => {
     expect(both.text).toContain('Bitte entweder eine Nummer eingeben oder „Nummer erzeugen“ wählen.');
   });
 
+  it('refuses to overwrite a rename made meanwhile by someone else, names it and keeps the input; saving again then wins', async () => {
+    const sabine = await login();
+    const max = await login('Max Müller');
+    const id = await group({ name: 'Messe', group_number: 'G-001' });
+    const form = (await sabine.agent.get(`/groups/${id}`)).text;
+    const seen = { seen_name: form.match(/name="seen_name" value="([^"]*)"/)![1], seen_group_number: form.match(/name="seen_group_number" value="([^"]*)"/)![1] };
+    expect(seen).toEqual({ seen_name: 'Messe', seen_group_number: 'G-001' });
+
+    await max.agent.post(`/groups/${id}`).type('form').send({ name: 'Messe Hannover', group_number: 'G-001', seen_name: 'Messe', seen_group_number: 'G-001', _csrf: max.csrf }).expect(303);
+    const late = await sabine.agent.post(`/groups/${id}`).type('form').send({ name: 'Messe Köln', group_number: 'G-001', ...seen, _csrf: sabine.csrf });
+    expect(late.status).toBe(409);
+    expect(late.text).toContain('Die Gruppe wurde inzwischen von jemand anderem geändert: Name jetzt „Messe Hannover“, Nummer G-001.');
+    expect(late.text).toContain('value="Messe Köln"');
+    expect(late.text).toContain('name="seen_name" value="Messe Hannover"');
+    expect(await t.db('groups').where({ id }).first()).toMatchObject({ name: 'Messe Hannover' });
+
+    // Typing what is there now is no conflict; saving from the refreshed form overwrites knowingly.
+    await sabine.agent.post(`/groups/${id}`).type('form').send({ name: 'Messe Hannover', group_number: 'G-001', ...seen, _csrf: sabine.csrf }).expect(303);
+    await sabine.agent.post(`/groups/${id}`).type('form').send({ name: 'Messe Köln', group_number: 'G-001', seen_name: 'Messe Hannover', seen_group_number: 'G-001', _csrf: sabine.csrf }).expect(303);
+    expect(await t.db('groups').where({ id }).first()).toMatchObject({ name: 'Messe Köln' });
+  });
+
   it('gives an existing group without a number one from the circle on its page, and offers it only while it has none', async () => {
     const { agent, csrf } = await login();
     await t.db('number_circles').insert({ name: 'Gruppennummern', prefix: 'G-', digits: 3, next_value: 7, target: 'groups', is_default: true });

@@ -12,7 +12,7 @@ import { AssignmentInput } from '../assignment/schema';
 import { assignmentOptions, loadAssignments } from '../assignment/queries';
 import { countDynamicGroups, countMembers, findGroup, groupTarget, listGroupsForSidebar, type Group } from './queries';
 import { GroupCreate, GroupId, GroupUpdate, NewGroupKind } from './schema';
-import { changeGroupAssignment, createDynamicGroup, createGroup, deleteGroup, keepGroup, updateGroup, type CreatedGroup } from './service';
+import { changeGroupAssignment, createDynamicGroup, GroupChangedMeanwhile, createGroup, deleteGroup, keepGroup, updateGroup, type CreatedGroup } from './service';
 import { predictNextNumber } from '../numbers/service';
 
 /** What every groups view may call. */
@@ -164,9 +164,10 @@ export function groupRoutes(db: Db): Router {
     const group = await loadGroup(req);
     const form = parse(GroupUpdate, req.body, req.t);
     if (!form.ok) return showPage(req, res, group, { values: req.body, errors: form.errors }, 422);
-    const { generate_number: generateNumber, ...fields } = form.data;
+    const { generate_number: generateNumber, seen_name, seen_group_number, ...fields } = form.data;
+    const seen = seen_name === undefined ? undefined : { name: seen_name, group_number: seen_group_number || null };
     try {
-      const { group: saved, changed } = await updateGroup(db, group.id, { ...fields, generateNumber }, req.user!.id);
+      const { group: saved, changed } = await updateGroup(db, group.id, { ...fields, generateNumber, seen }, req.user!.id);
       const message = !changed
         ? req.t('contacts.unchanged')
         : generateNumber
@@ -175,6 +176,11 @@ export function groupRoutes(db: Db): Router {
       flash(req, res, message);
     } catch (error) {
       if (error instanceof Invalid) return showPage(req, res, group, { values: req.body, errors: serviceErrors(req, error) }, 422);
+      // Someone renamed or renumbered it meanwhile: their values are named, the typed ones kept; saving again overwrites knowingly.
+      if (error instanceof GroupChangedMeanwhile) {
+        const conflict = req.t(error.messageKey, error.params);
+        return showPage(req, res, { ...group, ...error.current }, { values: req.body, errors: {}, conflict }, 409);
+      }
       throw error;
     }
     redirect(req, res, `${res.locals.basePath}/groups/${group.id}`);

@@ -16,8 +16,16 @@ export type GroupFields = z.infer<typeof GroupFields>;
 /** "Nummer erzeugen" ticked: the number comes from the groups' default number circle. */
 const generateNumber = z.preprocess((v) => v === '1' || v === 'on', z.boolean());
 
-/** The group page's form: name and number, or a number to be generated for a group that has none. */
-export const GroupUpdate = GroupFields.extend({ generate_number: generateNumber });
+/**
+ * The group page's form: name and number, or a number to be generated for a
+ * group that has none; `seen_*` are the values the page showed, so a save over
+ * someone else's change meanwhile is noticed instead of overwriting it.
+ */
+export const GroupUpdate = GroupFields.extend({
+  generate_number: generateNumber,
+  seen_name: z.string().max(100).optional(),
+  seen_group_number: z.string().max(40).optional(),
+});
 export type GroupUpdate = z.infer<typeof GroupUpdate>;
 
 /**

@@ -38,6 +38,13 @@ function inTransaction<T>(conn: Conn, work: (trx: Knex.Transaction) => Promise<T
 }
 
 /** A group number someone else holds (case-insensitively): the message names that group. */
+/** Name or number were changed by someone else since the page was loaded: `current` is what they are now. */
+export class GroupChangedMeanwhile extends Conflict {
+  constructor(readonly current: { name: string; group_number: string | null }) {
+    super('groups.changedMeanwhile', { name: current.name, number: current.group_number ?? '–' });
+  }
+}
+
 export class GroupNumberTaken extends Invalid {
   constructor(
     readonly number: string,
@@ -288,13 +295,17 @@ async function translateUniqueViolation<T>(db: Db, number: string | null, except
 export async function updateGroup(
   db: Db,
   id: string,
-  fields: GroupFields & { generateNumber?: boolean },
+  fields: GroupFields & { generateNumber?: boolean; seen?: { name: string; group_number: string | null } },
   actorId: string,
 ): Promise<{ group: Group; changed: boolean }> {
-  const { generateNumber: generate = false, ...values } = fields;
+  const { generateNumber: generate = false, seen, ...values } = fields;
   if (generate && values.group_number) throw new Invalid({ group_number: 'groups.numberOrGenerate' });
   const work = async (trx: Knex.Transaction) => {
     const group = await lockGroup(trx, id, actorId);
+    const current = { name: group.name, group_number: group.group_number ?? null };
+    const changedMeanwhile = seen && (seen.name !== current.name || (seen.group_number ?? null) !== current.group_number);
+    const sameAsNow = values.name === current.name && values.group_number === current.group_number;
+    if (changedMeanwhile && !sameAsNow) throw new GroupChangedMeanwhile(current);
     if (generate && group.group_number) throw new Invalid({ group_number: 'groups.alreadyNumbered' });
     const changed = generate || group.name !== values.name || (group.group_number ?? null) !== values.group_number;
     if (!changed) return { group, changed };
