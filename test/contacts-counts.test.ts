@@ -68,6 +68,13 @@ describe('the list total', () => {
     expect(totalLine(exact.text)).toBe('10.007 Kontakte');
     expect(exact.text).not.toContain('genau zählen');
 
+    // A dynamic group of that filter says so in the sidebar; a status-only one is exact however big.
+    const [big] = await t.db('groups').insert({ name: 'Großstädter', kind: 'dynamic', filter: JSON.stringify({ city: 'gro' }) }).returning('id');
+    const [all] = await t.db('groups').insert({ name: 'Alle Kunden', kind: 'dynamic', filter: JSON.stringify({ status: ['customer'] }) }).returning('id');
+    const counts = (await agent.get('/groups/counts').set('HX-Request', 'true')).text;
+    expect(counts).toMatch(new RegExp(`id="group-count-${big.id}" hx-swap-oob="true" title="Mehr als 10.000 Kontakte">10.000\\+</span>`));
+    expect(counts).toContain(`id="group-count-${all.id}" hx-swap-oob="true">10.010</span>`);
+
     // Unfiltered, the total comes from the kept counts: exact however many.
     expect(totalLine((await agent.get('/contacts')).text)).toBe('10.010 Kontakte');
     expect(totalLine((await agent.get('/contacts?city=klein')).text)).toBe('3 Kontakte');

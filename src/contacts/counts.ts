@@ -1,3 +1,4 @@
+import type { Knex } from 'knex';
 import type { Db } from '../db/knex';
 import { toCount } from '../db/knex';
 import type { Status } from './status';
@@ -11,11 +12,14 @@ const FOLD_ABOVE = 100;
  * reader's own snapshot, so exactly what counting `contacts` would give.
  */
 export async function countByStatus(db: Db, statuses: readonly Status[]): Promise<number> {
-  const row = await db('contact_status_counts')
-    .select(db.raw('coalesce(sum(delta) filter (where status = any(?::text[])), 0) as n', [[...statuses]]), db.raw('count(*) as rows'))
-    .first();
+  const row = await statusCountQuery(db, statuses).select(db.raw('count(*) as rows')).first();
   if (toCount(row?.rows) > FOLD_ABOVE) foldLater(db);
   return toCount(row?.n);
+}
+
+/** The count as a query with one column `n`, to run alone or as a subquery of a bigger statement. */
+export function statusCountQuery(db: Db, statuses: readonly Status[]): Knex.QueryBuilder {
+  return db('contact_status_counts').select(db.raw('coalesce(sum(delta) filter (where status = any(?::text[])), 0) as n', [[...statuses]]));
 }
 
 let folding: Promise<void> | undefined;

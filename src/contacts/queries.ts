@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import type { Db } from '../db/knex';
 import { toCount } from '../db/knex';
-import { countByStatus } from './counts';
+import { countByStatus, statusCountQuery } from './counts';
 import { effectiveStatuses, ListFilter, type ListPosition, type Sort } from './schema';
 import type { Status } from './status';
 import { notifyResponsible } from '../notifications/queries';
@@ -192,16 +192,29 @@ export interface ListTotal {
 
 export async function countForList(db: Db, filter: ListFilter, { viewerId, group, exact = false }: { viewerId?: string; group?: GroupScope; exact?: boolean }): Promise<ListTotal> {
   if (exact || (!group && onlyByStatus(filter))) return { n: await countContacts(db, filter, viewerId, group), capped: false };
+  return listTotal(toCount((await cappedCountQuery(db, filter, viewerId, group).first())?.n));
+}
+
+/** A count from cappedCountQuery as the list shows it. */
+export function listTotal(counted: number): ListTotal {
+  return counted > LIST_COUNT_CAP ? { n: LIST_COUNT_CAP, capped: true } : { n: counted, capped: false };
+}
+
+/**
+ * The filter's matches counted up to LIST_COUNT_CAP + 1 (a result above the cap
+ * means "more"), as a query with one column `n`; status-only filters are summed
+ * from the per-status counts instead, exactly. Runs alone or as a subquery.
+ */
+export function cappedCountQuery(db: Db, filter: ListFilter, viewerId?: string, group?: GroupScope): Knex.QueryBuilder {
+  if (!group && onlyByStatus(filter)) return statusCountQuery(db, effectiveStatuses(filter));
   const matches = applyFilter(db, db('contacts as c'), filter, viewerId, group).select(db.raw('1')).limit(LIST_COUNT_CAP + 1);
-  const row = await db.count({ n: '*' }).from(matches.as('m')).first();
-  const n = toCount(row?.n);
-  return n > LIST_COUNT_CAP ? { n: LIST_COUNT_CAP, capped: true } : { n, capped: false };
+  return db.count({ n: '*' }).from(matches.as('m'));
 }
 
 const filterKeys = ListFilter.keyof().options;
 
 /** True when the filter narrows by status only (or not at all): its count is a sum of the per-status counts. */
-function onlyByStatus(filter: ListFilter): boolean {
+export function onlyByStatus(filter: ListFilter): boolean {
   return filterKeys.every((key) => key === 'status' || filter[key] === undefined);
 }
 

@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 import type { Db } from '../db/knex';
 import { toCount } from '../db/knex';
 import { ListFilter } from '../contacts/schema';
-import { applyFilter, countContacts, type GroupScope } from '../contacts/queries';
+import { cappedCountQuery, countContacts, listTotal, onlyByStatus, type GroupScope, type ListTotal } from '../contacts/queries';
 import type { AssignmentTarget } from '../assignment/queries';
 import type { Status } from '../contacts/status';
 
@@ -248,23 +248,23 @@ export async function listGroupsForSidebar(db: Conn, viewerId: string): Promise<
 
 /**
  * Live member counts of every dynamic group the viewer sees, in one statement:
- * one scalar subquery per group, each exactly the list's own count for
- * `?group=ID` (applyFilter, so each is planned with the list's indexes).
- * The cost is the sum of those counts; it runs in a request of its own.
+ * one scalar subquery per group, each the list's own total for `?group=ID`
+ * (applyFilter, so each is planned with the list's indexes, and capped as the
+ * list caps it). It runs in a request of its own after the page.
  */
-export async function countDynamicGroups(db: Conn, viewerId: string): Promise<Map<string, number>> {
+export async function countDynamicGroups(db: Conn, viewerId: string): Promise<Map<string, ListTotal>> {
   const groups: { id: string; filter: unknown }[] = await db('groups').select('id', 'filter').where('kind', 'dynamic').orderBy('id');
-  const counts = new Map<string, number>();
+  const counts = new Map<string, ListTotal>();
   if (!groups.length) return counts;
   const knex = db as Db;
-  const columns = Object.fromEntries(
-    groups.map((g) => {
-      const filter = storedFilter(g.filter);
-      return [`g${g.id}`, filter ? applyFilter(knex, knex('contacts as c'), filter, viewerId).count('*') : knex.raw('0')];
-    }),
-  );
+  const filters = new Map(groups.map((g) => [String(g.id), storedFilter(g.filter)]));
+  // Counted as the list counts them: up to 10,000 ("10.000+" beyond), status-only filters exactly.
+  const columns = Object.fromEntries([...filters].map(([id, filter]) => [`g${id}`, filter ? cappedCountQuery(knex, filter, viewerId) : knex.raw('0')]));
   const row = await knex.select(columns).first();
-  for (const g of groups) counts.set(String(g.id), toCount(row[`g${g.id}`]));
+  for (const [id, filter] of filters) {
+    const counted = toCount(row[`g${id}`]);
+    counts.set(id, filter && onlyByStatus(filter) ? { n: counted, capped: false } : listTotal(counted));
+  }
   return counts;
 }
 
