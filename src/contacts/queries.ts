@@ -154,10 +154,19 @@ export async function findContactPage(
   if (fromEnd) rows.reverse();
 
   const page: ContactPage = {
-    rows: rows.map(({ sort_key: _key, assignment_kind, assignment_competence, assignment_users, ...row }) => ({
-      ...row,
-      id: String(row.id),
-      assignment: labelOf({ assignment_kind, assignment_competence, assignment_users }),
+    // Spelled out: a rest pattern over 15 columns, 50 times, was a tenth of a millisecond per page.
+    rows: rows.map((r) => ({
+      id: String(r.id),
+      salutation: r.salutation,
+      first_name: r.first_name,
+      last_name: r.last_name,
+      company: r.company,
+      email: r.email,
+      status: r.status,
+      customer_number: r.customer_number,
+      city: r.city,
+      picture_updated_at: r.picture_updated_at,
+      assignment: labelOf(r),
     })),
     hasPrevious: fromEnd ? more : Boolean(after),
     hasNext: fromEnd ? Boolean(before) : more,
