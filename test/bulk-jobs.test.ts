@@ -29,6 +29,8 @@ async function waitFor<T>(check: () => Promise<T | undefined>, timeoutMs = 30000
 describe('big "all matching" selections', () => {
   it('run in the background through the PostgreSQL job queue, with progress, and report when done', async () => {
     const user = await createUser(t.db);
+    const colleague = await createUser(t.db);
+    await createUser(t.db, { active: false });
     await manyContacts(BACKGROUND_THRESHOLD + 500, 'Hamm');
     await t.db.raw(`insert into contacts (last_name, city) values ('Anders', 'Unna')`);
     const queue = await startQueue(t.url, logger, (jobId) => runBulkJob(t.db, jobId, logger));
@@ -50,6 +52,10 @@ describe('big "all matching" selections', () => {
       expect(await t.db('contacts').where({ city: 'Hamm', status: 'customer' })).toHaveLength(0);
       expect((await t.db('contacts').where({ city: 'Unna' }).first()).status).toBe('prospect');
       expect(Number((await t.db('contact_events').where({ kind: 'status' }).count({ n: '*' }).first())!.n)).toBe(4950);
+      // One action, one notification per responsible employee, sent when the job is done (not one per chunk).
+      const firstEvent = await t.db('contact_events').where({ kind: 'status' }).orderBy('id').first();
+      const told = await t.db('notifications').select('user_id', 'event_id', 'count');
+      expect(told.map((n) => [String(n.user_id), String(n.event_id), n.count])).toEqual([[colleague.id, String(firstEvent.id), 4950]]);
       const done = await agent.get(`/jobs/${job.id}`).set('HX-Request', 'true');
       expect(done.status).toBe(204);
       expect(done.headers['hx-refresh']).toBe('true');
@@ -74,6 +80,18 @@ describe('big "all matching" selections', () => {
     expect(audit.count).toBe(4490);
     expect(audit.payload.contacts).toHaveLength(4490);
     expect(await t.db('audit_log')).toHaveLength(1);
+  });
+
+  it('notify once, when done, about every contact it archived, even when it is run again', async () => {
+    const user = await createUser(t.db);
+    const colleague = await createUser(t.db);
+    await manyContacts(2500, 'Soest');
+    const jobId = await createBulkJob(t.db, 'archive', {}, { kind: 'filter', filter: { city: 'soest', status: ['customer', 'archived'] }, viewerId: user.id }, user.id);
+    await runBulkJob(t.db, jobId);
+    await runBulkJob(t.db, jobId);
+    const told = await t.db('notifications').select('user_id', 'count');
+    expect(told.map((n) => [String(n.user_id), n.count])).toEqual([[colleague.id, 2250]]);
+    expect(await t.db('bulk_job_items').where({ job_id: jobId }).whereNotNull('event_id')).toHaveLength(2250);
   });
 
   it('show another employee nothing of my job', async () => {

@@ -1,7 +1,8 @@
 import { useTestDatabase } from './db';
-import { createUser } from './helpers';
+import { buildApp, createUser, loginAs } from './helpers';
 import { createContact } from './factories';
 import { insertEvent } from '../src/contacts/queries';
+import { SUMMARY_ABOVE } from '../src/notifications/queries';
 
 const t = useTestDatabase();
 
@@ -49,5 +50,65 @@ describe('notification fan-out', () => {
     await t.db('contacts').where({ id: contact }).update({ assignment: 'competence', competence_id: team });
     await insertEvent(t.db, { contact_id: contact, actor_id: null, kind: 'message', payload: { text: 'Neue Chatnachricht', source: 'Chat' } });
     expect(await notified(contact)).toEqual([member.id]);
+  });
+});
+
+describe('notifications about big actions', () => {
+  /** `count` contacts in Köln assigned to all, and `direct` more assigned to `assignee` alone. */
+  async function contactsInKoeln(count: number, direct = 0, assignee?: string): Promise<string[]> {
+    const ids: string[] = [];
+    for (let i = 0; i < count + direct; i++) ids.push(await createContact(t.db, { last_name: `Köln${String(i).padStart(2, '0')}`, city: 'Köln' }));
+    for (const id of ids.slice(count)) {
+      await t.db('contacts').where({ id }).update({ assignment: 'users' });
+      await t.db('contact_assignees').insert({ contact_id: id, user_id: assignee });
+    }
+    return ids;
+  }
+
+  it('tell each responsible employee once how many of their contacts were archived; the actor and deactivated employees hear nothing', async () => {
+    const actor = await createUser(t.db, { name: 'Max Müller' });
+    const colleague = await createUser(t.db, { name: 'Sabine Schröder' });
+    const assignee = await createUser(t.db, { name: 'Jürgen Weiß' });
+    const deactivated = await createUser(t.db, { active: false });
+    const ids = await contactsInKoeln(SUMMARY_ABOVE + 2, 3, assignee.id);
+    await t.db('notifications').delete();
+    const app = buildApp(t.db);
+    const { agent, csrf } = await loginAs(app, actor.email);
+    const res = await agent.post('/contacts/bulk').set('X-CSRF-Token', csrf).type('form').send({ action: 'archive', all: '1', city: 'köln' });
+    expect(res.status).toBe(303);
+
+    const firstEvent = await t.db('contact_events').where({ kind: 'status', contact_id: ids[0] }).first();
+    const rows = await t.db('notifications').select('user_id', 'contact_id', 'event_id', 'count').orderBy('user_id');
+    expect(rows.map((r) => ({ ...r, user_id: String(r.user_id), contact_id: String(r.contact_id), event_id: String(r.event_id) }))).toEqual([
+      { user_id: colleague.id, contact_id: ids[0], event_id: String(firstEvent.id), count: SUMMARY_ABOVE + 2 },
+      { user_id: assignee.id, contact_id: ids[0], event_id: String(firstEvent.id), count: SUMMARY_ABOVE + 5 },
+    ]);
+    expect(rows.some((r) => [actor.id, deactivated.id].includes(String(r.user_id)))).toBe(false);
+    expect(await t.db('contact_events').where({ kind: 'status' })).toHaveLength(SUMMARY_ABOVE + 5);
+
+    const { agent: theirs, csrf: theirCsrf } = await loginAs(app, assignee.email);
+    const poll = await theirs.get('/notifications/poll?after=0').set('HX-Request', 'true');
+    expect(poll.text).toMatch(/data-popup data-title="15 Kontakte" data-icon=""/);
+    expect(poll.text).toMatch(/<strong>Max Müller<\/strong> hat 15 Kontakte archiviert <time/);
+    expect(poll.text).not.toContain('Köln00');
+    const list = await theirs.get('/notifications');
+    expect(list.text).toMatch(/class="notification unread"[\s\S]*15 Kontakte[\s\S]*Max Müller<\/strong> hat 15 Kontakte archiviert[\s\S]*Anzeigen/);
+    const notification = await t.db('notifications').where({ user_id: assignee.id }).first();
+    const open = await theirs.post(`/notifications/${notification.id}/open`).type('form').send({ _csrf: theirCsrf });
+    expect(open.headers.location).toBe('/contacts?status=archived&assigned=me');
+    expect((await t.db('notifications').where({ id: notification.id }).first()).read_at).not.toBeNull();
+    const archivedOfMine = await theirs.get(open.headers.location);
+    for (const name of ['Köln00', 'Köln14']) expect(archivedOfMine.text).toContain(name);
+  });
+
+  it(`stay one per contact for actions on up to ${SUMMARY_ABOVE} contacts`, async () => {
+    const actor = await createUser(t.db);
+    const colleague = await createUser(t.db);
+    const ids = await contactsInKoeln(SUMMARY_ABOVE);
+    await t.db('notifications').delete();
+    const { agent, csrf } = await loginAs(buildApp(t.db), actor.email);
+    await agent.post('/contacts/bulk').set('X-CSRF-Token', csrf).type('form').send({ action: 'archive', ids });
+    const rows = await t.db('notifications').select('user_id', 'contact_id', 'count').orderBy('contact_id');
+    expect(rows.map((r) => [String(r.user_id), String(r.contact_id), r.count])).toEqual(ids.map((id) => [colleague.id, id, 1]));
   });
 });

@@ -128,8 +128,7 @@ export async function reassign(
       from: { kind: 'competence', names: [competence.name] },
       to: { kind: target.kind, names: destination ? [destination.name] : [] },
     });
-    // notifyResponsible binds one parameter per id; chunks stay far below PostgreSQL's 65,535.
-    for (let i = 0; i < eventIds.length; i += 10_000) await notifyResponsible(trx, eventIds.slice(i, i + 10_000));
+    await notifyResponsible(trx, eventIds);
     const groups = await moveGroups(trx, id, to);
     return { competence, moved: { contacts: eventIds.length, groups }, to: destination?.name };
   });

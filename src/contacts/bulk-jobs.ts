@@ -3,7 +3,8 @@ import type { Logger } from 'pino';
 import type { Db } from '../db/knex';
 import { NotFound } from '../web/errors';
 import { AssignmentInput } from '../assignment/schema';
-import { breakdown, bulkArchive, bulkAssign, bulkDelete, targetIds, type BulkAction, type BulkResult, type Target } from './bulk';
+import { breakdown, bulkArchive, bulkAssign, bulkDelete, targetIds, type BulkAction, type BulkResult, type Notify, type Target } from './bulk';
+import { notifyResponsible } from '../notifications/queries';
 import type { Status } from './status';
 
 /** "All matching" selections above this size run in the background. */
@@ -29,13 +30,19 @@ export async function createBulkJob(db: Db, action: BulkAction, params: Record<s
   });
 }
 
-async function applyChunk(trx: Knex.Transaction, job: { action: BulkAction; params: Record<string, unknown>; actor_id: string; result: BulkJob['result'] }, ids: string[]): Promise<BulkResult & { auditId?: string }> {
+/** Applies one chunk; the history events it writes are handed to `keep` instead of notifying right away. */
+async function applyChunk(
+  trx: Knex.Transaction,
+  job: { action: BulkAction; params: Record<string, unknown>; actor_id: string; result: BulkJob['result'] },
+  ids: string[],
+  keep: Notify,
+): Promise<BulkResult & { auditId?: string }> {
   const target: Target = { kind: 'ids', ids };
   switch (job.action) {
     case 'archive':
-      return bulkArchive(trx, target, job.actor_id, await breakdown(trx, target));
+      return bulkArchive(trx, target, job.actor_id, await breakdown(trx, target), keep);
     case 'assign':
-      return bulkAssign(trx, target, AssignmentInput.parse(job.params), job.actor_id, await breakdown(trx, target));
+      return bulkAssign(trx, target, AssignmentInput.parse(job.params), job.actor_id, await breakdown(trx, target), keep);
     case 'delete':
       return bulkDelete(trx, target, job.actor_id, job.result.auditId);
     default:
@@ -46,26 +53,41 @@ async function applyChunk(trx: Knex.Transaction, job: { action: BulkAction; para
 /**
  * Works off a job chunk by chunk. Each chunk is applied and ticked off in the
  * same transaction, so running it again after a crash continues where it
- * stopped and never applies a chunk twice.
+ * stopped and never applies a chunk twice. Each item keeps the history event
+ * written for its contact; the last transaction notifies about all of them at
+ * once, so a job is one action to the employees told about it, as if it had
+ * run in one transaction.
  */
 export async function runBulkJob(db: Db, jobId: string, logger?: Logger): Promise<void> {
   await db('bulk_jobs').where({ id: jobId }).whereIn('state', ['queued', 'failed']).update({ state: 'running', error: null });
   try {
     while (true) {
       const finished = await db.transaction(async (trx) => {
-        const job = await trx('bulk_jobs').select('action', 'params', 'actor_id', 'result').where({ id: jobId }).forUpdate().first();
-        if (!job) return true;
+        const job = await trx('bulk_jobs').select('action', 'params', 'actor_id', 'result', 'state').where({ id: jobId }).forUpdate().first();
+        // Run again when it is done already (a retry after the last commit): nothing to apply, nobody to tell twice.
+        if (!job || job.state === 'done') return true;
         const pending = await trx('bulk_job_items').select('contact_id').where({ job_id: jobId, done: false }).orderBy('contact_id').limit(CHUNK);
         if (!pending.length) {
+          const events = await trx('bulk_job_items').where({ job_id: jobId }).whereNotNull('event_id').pluck('event_id');
+          await notifyResponsible(trx, events);
           await trx('bulk_jobs').where({ id: jobId }).update({ state: 'done', finished_at: trx.fn.now() });
           return true;
         }
         const ids = pending.map((p) => String(p.contact_id));
-        const outcome = await applyChunk(trx, { ...job, actor_id: String(job.actor_id) }, ids);
+        let eventIds: string[] = [];
+        const outcome = await applyChunk(trx, { ...job, actor_id: String(job.actor_id) }, ids, async (_trx, written) => {
+          eventIds = written;
+        });
         const skipped = { ...(job.result.skipped ?? {}) };
         for (const s of outcome.skipped) skipped[s.status] = (skipped[s.status] ?? 0) + s.count;
         const result = { affected: (job.result.affected ?? 0) + outcome.affected, skipped, auditId: outcome.auditId ?? job.result.auditId };
-        await trx('bulk_job_items').where({ job_id: jobId }).whereRaw('contact_id = any(?::bigint[])', [ids]).update({ done: true });
+        await trx.raw(
+          `update bulk_job_items i set done = true, event_id = e.id
+             from unnest(?::bigint[]) as t(contact_id)
+             left join contact_events e on e.contact_id = t.contact_id and e.id = any(?::bigint[])
+            where i.job_id = ? and i.contact_id = t.contact_id`,
+          [ids, eventIds, jobId],
+        );
         await trx('bulk_jobs').where({ id: jobId }).update({ done: trx.raw('done + ?', [ids.length]), result: JSON.stringify(result) });
         return false;
       });

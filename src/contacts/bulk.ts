@@ -67,6 +67,13 @@ export function applicableStatuses(action: BulkAction): Status[] {
   }
 }
 
+/**
+ * What happens to the history events a bulk action wrote: by default the
+ * responsible employees are notified in the same transaction; a background job
+ * keeps them and notifies once at its end, about the whole action.
+ */
+export type Notify = (trx: Knex.Transaction, eventIds: string[]) => Promise<void>;
+
 export interface BulkResult {
   affected: number;
   skipped: { status: Status; count: number }[];
@@ -82,7 +89,7 @@ function skippedOf(before: Breakdown, action: BulkAction): BulkResult['skipped']
  * locks and updates them, remembering the active status for a later restore,
  * and writes their history events. Already archived ones are skipped.
  */
-export async function bulkArchive(trx: Knex.Transaction, target: Target, actorId: string, before: Breakdown): Promise<BulkResult> {
+export async function bulkArchive(trx: Knex.Transaction, target: Target, actorId: string, before: Breakdown, notify: Notify = notifyResponsible): Promise<BulkResult> {
   const { rows } = await trx.raw(
     `with target as (
        select c.id, c.status from contacts c
@@ -100,12 +107,19 @@ export async function bulkArchive(trx: Knex.Transaction, target: Target, actorId
      returning id`,
     [targetIds(trx, target), applicableStatuses('archive'), actorId, actorId],
   );
-  await notifyResponsible(trx, rows.map((r: { id: string }) => r.id));
+  await notify(trx, rows.map((r: { id: string }) => String(r.id)));
   return { affected: rows.length, skipped: skippedOf(before, 'archive') };
 }
 
 /** Re-assigns the selected prospects and customers; the history keeps each contact's previous assignment. */
-export async function bulkAssign(trx: Knex.Transaction, target: Target, assignment: AssignmentInput, actorId: string, before: Breakdown): Promise<BulkResult> {
+export async function bulkAssign(
+  trx: Knex.Transaction,
+  target: Target,
+  assignment: AssignmentInput,
+  actorId: string,
+  before: Breakdown,
+  notify: Notify = notifyResponsible,
+): Promise<BulkResult> {
   await validateAssignment(trx, assignment);
   const locked = await trx('contacts as c')
     .select('c.id')
@@ -138,7 +152,7 @@ export async function bulkAssign(trx: Knex.Transaction, target: Target, assignme
   );
   await saveAssignment(trx, contactTarget, ids, assignment);
   await trx('contacts').whereRaw('id = any(?::bigint[])', [ids]).update({ updated_by: actorId, updated_at: trx.fn.now() });
-  await notifyResponsible(trx, rows.map((r: { id: string }) => r.id));
+  await notify(trx, rows.map((r: { id: string }) => String(r.id)));
   return { affected: ids.length, skipped: skippedOf(before, 'assign') };
 }
 

@@ -225,11 +225,6 @@ export async function createDynamicGroup(
   });
 }
 
-/** Notifications for many events at once, in slices that stay far below PostgreSQL's 65,535 parameters. */
-async function notify(trx: Knex.Transaction, eventIds: string[]): Promise<void> {
-  for (let start = 0; start < eventIds.length; start += 20_000) await notifyResponsible(trx, eventIds.slice(start, start + 20_000));
-}
-
 /**
  * Adds contacts to a static or temporary group, set-based, in the caller's
  * transaction (or its own). `contacts` are ids or a query selecting `c.id`
@@ -251,7 +246,7 @@ export async function addMembers(
     if (group.kind === 'dynamic') throw new Conflict('groups.dynamicMembers');
     if (Array.isArray(contacts) && !contacts.length) return { added: 0, skipped: [] };
     const { added, skipped, eventIds } = await insertMembers(trx, group, contacts, statusesAllowing('group'), actorId);
-    await notify(trx, eventIds);
+    await notifyResponsible(trx, eventIds);
     return { added, skipped };
   });
 }
@@ -268,7 +263,7 @@ export async function removeMembers(conn: Conn, groupId: string, contacts: Conta
     if (group.kind === 'dynamic') throw new Conflict('groups.dynamicMembers');
     if (Array.isArray(contacts) && !contacts.length) return { removed: 0 };
     const eventIds = await deleteMembers(trx, group, contacts, actorId);
-    await notify(trx, eventIds);
+    await notifyResponsible(trx, eventIds);
     return { removed: eventIds.length };
   });
 }

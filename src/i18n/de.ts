@@ -386,6 +386,17 @@ export const de = {
     dismiss: 'Schließen',
     more: 'Ältere Benachrichtigungen',
     message: 'Nachricht',
+    show: 'Anzeigen',
+    // One notification for many contacts of one action; {count} is how many concern the employee.
+    summary: {
+      title: '{count} Kontakte',
+      archived: 'hat {count} Kontakte archiviert',
+      status: 'hat {count} Kontakte auf „{to}“ gesetzt',
+      assigned: 'hat {count} Kontakte neu zugewiesen',
+      group_added: 'hat {count} Kontakte zur Gruppe „{group}“ hinzugefügt',
+      group_removed: 'hat {count} Kontakte aus der Gruppe „{group}“ entfernt',
+      other: 'hat {count} Kontakte geändert',
+    },
   },
   groups: {
     gone: 'Diese Gruppe gibt es nicht (mehr).',

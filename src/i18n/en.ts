@@ -387,6 +387,16 @@ export const en: Catalog = {
     dismiss: 'Close',
     more: 'Older notifications',
     message: 'Message',
+    show: 'Show',
+    summary: {
+      title: '{count} contacts',
+      archived: 'archived {count} contacts',
+      status: 'set {count} contacts to “{to}”',
+      assigned: 'reassigned {count} contacts',
+      group_added: 'added {count} contacts to the group “{group}”',
+      group_removed: 'removed {count} contacts from the group “{group}”',
+      other: 'changed {count} contacts',
+    },
   },
   groups: {
     gone: 'This group does not exist (any more).',

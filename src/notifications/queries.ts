@@ -2,30 +2,54 @@ import type { Knex } from 'knex';
 import type { Db } from '../db/knex';
 import { toCount } from '../db/knex';
 import { whereResponsible } from '../assignment/responsibility';
+import type { Told } from './summary';
 
 type Conn = Db | Knex.Transaction;
 
 /**
- * Fans history events out to every active employee responsible for the contact,
- * except the one who caused it. One statement for any number of events, in the
- * transaction that wrote them.
+ * An action on more than this many contacts tells each responsible employee
+ * once, with how many of its contacts concern him or her ("Max Müller hat
+ * 10.000 Kontakte archiviert"), instead of once per contact: one line in the
+ * bell instead of thousands of popups, and a handful of rows written while the
+ * actor waits instead of one per contact and employee.
+ */
+export const SUMMARY_ABOVE = 10;
+
+/** Each event with each employee to tell: the active responsible ones, except the one who caused it. */
+function recipients(knex: Knex, eventIds: (string | number)[]): Knex.QueryBuilder {
+  const candidates = knex('contact_events as e')
+    .join('contacts as c', 'c.id', 'e.contact_id')
+    .join('users as u', (j) => j.on('u.active', knex.raw('true')).andOn(knex.raw('u.id is distinct from e.actor_id')))
+    // One array parameter, however many events (a bulk action may write 100,000).
+    .whereRaw('e.id = any(?::bigint[])', [eventIds.map(String)]);
+  return whereResponsible(candidates, knex, knex.ref('u.id'));
+}
+
+/**
+ * Fans the history events of one action out to the responsible employees, in
+ * the transaction that wrote them: one notification per event, or one summary
+ * per employee above SUMMARY_ABOVE events (pointing at the first of them). One
+ * statement for any number of events.
  */
 export async function notifyResponsible(trx: Conn, eventIds: (string | number)[]): Promise<void> {
   if (!eventIds.length) return;
   const knex = trx as Knex;
-  const candidates = knex('contact_events as e')
-    .join('contacts as c', 'c.id', 'e.contact_id')
-    .join('users as u', (j) => j.on('u.active', knex.raw('true')).andOn(knex.raw('u.id is distinct from e.actor_id')))
-    .select('u.id', 'e.contact_id', 'e.id')
-    // One array parameter, however many events (a bulk action may write 100,000).
-    .whereRaw('e.id = any(?::bigint[])', [eventIds.map(String)]);
-  whereResponsible(candidates, knex, knex.ref('u.id'));
-  await knex.into(knex.raw('notifications (user_id, contact_id, event_id)')).insert(candidates);
+  if (eventIds.length <= SUMMARY_ABOVE) {
+    await knex.into(knex.raw('notifications (user_id, contact_id, event_id)')).insert(recipients(knex, eventIds).select('u.id', 'e.contact_id', 'e.id'));
+    return;
+  }
+  const summaries = recipients(knex, eventIds)
+    .distinctOn('u.id')
+    .select('u.id', 'e.contact_id', 'e.id', knex.raw('count(*) over (partition by u.id)'))
+    .orderBy([{ column: 'u.id' }, { column: 'e.id' }]);
+  await knex.into(knex.raw('notifications (user_id, contact_id, event_id, count)')).insert(summaries);
 }
 
 export interface NotificationRow {
   id: string;
   contact_id: string;
+  /** How many contacts of one action it stands for; above 1 it is a summary, and contact_id is the first of them. */
+  count: number;
   created_at: Date;
   read_at: Date | null;
   kind: string;
@@ -45,6 +69,7 @@ function notificationQuery(db: Conn, userId: string) {
     .select(
       'n.id',
       'n.contact_id',
+      'n.count',
       'n.created_at',
       'n.read_at',
       'e.kind',
@@ -85,6 +110,10 @@ export async function markRead(db: Conn, userId: string, ids: string[] | 'all'):
   await query.update({ read_at: db.fn.now() });
 }
 
-export async function findNotification(db: Conn, userId: string, id: string): Promise<{ id: string; contact_id: string } | undefined> {
-  return db('notifications').select('id', 'contact_id').where({ id, user_id: userId }).first();
+export async function findNotification(db: Conn, userId: string, id: string): Promise<(Told & { id: string }) | undefined> {
+  return db('notifications as n')
+    .join('contact_events as e', 'e.id', 'n.event_id')
+    .select('n.id', 'n.contact_id', 'n.count', 'e.kind', 'e.payload')
+    .where({ 'n.id': id, 'n.user_id': userId })
+    .first();
 }

@@ -6,10 +6,11 @@ import { renderFragment, renderPage } from '../web/render';
 import { redirect, varyOnHtmx, isHtmx } from '../web/htmx';
 import { findNotification, latestId, listNotifications, markRead, newUnread, unreadCount } from './queries';
 import { displayName, initials, avatarColour } from '../contacts/format';
+import { isSummary, notificationPath, summaryText } from './summary';
 
 const PAGE = 30;
 const Id = z.string().regex(/^\d{1,18}$/);
-const helpers = { displayName, initials, avatarColour };
+const helpers = { displayName, initials, avatarColour, isSummary, summaryText };
 
 /**
  * The unread count and the newest notification id for the layout's bell and
@@ -57,7 +58,7 @@ export function notificationRoutes(db: Db): Router {
     const found = id.success ? await findNotification(db, req.user!.id, id.data) : undefined;
     if (!found) throw new NotFound();
     await markRead(db, req.user!.id, [found.id]);
-    redirect(req, res, `${res.locals.basePath}/contacts/${found.contact_id}`);
+    redirect(req, res, `${res.locals.basePath}${notificationPath(found)}`);
   });
 
   router.post('/notifications/read', async (req, res) => {

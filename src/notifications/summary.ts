@@ -1,0 +1,44 @@
+import type { Translate } from '../i18n';
+import { isStatus } from '../contacts/status';
+import { listQueryString } from '../contacts/urls';
+
+/** What a notification needs to say what happened and where it leads. */
+export interface Told {
+  contact_id: string;
+  count: number;
+  kind: string;
+  payload: Record<string, unknown>;
+}
+
+export const isSummary = (n: Pick<Told, 'count'>): boolean => n.count > 1;
+
+/** What the actor did to the employee's contacts, for a summary: "hat 10.000 Kontakte archiviert". */
+export function summaryText(t: Translate, n: Told): string {
+  const { count, payload } = n;
+  switch (n.kind) {
+    case 'status':
+      if (payload.to === 'archived') return t('notifications.summary.archived', { count });
+      if (isStatus(payload.to)) return t('notifications.summary.status', { count, to: t(`status.labels.${payload.to}`) });
+      break;
+    case 'assigned':
+      return t('notifications.summary.assigned', { count });
+    case 'group_added':
+      return t('notifications.summary.group_added', { count, group: String(payload.group) });
+    case 'group_removed':
+      return t('notifications.summary.group_removed', { count, group: String(payload.group) });
+  }
+  return t('notifications.summary.other', { count });
+}
+
+/**
+ * Where opening a notification leads (below the base path): its contact; for
+ * a summary of a status change or assignment, the list of the employee's own
+ * contacts in that state, which holds the ones the action changed.
+ */
+export function notificationPath(n: Told): string {
+  if (isSummary(n)) {
+    if (n.kind === 'status' && isStatus(n.payload.to)) return `/contacts${listQueryString({ status: [n.payload.to], assigned: 'me' })}`;
+    if (n.kind === 'assigned') return `/contacts${listQueryString({ assigned: 'me' })}`;
+  }
+  return `/contacts/${n.contact_id}`;
+}
