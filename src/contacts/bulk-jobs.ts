@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { Db } from '../db/knex';
 import { NotFound } from '../web/errors';
 import { AssignmentInput } from '../assignment/schema';
-import { breakdown, bulkArchive, bulkAssign, bulkDelete, targetIds, type BulkAction, type BulkResult, type Notify, type Target } from './bulk';
+import { breakdown, bulkArchive, bulkAssign, bulkDelete, targetIds, type BulkAction, type BulkResult, type Target } from './bulk';
 import { notifyResponsible } from '../notifications/queries';
 import type { Status } from './status';
 
@@ -30,19 +30,18 @@ export async function createBulkJob(db: Db, action: BulkAction, params: Record<s
   });
 }
 
-/** Applies one chunk; the history events it writes are handed to `keep` instead of notifying right away. */
+/** Applies one chunk; the notifications wait for the end of the job (see runBulkJob). */
 async function applyChunk(
   trx: Knex.Transaction,
   job: { action: BulkAction; params: Record<string, unknown>; actor_id: string; result: BulkJob['result'] },
   ids: string[],
-  keep: Notify,
-): Promise<BulkResult & { auditId?: string }> {
+): Promise<BulkResult & { auditId?: string; eventIds?: string[] }> {
   const target: Target = { kind: 'ids', ids };
   switch (job.action) {
     case 'archive':
-      return bulkArchive(trx, target, job.actor_id, await breakdown(trx, target), keep);
+      return bulkArchive(trx, target, job.actor_id, await breakdown(trx, target), { notify: false });
     case 'assign':
-      return bulkAssign(trx, target, AssignmentInput.parse(job.params), job.actor_id, await breakdown(trx, target), keep);
+      return bulkAssign(trx, target, AssignmentInput.parse(job.params), job.actor_id, await breakdown(trx, target), { notify: false });
     case 'delete':
       return bulkDelete(trx, target, job.actor_id, job.result.auditId);
     default:
@@ -74,19 +73,16 @@ export async function runBulkJob(db: Db, jobId: string, logger?: Logger): Promis
           return true;
         }
         const ids = pending.map((p) => String(p.contact_id));
-        let eventIds: string[] = [];
-        const outcome = await applyChunk(trx, { ...job, actor_id: String(job.actor_id) }, ids, async (_trx, written) => {
-          eventIds = written;
-        });
+        const outcome = await applyChunk(trx, { ...job, actor_id: String(job.actor_id) }, ids);
         const skipped = { ...(job.result.skipped ?? {}) };
         for (const s of outcome.skipped) skipped[s.status] = (skipped[s.status] ?? 0) + s.count;
         const result = { affected: (job.result.affected ?? 0) + outcome.affected, skipped, auditId: outcome.auditId ?? job.result.auditId };
         await trx.raw(
-          `update bulk_job_items i set done = true, event_id = e.id
-             from unnest(?::bigint[]) as t(contact_id)
-             left join contact_events e on e.contact_id = t.contact_id and e.id = any(?::bigint[])
+          `with written as (select id, contact_id from contact_events where id = any(?::bigint[]))
+           update bulk_job_items i set done = true, event_id = w.id
+             from unnest(?::bigint[]) as t(contact_id) left join written w using (contact_id)
             where i.job_id = ? and i.contact_id = t.contact_id`,
-          [ids, eventIds, jobId],
+          [outcome.eventIds ?? [], ids, jobId],
         );
         await trx('bulk_jobs').where({ id: jobId }).update({ done: trx.raw('done + ?', [ids.length]), result: JSON.stringify(result) });
         return false;

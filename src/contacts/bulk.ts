@@ -7,7 +7,7 @@ import { statuses, statusesAllowing, transition, type Status } from './status';
 import type { ListFilter } from './schema';
 import type { AssignmentInput } from '../assignment/schema';
 import { contactTarget, describeAssignment, saveAssignment, validateAssignment } from '../assignment/queries';
-import { notifyResponsible } from '../notifications/queries';
+import { notificationColumns, notificationRows, notifyResponsible, SUMMARY_ABOVE } from '../notifications/queries';
 
 export const bulkActions = ['new_group', 'temporary_group', 'add_to_group', 'remove_from_group', 'assign', 'archive', 'delete'] as const;
 export type BulkAction = (typeof bulkActions)[number];
@@ -29,22 +29,22 @@ export type Target =
   | { kind: 'ids'; ids: string[] }
   | { kind: 'filter'; filter: ListFilter; group?: GroupScope; viewerId: string };
 
-/** The target as a subquery of contact ids: "all matching" never becomes a list in the browser. */
-export function targetIds(db: Db | Knex.Transaction, target: Target): Knex.QueryBuilder {
-  const query = (db as Db)('contacts as c').select('c.id');
+/** Narrows a query on `contacts as c` (a select or an update) to the target's contacts. */
+function whereTarget(db: Db | Knex.Transaction, query: Knex.QueryBuilder, target: Target): Knex.QueryBuilder {
   if (target.kind === 'ids') return query.whereRaw('c.id = any(?::bigint[])', [target.ids]);
   return applyFilter(db as Db, query, target.filter, target.viewerId, target.group);
+}
+
+/** The target as a subquery of contact ids: "all matching" never becomes a list in the browser. */
+export function targetIds(db: Db | Knex.Transaction, target: Target): Knex.QueryBuilder {
+  return whereTarget(db, (db as Db)('contacts as c'), target).select('c.id');
 }
 
 export type Breakdown = Record<Status, number> & { total: number };
 
 /** How many of the selected contacts are in each status: the confirmation names what will be skipped. */
 export async function breakdown(db: Db | Knex.Transaction, target: Target): Promise<Breakdown> {
-  const rows = (await db('contacts as c')
-    .select('c.status')
-    .count({ n: '*' })
-    .whereIn('c.id', targetIds(db, target))
-    .groupBy('c.status')) as { status: Status; n: string }[];
+  const rows = (await whereTarget(db, (db as Db)('contacts as c'), target).select('c.status').count({ n: '*' }).groupBy('c.status')) as { status: Status; n: string }[];
   const result = { inbox: 0, prospect: 0, customer: 0, archived: 0, total: 0 } as Breakdown;
   for (const row of rows) {
     result[row.status] = toCount(row.n);
@@ -68,16 +68,21 @@ export function applicableStatuses(action: BulkAction): Status[] {
 }
 
 /**
- * What happens to the history events a bulk action wrote: by default the
- * responsible employees are notified in the same transaction; a background job
- * keeps them and notifies once at its end, about the whole action.
+ * Whether a bulk action notifies the responsible employees itself, in its
+ * transaction (the default), or leaves it to the caller with the event ids it
+ * returns: a background job notifies once at its end, about the whole action.
  */
-export type Notify = (trx: Knex.Transaction, eventIds: string[]) => Promise<void>;
+export interface NotifyOption {
+  notify?: boolean;
+}
 
 export interface BulkResult {
   affected: number;
   skipped: { status: Status; count: number }[];
 }
+
+/** The history events a bulk action wrote, one per changed contact. */
+export type WithEvents = BulkResult & { eventIds: string[] };
 
 function skippedOf(before: Breakdown, action: BulkAction): BulkResult['skipped'] {
   const applicable = applicableStatuses(action);
@@ -85,30 +90,48 @@ function skippedOf(before: Breakdown, action: BulkAction): BulkResult['skipped']
 }
 
 /**
- * Archives the selected prospects, customers and inbox contacts: one statement
- * locks and updates them, remembering the active status for a later restore,
- * and writes their history events. Already archived ones are skipped.
+ * Archives the selected prospects, customers and inbox contacts in one
+ * statement: the update remembers the active status for a later restore, the
+ * history events are written from what it changed, and the notifications from
+ * those events. Already archived contacts are skipped, also one archived by
+ * someone else meanwhile (the status condition is checked again on the latest
+ * version of a row).
  */
-export async function bulkArchive(trx: Knex.Transaction, target: Target, actorId: string, before: Breakdown, notify: Notify = notifyResponsible): Promise<BulkResult> {
-  const { rows } = await trx.raw(
-    `with target as (
-       select c.id, c.status from contacts c
-       where c.id in (?) and c.status = any(?::text[])
-       for update),
-     changed as (
-       update contacts c
-          set status = 'archived',
-              previous_status = case when t.status in ('prospect', 'customer') then t.status else c.previous_status end,
-              updated_by = ?, updated_at = now()
-         from target t where c.id = t.id
-       returning c.id, t.status as old)
-     insert into contact_events (contact_id, actor_id, kind, payload)
-     select id, ?, 'status', jsonb_build_object('from', old, 'to', 'archived', 'bulk', true) from changed
-     returning id`,
-    [targetIds(trx, target), applicableStatuses('archive'), actorId, actorId],
+export async function bulkArchive(trx: Knex.Transaction, target: Target, actorId: string, before: Breakdown, { notify = true }: NotifyOption = {}): Promise<WithEvents> {
+  // The triggers on contacts see every changed row twice (old and new); 10,000
+  // of them do not fit the default 4 MB and would be written to disk and read
+  // back. The rows the statement's parts pass on have no statistics, so the
+  // planner overestimates the notification part a hundredfold and would compile
+  // the statement (JIT, ~40 ms) to save less than that.
+  await trx.raw(`select set_config('work_mem', '32MB', true), set_config('jit', 'off', true)`);
+  const applicable = applicableStatuses('archive');
+  // An inbox contact was never active: it has no status to return to, so the
+  // status it had is read back from the one remembered (none means inbox).
+  const changed = whereTarget(trx, trx('contacts as c'), target)
+    .whereRaw('c.status = any(?::text[])', [applicable])
+    .update({
+      status: 'archived',
+      previous_status: trx.raw(`case when c.status in ('prospect', 'customer') then c.status end`),
+      updated_by: actorId,
+      updated_at: trx.fn.now(),
+    })
+    .returning(['c.id', 'c.assignment', 'c.competence_id', trx.raw(`coalesce(c.previous_status, 'inbox') as old`)]);
+  const told = notificationRows(
+    trx,
+    trx.from('events as e').join('changed as c', 'c.id', 'e.contact_id'),
+    applicable.reduce((n, s) => n + before[s], 0) > SUMMARY_ABOVE,
   );
-  await notify(trx, rows.map((r: { id: string }) => String(r.id)));
-  return { affected: rows.length, skipped: skippedOf(before, 'archive') };
+  const { rows } = await trx.raw(
+    `with changed as (?),
+     events as (
+       insert into contact_events (contact_id, actor_id, kind, payload)
+       select id, ?, 'status', jsonb_build_object('from', old, 'to', 'archived', 'bulk', true) from changed
+       returning id, contact_id, actor_id)
+     ${notify ? `, told as (insert into ${notificationColumns} ?)` : ''}
+     select id from events`,
+    [changed, actorId, ...(notify ? [told] : [])],
+  );
+  return { affected: rows.length, skipped: skippedOf(before, 'archive'), eventIds: rows.map((r: { id: string }) => String(r.id)) };
 }
 
 /** Re-assigns the selected prospects and customers; the history keeps each contact's previous assignment. */
@@ -118,8 +141,8 @@ export async function bulkAssign(
   assignment: AssignmentInput,
   actorId: string,
   before: Breakdown,
-  notify: Notify = notifyResponsible,
-): Promise<BulkResult> {
+  { notify = true }: NotifyOption = {},
+): Promise<WithEvents> {
   await validateAssignment(trx, assignment);
   const locked = await trx('contacts as c')
     .select('c.id')
@@ -127,7 +150,7 @@ export async function bulkAssign(
     .whereRaw('c.status = any(?::text[])', [applicableStatuses('assign')])
     .forUpdate();
   const ids = locked.map((r) => String(r.id));
-  if (!ids.length) return { affected: 0, skipped: skippedOf(before, 'assign') };
+  if (!ids.length) return { affected: 0, skipped: skippedOf(before, 'assign'), eventIds: [] };
   const names = await trx('users').select('name').whereRaw('id = any(?::bigint[])', [assignment.userIds]).orderBy('name');
   const competence = assignment.competenceId ? await trx('competences').select('name').where('id', assignment.competenceId).first() : undefined;
   const to = describeAssignment({
@@ -152,8 +175,9 @@ export async function bulkAssign(
   );
   await saveAssignment(trx, contactTarget, ids, assignment);
   await trx('contacts').whereRaw('id = any(?::bigint[])', [ids]).update({ updated_by: actorId, updated_at: trx.fn.now() });
-  await notify(trx, rows.map((r: { id: string }) => String(r.id)));
-  return { affected: ids.length, skipped: skippedOf(before, 'assign') };
+  const eventIds = rows.map((r: { id: string }) => String(r.id));
+  if (notify) await notifyResponsible(trx, eventIds);
+  return { affected: ids.length, skipped: skippedOf(before, 'assign'), eventIds };
 }
 
 /**

@@ -15,34 +15,43 @@ type Conn = Db | Knex.Transaction;
  */
 export const SUMMARY_ABOVE = 10;
 
-/** Each event with each employee to tell: the active responsible ones, except the one who caused it. */
-function recipients(knex: Knex, eventIds: (string | number)[]): Knex.QueryBuilder {
-  const candidates = knex('contact_events as e')
-    .join('contacts as c', 'c.id', 'e.contact_id')
-    .join('users as u', (j) => j.on('u.active', knex.raw('true')).andOn(knex.raw('u.id is distinct from e.actor_id')))
-    // One array parameter, however many events (a bulk action may write 100,000).
-    .whereRaw('e.id = any(?::bigint[])', [eventIds.map(String)]);
-  return whereResponsible(candidates, knex, knex.ref('u.id'));
+/**
+ * The notifications (user_id, contact_id, event_id, count) for some history
+ * events: `source` yields the events as `e` (id, contact_id, actor_id) with
+ * their contacts as `c` (id, assignment, competence_id). Each event goes to the
+ * active responsible employees except the one who caused it; with `summarise`,
+ * each employee gets one row instead, counting the events and pointing at the
+ * first of them.
+ */
+export function notificationRows(knex: Knex, source: Knex.QueryBuilder, summarise: boolean): Knex.QueryBuilder {
+  const rows = whereResponsible(
+    source.join('users as u', (j) => j.on('u.active', knex.raw('true')).andOn(knex.raw('u.id is distinct from e.actor_id'))),
+    knex,
+    knex.ref('u.id'),
+  );
+  if (!summarise) return rows.select('u.id', 'e.contact_id', 'e.id', knex.raw('1'));
+  return rows
+    .distinctOn('u.id')
+    .select('u.id', 'e.contact_id', 'e.id', knex.raw('count(*) over (partition by u.id)'))
+    .orderBy([{ column: 'u.id' }, { column: 'e.id' }]);
 }
+
+/** Where notification rows go; the statement writing the events may insert them itself (see bulkArchive). */
+export const notificationColumns = 'notifications (user_id, contact_id, event_id, count)';
 
 /**
  * Fans the history events of one action out to the responsible employees, in
  * the transaction that wrote them: one notification per event, or one summary
- * per employee above SUMMARY_ABOVE events (pointing at the first of them). One
- * statement for any number of events.
+ * per employee above SUMMARY_ABOVE events. One statement for any number.
  */
 export async function notifyResponsible(trx: Conn, eventIds: (string | number)[]): Promise<void> {
   if (!eventIds.length) return;
   const knex = trx as Knex;
-  if (eventIds.length <= SUMMARY_ABOVE) {
-    await knex.into(knex.raw('notifications (user_id, contact_id, event_id)')).insert(recipients(knex, eventIds).select('u.id', 'e.contact_id', 'e.id'));
-    return;
-  }
-  const summaries = recipients(knex, eventIds)
-    .distinctOn('u.id')
-    .select('u.id', 'e.contact_id', 'e.id', knex.raw('count(*) over (partition by u.id)'))
-    .orderBy([{ column: 'u.id' }, { column: 'e.id' }]);
-  await knex.into(knex.raw('notifications (user_id, contact_id, event_id, count)')).insert(summaries);
+  const events = knex('contact_events as e')
+    .join('contacts as c', 'c.id', 'e.contact_id')
+    // One array parameter, however many events (a bulk action may write 100,000).
+    .whereRaw('e.id = any(?::bigint[])', [eventIds.map(String)]);
+  await knex.into(knex.raw(notificationColumns)).insert(notificationRows(knex, events, eventIds.length > SUMMARY_ABOVE));
 }
 
 export interface NotificationRow {
