@@ -70,7 +70,16 @@ describe('notifications about big actions', () => {
     const colleague = await createUser(t.db, { name: 'Sabine Schröder' });
     const assignee = await createUser(t.db, { name: 'Jürgen Weiß' });
     const deactivated = await createUser(t.db, { active: false });
+    const teamMember = await createUser(t.db, { name: 'Özlem Yılmaz' });
     const ids = await contactsInKoeln(SUMMARY_ABOVE + 2, 3, assignee.id);
+    // Two more for a team the actor, a deactivated employee and Özlem belong to; one of them also names the actor.
+    const team = await competence('Vertrieb Süd', [actor.id, deactivated.id, teamMember.id]);
+    for (const name of ['KölnTeam1', 'KölnTeam2']) {
+      const id = await createContact(t.db, { last_name: name, city: 'Köln' });
+      await t.db('contacts').where({ id }).update({ assignment: 'competence', competence_id: team });
+      ids.push(id);
+    }
+    await t.db('contact_assignees').insert({ contact_id: ids[ids.length - 1], user_id: actor.id });
     await t.db('notifications').delete();
     const app = buildApp(t.db);
     const { agent, csrf } = await loginAs(app, actor.email);
@@ -82,9 +91,10 @@ describe('notifications about big actions', () => {
     expect(rows.map((r) => ({ ...r, user_id: String(r.user_id), contact_id: String(r.contact_id), event_id: String(r.event_id) }))).toEqual([
       { user_id: colleague.id, contact_id: ids[0], event_id: String(firstEvent.id), count: SUMMARY_ABOVE + 2 },
       { user_id: assignee.id, contact_id: ids[0], event_id: String(firstEvent.id), count: SUMMARY_ABOVE + 5 },
+      { user_id: teamMember.id, contact_id: ids[0], event_id: String(firstEvent.id), count: SUMMARY_ABOVE + 4 },
     ]);
     expect(rows.some((r) => [actor.id, deactivated.id].includes(String(r.user_id)))).toBe(false);
-    expect(await t.db('contact_events').where({ kind: 'status' })).toHaveLength(SUMMARY_ABOVE + 5);
+    expect(await t.db('contact_events').where({ kind: 'status' })).toHaveLength(SUMMARY_ABOVE + 7);
 
     const { agent: theirs, csrf: theirCsrf } = await loginAs(app, assignee.email);
     const poll = await theirs.get('/notifications/poll?after=0').set('HX-Request', 'true');

@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import type { Db } from '../db/knex';
 import { toCount } from '../db/knex';
-import { whereResponsible } from '../assignment/responsibility';
+import { responsibleByAssignment, whereResponsible } from '../assignment/responsibility';
 import type { Told } from './summary';
 
 type Conn = Db | Knex.Transaction;
@@ -21,17 +21,26 @@ export const SUMMARY_ABOVE = 10;
  * their contacts as `c` (id, assignment, competence_id). Each event goes to the
  * active responsible employees except the one who caused it; with `summarise`,
  * each employee gets one row instead, counting the events and pointing at the
- * first of them.
+ * first of them (the smallest [event, contact] pair: no sorting needed).
  */
-export function notificationRows(knex: Knex, source: Knex.QueryBuilder, summarise: boolean): Knex.QueryBuilder {
-  const rows = whereResponsible(
-    source.join('users as u', (j) => j.on('u.active', knex.raw('true')).andOn(knex.raw('u.id is distinct from e.actor_id'))),
-    knex,
-    knex.ref('u.id'),
+export function notificationRows(knex: Knex, source: Knex.QueryBuilder, summarise: boolean): Knex.QueryBuilder | Knex.Raw {
+  if (!summarise) {
+    const rows = source.join('users as u', (j) => j.on('u.active', knex.raw('true')).andOn(knex.raw('u.id is distinct from e.actor_id')));
+    return whereResponsible(rows, knex, knex.ref('u.id')).select('u.id', 'e.contact_id', 'e.id', knex.raw('1'));
+  }
+  return knex.raw(
+    `with ec as (?),
+     per_employee as (
+       select u.id as user_id, a.n, a.first
+         from (select actor_id, count(*) as n, min(array[event_id, contact_id]) as first from ec where assignment = 'all' group by actor_id) a
+         join users u on u.active and u.id is distinct from a.actor_id
+       union all
+       select p.user_id, count(*), min(array[p.event_id, p.contact_id])
+         from (?) p join users u on u.id = p.user_id and u.active and u.id is distinct from p.actor_id
+        group by p.user_id)
+     select user_id, (min(first))[2], (min(first))[1], sum(n) from per_employee group by user_id`,
+    [source.select('e.id as event_id', 'e.contact_id', 'e.actor_id', 'c.assignment', 'c.competence_id'), responsibleByAssignment(knex, 'ec')],
   );
-  if (!summarise) return rows.select('u.id', 'e.contact_id', 'e.id', knex.raw('1'));
-  // The smallest [event, contact] pair is the first event with its contact: one pass, no sorting.
-  return rows.select('u.id', knex.raw('(min(array[e.id, e.contact_id]))[2]'), knex.raw('min(e.id)'), knex.raw('count(*)')).groupBy('u.id');
 }
 
 /** Where notification rows go; the statement writing the events may insert them itself (see bulkArchive). */
@@ -49,7 +58,7 @@ export async function notifyResponsible(trx: Conn, eventIds: (string | number)[]
     .join('contacts as c', 'c.id', 'e.contact_id')
     // One array parameter, however many events (a bulk action may write 100,000).
     .whereRaw('e.id = any(?::bigint[])', [eventIds.map(String)]);
-  await knex.into(knex.raw(notificationColumns)).insert(notificationRows(knex, events, eventIds.length > SUMMARY_ABOVE));
+  await knex.raw(`insert into ${notificationColumns} ?`, [notificationRows(knex, events, eventIds.length > SUMMARY_ABOVE)]);
 }
 
 export interface NotificationRow {
