@@ -140,14 +140,21 @@ export async function findContactPage(
   const backwards = descending !== fromEnd;
   const direction = backwards ? 'desc' : 'asc';
 
-  const query = applyFilter(db, db('contacts as c'), filter, viewerId, group)
-    .select(...listColumns, ...assignmentLabelColumns(db, contactTarget, 'c'), db.raw(`${key.expr}::text as sort_key`))
+  // Which contacts, from the index alone where it holds the filtered columns
+  // (contacts_sort_name_covering); then only those rows are read, with their labels.
+  const ids = applyFilter(db, db('contacts as c'), filter, viewerId, group)
+    .select('c.id', db.raw(`${key.expr}::text as sort_key`))
     .orderByRaw(`${key.expr} ${direction}, c.id ${direction}`)
     .limit(limit + 1);
   const cursor = after ?? before;
   if (cursor) {
-    query.whereRaw(`(${key.expr}, c.id) ${backwards ? '<' : '>'} (?::${key.cast}, ?::bigint)`, cursor);
+    ids.whereRaw(`(${key.expr}, c.id) ${backwards ? '<' : '>'} (?::${key.cast}, ?::bigint)`, cursor);
   }
+  const query = db
+    .select(...listColumns, ...assignmentLabelColumns(db, contactTarget, 'c'), 'p.sort_key')
+    .from(ids.as('p'))
+    .join('contacts as c', 'c.id', 'p.id')
+    .orderByRaw(`${key.expr} ${direction}, c.id ${direction}`);
   const fetched = (await query) as (ContactRow & LabelColumns & { sort_key: string })[];
   const more = fetched.length > limit;
   const rows = fetched.slice(0, limit);
