@@ -11,27 +11,26 @@ export interface ListLocals {
   query: ListQuery;
   page: ContactPage;
   total: ListTotal;
-  assignments: Map<string, AssignmentLabel>;
   group?: GroupScope & { name: string };
   selection: Selection;
-  created?: Contact;
+  created?: Contact & { assignment: AssignmentLabel };
 }
 
-/** Everything the results fragment needs for one list query: page, total, assignments, group, selection. */
+/** Everything the results fragment needs for one list query: page (rows with their assignment labels), total, group, selection. */
 export async function loadList(db: Db, req: Request, query: ListQuery, createdId?: string): Promise<ListLocals> {
   const viewerId = req.user!.id;
   const group = query.group ? await findGroupScope(db, query.group, viewerId) : undefined;
   if (query.group && !group) throw new NotFound('groups.gone');
   const selection = currentSelection(req, query);
-  const [page, total, created] = await Promise.all([
+  const [page, total, contact] = await Promise.all([
     findContactPage(db, query, query, { viewerId, group }),
     // "Alle … Treffer ausgewählt" names the exact number.
     countForList(db, query, { viewerId, group, exact: query.count === 'exact' || selection.all }),
     createdId ? findContact(db, createdId) : undefined,
   ]);
-  const assignments = createdId ? await loadAssignments(db, contactTarget, [createdId]) : new Map<string, AssignmentLabel>();
-  for (const row of page.rows) assignments.set(row.id, row.assignment);
-  return { query, page, total, assignments, group, selection, created };
+  // A contact just created shows on top of the page, labelled like the rows.
+  const created = contact ? { ...contact, assignment: (await loadAssignments(db, contactTarget, [contact.id])).get(contact.id)! } : undefined;
+  return { query, page, total, group, selection, created };
 }
 
 /** The list query of the page an htmx request came from, for answers that refresh the list behind a dialog. */

@@ -207,13 +207,15 @@ export interface ListTotal {
 }
 
 export async function countForList(db: Db, filter: ListFilter, { viewerId, group, exact = false }: { viewerId?: string; group?: GroupScope; exact?: boolean }): Promise<ListTotal> {
+  // Status-only counts go through countByStatus, which also keeps the kept counts folded.
   if (exact || (!group && onlyByStatus(filter))) return { n: await countContacts(db, filter, viewerId, group), capped: false };
-  return listTotal(toCount((await cappedCountQuery(db, filter, viewerId, group).first())?.n));
+  return listTotal(toCount((await cappedCountQuery(db, filter, viewerId, group).first())?.n), filter, group);
 }
 
-/** A count from cappedCountQuery as the list shows it. */
-export function listTotal(counted: number): ListTotal {
-  return counted > LIST_COUNT_CAP ? { n: LIST_COUNT_CAP, capped: true } : { n: counted, capped: false };
+/** What cappedCountQuery counted, as the list shows it: above the cap means "more", except for the exact per-status sums. */
+export function listTotal(counted: number, filter: ListFilter, group?: GroupScope): ListTotal {
+  const exact = !group && onlyByStatus(filter);
+  return !exact && counted > LIST_COUNT_CAP ? { n: LIST_COUNT_CAP, capped: true } : { n: counted, capped: false };
 }
 
 /**
@@ -230,7 +232,7 @@ export function cappedCountQuery(db: Db, filter: ListFilter, viewerId?: string, 
 const filterKeys = ListFilter.keyof().options;
 
 /** True when the filter narrows by status only (or not at all): its count is a sum of the per-status counts. */
-export function onlyByStatus(filter: ListFilter): boolean {
+function onlyByStatus(filter: ListFilter): boolean {
   return filterKeys.every((key) => key === 'status' || filter[key] === undefined);
 }
 

@@ -11,7 +11,7 @@ import { findContact, listEvents, type Contact } from './queries';
 import { loadList, queryOfCurrentPage } from './list';
 import { addNote, changeAssignment, changeStatus, createContact, generateNumber, findPicture, NumberTaken, setPicture, StaleEdit, updateContact } from './service';
 import { can, statuses, transition, type Status } from './status';
-import { displayName, initials, avatarColour } from './format';
+import { displayName } from './format';
 import { listQueryString } from './urls';
 import { AssignmentInput } from '../assignment/schema';
 import { assignmentOptions, contactTarget, loadAssignments } from '../assignment/queries';
@@ -21,7 +21,7 @@ import { processPicture, pictureUpload } from './pictures';
 const HISTORY_PAGE = 30;
 
 /** What every contacts view may call. */
-const helpers = { displayName, initials, avatarColour, can, transition, statuses, countryCodes, salutations, listQueryString, isSelected };
+const helpers = { displayName, can, transition, statuses, countryCodes, salutations, listQueryString, isSelected };
 
 function contactId(req: Request): string {
   const id = ContactId.safeParse(req.params.id);

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { Db } from '../db/knex';
 import { renderPageOrFragment } from '../web/render';
 import { countMyContacts, findActivities } from './queries';
-import { displayName, initials, avatarColour } from '../contacts/format';
+import { displayName } from '../contacts/format';
 import { statuses } from '../contacts/status';
 
 const PAGE = 30;
@@ -33,8 +33,6 @@ export function dashboardRoutes(db: Db): Router {
       counts,
       statuses,
       displayName,
-      initials,
-      avatarColour,
     });
   });
 

@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 import type { Db } from '../db/knex';
 import { toCount } from '../db/knex';
 import { ListFilter } from '../contacts/schema';
-import { cappedCountQuery, countContacts, listTotal, onlyByStatus, type GroupScope, type ListTotal } from '../contacts/queries';
+import { cappedCountQuery, countContacts, listTotal, type GroupScope, type ListTotal } from '../contacts/queries';
 import type { AssignmentTarget } from '../assignment/queries';
 import type { Status } from '../contacts/status';
 
@@ -261,10 +261,7 @@ export async function countDynamicGroups(db: Conn, viewerId: string): Promise<Ma
   // Counted as the list counts them: up to 10,000 ("10.000+" beyond), status-only filters exactly.
   const columns = Object.fromEntries([...filters].map(([id, filter]) => [`g${id}`, filter ? cappedCountQuery(knex, filter, viewerId) : knex.raw('0')]));
   const row = await knex.select(columns).first();
-  for (const [id, filter] of filters) {
-    const counted = toCount(row[`g${id}`]);
-    counts.set(id, filter && onlyByStatus(filter) ? { n: counted, capped: false } : listTotal(counted));
-  }
+  for (const [id, filter] of filters) counts.set(id, filter ? listTotal(toCount(row[`g${id}`]), filter) : { n: 0, capped: false });
   return counts;
 }
 

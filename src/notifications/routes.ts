@@ -5,12 +5,12 @@ import { NotFound } from '../web/errors';
 import { renderFragment, renderPage } from '../web/render';
 import { redirect, varyOnHtmx, isHtmx } from '../web/htmx';
 import { findNotification, latestId, listNotifications, markRead, newUnread, unreadCount } from './queries';
-import { displayName, initials, avatarColour } from '../contacts/format';
+import { displayName } from '../contacts/format';
 import { isSummary, notificationPath, summaryText } from './summary';
 
 const PAGE = 30;
 const Id = z.string().regex(/^\d{1,18}$/);
-const helpers = { displayName, initials, avatarColour, isSummary, summaryText };
+const helpers = { displayName, isSummary, summaryText };
 
 /**
  * The unread count and the newest notification id for the layout's bell and
