@@ -114,8 +114,8 @@ export const ListPosition = z.object({
   after: optional(z.string().max(400)),
   before: optional(z.string().max(400)),
   last: optional(z.literal('1')),
-  /** "genau zählen": the exact total even beyond the list's cap. */
-  count: optional(z.literal('exact')),
+  /** "genau zählen": the exact total even beyond the list's cap. Any other value is ignored, like a tampered cursor: no field to correct. */
+  count: z.literal('exact').optional().catch(undefined),
 });
 export type ListPosition = z.infer<typeof ListPosition>;
 
