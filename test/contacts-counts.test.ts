@@ -72,12 +72,19 @@ describe('the list total', () => {
     expect(mangled.status).toBe(200);
     expect(totalLine(mangled.text)).toBe('Mehr als 10.000 Kontakte');
 
-    // A dynamic group of that filter says so in the sidebar; a status-only one is exact however big.
+    // The sidebar counts a dynamic group up to 1,000 and says so beyond; a status-only one is exact however big;
+    // groups with the same filter (whatever its key order) show the same count.
     const [big] = await t.db('groups').insert({ name: 'Großstädter', kind: 'dynamic', filter: JSON.stringify({ city: 'gro' }) }).returning('id');
     const [all] = await t.db('groups').insert({ name: 'Alle Kunden', kind: 'dynamic', filter: JSON.stringify({ status: ['customer'] }) }).returning('id');
+    const [small] = await t.db('groups').insert({ name: 'Kleinstädter', kind: 'dynamic', filter: JSON.stringify({ city: 'klein', status: ['customer'] }) }).returning('id');
+    const [same] = await t.db('groups').insert({ name: 'Kleinstädter (Kopie)', kind: 'dynamic', filter: JSON.stringify({ status: ['customer'], city: 'klein' }) }).returning('id');
     const counts = (await agent.get('/groups/counts').set('HX-Request', 'true')).text;
-    expect(counts).toMatch(new RegExp(`id="group-count-${big.id}" hx-swap-oob="true" title="Mehr als 10.000 Kontakte">10.000\\+</span>`));
+    expect(counts).toMatch(new RegExp(`id="group-count-${big.id}" hx-swap-oob="true" title="Mehr als 1.000 Kontakte">1.000\\+</span>`));
     expect(counts).toContain(`id="group-count-${all.id}" hx-swap-oob="true">10.010</span>`);
+    expect(counts).toContain(`id="group-count-${small.id}" hx-swap-oob="true">3</span>`);
+    expect(counts).toContain(`id="group-count-${same.id}" hx-swap-oob="true">3</span>`);
+    // The group's own list counts further, as any list does.
+    expect(totalLine((await agent.get(`/contacts?group=${big.id}`)).text)).toBe('Mehr als 10.000 Kontakte');
 
     // Unfiltered, the total comes from the kept counts: exact however many.
     expect(totalLine((await agent.get('/contacts')).text)).toBe('10.010 Kontakte');

@@ -213,19 +213,19 @@ export async function countForList(db: Db, filter: ListFilter, { viewerId, group
 }
 
 /** What cappedCountQuery counted, as the list shows it: above the cap means "more", except for the exact per-status sums. */
-export function listTotal(counted: number, filter: ListFilter, group?: GroupScope): ListTotal {
+export function listTotal(counted: number, filter: ListFilter, group?: GroupScope, cap = LIST_COUNT_CAP): ListTotal {
   const exact = !group && onlyByStatus(filter);
-  return !exact && counted > LIST_COUNT_CAP ? { n: LIST_COUNT_CAP, capped: true } : { n: counted, capped: false };
+  return !exact && counted > cap ? { n: cap, capped: true } : { n: counted, capped: false };
 }
 
 /**
- * The filter's matches counted up to LIST_COUNT_CAP + 1 (a result above the cap
- * means "more"), as a query with one column `n`; status-only filters are summed
+ * The filter's matches counted up to `cap` + 1 (a result above the cap means
+ * "more"), as a query with one column `n`; status-only filters are summed
  * from the per-status counts instead, exactly. Runs alone or as a subquery.
  */
-export function cappedCountQuery(db: Db, filter: ListFilter, viewerId?: string, group?: GroupScope): Knex.QueryBuilder {
+export function cappedCountQuery(db: Db, filter: ListFilter, viewerId?: string, group?: GroupScope, cap = LIST_COUNT_CAP): Knex.QueryBuilder {
   if (!group && onlyByStatus(filter)) return statusCountQuery(db, effectiveStatuses(filter));
-  const matches = applyFilter(db, db('contacts as c'), filter, viewerId, group).select(db.raw('1')).limit(LIST_COUNT_CAP + 1);
+  const matches = applyFilter(db, db('contacts as c'), filter, viewerId, group).select(db.raw('1')).limit(cap + 1);
   return db.count({ n: '*' }).from(matches.as('m'));
 }
 

@@ -73,7 +73,7 @@ export async function createContact(
       await validateAssignment(trx, assignment);
       const [row] = await trx('contacts')
         .insert({ ...fields, create_token, assignment: assignment.kind, competence_id: assignment.competenceId ?? null, created_by: actorId, updated_by: actorId })
-        .onConflict('create_token')
+        .onConflict(trx.raw('(create_token) where create_token is not null'))
         .ignore()
         .returning('id');
       if (!row) {

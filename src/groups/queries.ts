@@ -247,21 +247,38 @@ export async function listGroupsForSidebar(db: Conn, viewerId: string): Promise<
 }
 
 /**
+ * Where the sidebar stops counting a dynamic group: "1.000+". A sidebar number
+ * is read at a glance, and counting further costs every page view up to ten
+ * times as much for a group of many thousands (the group's own list, opened
+ * with a click, counts to 10,000 and exactly on request).
+ */
+export const SIDEBAR_COUNT_CAP = 1_000;
+
+/**
  * Live member counts of every dynamic group the viewer sees, in one statement:
- * one scalar subquery per group, each the list's own total for `?group=ID`
- * (applyFilter, so each is planned with the list's indexes, and capped as the
- * list caps it). It runs in a request of its own after the page.
+ * one scalar subquery per distinct filter (groups with the same filter are
+ * counted once), each the list's own count for `?group=ID` (applyFilter, so
+ * each is planned with the list's indexes), up to SIDEBAR_COUNT_CAP. It runs
+ * in a request of its own after the page.
  */
 export async function countDynamicGroups(db: Conn, viewerId: string): Promise<Map<string, ListTotal>> {
   const groups: { id: string; filter: unknown }[] = await db('groups').select('id', 'filter').where('kind', 'dynamic').orderBy('id');
   const counts = new Map<string, ListTotal>();
   if (!groups.length) return counts;
   const knex = db as Db;
-  const filters = new Map(groups.map((g) => [String(g.id), storedFilter(g.filter)]));
-  // Counted as the list counts them: up to 10,000 ("10.000+" beyond), status-only filters exactly.
-  const columns = Object.fromEntries([...filters].map(([id, filter]) => [`g${id}`, filter ? cappedCountQuery(knex, filter, viewerId) : knex.raw('0')]));
-  const row = await knex.select(columns).first();
-  for (const [id, filter] of filters) counts.set(id, filter ? listTotal(toCount(row[`g${id}`]), filter) : { n: 0, capped: false });
+  // storedFilter parses with the schema, so equal filters serialise alike whatever their stored key order.
+  const filters = new Map<string, ListFilter>();
+  const keyOf = new Map<string, string | undefined>();
+  for (const group of groups) {
+    const filter = storedFilter(group.filter);
+    const key = filter ? JSON.stringify(filter) : undefined;
+    if (filter && key && !filters.has(key)) filters.set(key, filter);
+    keyOf.set(String(group.id), key);
+  }
+  const columns = Object.fromEntries([...filters].map(([, filter], i) => [`f${i}`, cappedCountQuery(knex, filter, viewerId, undefined, SIDEBAR_COUNT_CAP)]));
+  const row = filters.size ? await knex.select(columns).first() : {};
+  const totals = new Map([...filters].map(([key, filter], i) => [key, listTotal(toCount(row[`f${i}`]), filter, undefined, SIDEBAR_COUNT_CAP)]));
+  for (const [id, key] of keyOf) counts.set(id, (key && totals.get(key)) || { n: 0, capped: false });
   return counts;
 }
 
