@@ -148,6 +148,27 @@ describe('sessions', () => {
     expect(res.headers.location).toMatch(/^\/login/);
   });
 
+  it('read the employee afresh on every request: a changed role counts at once', async () => {
+    const admin = await createUser(t.db, { role: 'admin' });
+    const { agent } = await loginAs(buildApp(t.db), admin.email);
+    expect((await agent.get('/settings/users')).status).toBe(200);
+    await t.db('users').where({ id: admin.id }).update({ role: 'member', name: 'Neu Benannt' });
+    expect((await agent.get('/settings/users')).status).toBe(403);
+    expect((await agent.get('/')).text).toContain('Neu Benannt');
+  });
+
+  it('treat a session naming no employee as logged out, and keep the employee out of the stored session', async () => {
+    const user = await createUser(t.db);
+    const { agent } = await loginAs(buildApp(t.db), user.email);
+    expect((await agent.get('/')).status).toBe(200);
+    const [stored] = await t.db('session').select('sess');
+    expect(Object.keys(stored.sess).sort()).toEqual(['cookie', 'csrfToken', 'lastActiveAt', 'loginAt', 'userId']);
+    await t.db('session').update({ sess: t.db.raw(`jsonb_set(sess::jsonb, '{userId}', '"1 or 1=1"')::json`) });
+    const res = await agent.get('/');
+    expect(res.status).toBe(303);
+    expect(res.headers.location).toMatch(/^\/login/);
+  });
+
   it('end 12 hours after login however active the employee is', async () => {
     const user = await createUser(t.db);
     const { agent } = await loginAs(buildApp(t.db), user.email);

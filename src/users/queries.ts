@@ -13,7 +13,7 @@ export interface CurrentUser {
   browser_notifications: boolean;
 }
 
-const currentUserColumns = ['id', 'name', 'email', 'role', 'language', 'browser_notifications'] as const;
+export const currentUserColumns = ['id', 'name', 'email', 'role', 'language', 'browser_notifications'] as const;
 
 export async function findActiveUser(db: Db, id: string): Promise<CurrentUser | undefined> {
   return db('users').select(currentUserColumns).where({ id, active: true }).first();

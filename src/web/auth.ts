@@ -5,7 +5,7 @@ import { findActiveUser, findActiveUserByEmail, type CurrentUser } from '../user
 import { dateFormatter, dateTimeFormatter, languageFromHeader, translator } from '../i18n';
 import { Forbidden } from './errors';
 import { isHtmx } from './htmx';
-import { ABSOLUTE_TIMEOUT_MS, IDLE_TIMEOUT_MS } from './session';
+import { ABSOLUTE_TIMEOUT_MS, IDLE_TIMEOUT_MS, sessionEmployee } from './session';
 
 /** Starts a fresh session for the employee: a new id, so a planted cookie is worthless. */
 export function establishSession(req: Request, user: CurrentUser): Promise<void> {
@@ -43,7 +43,11 @@ export function currentUser(db: Db, config: Config): RequestHandler {
         !req.session.loginAt ||
         now - req.session.loginAt > ABSOLUTE_TIMEOUT_MS ||
         now - (req.session.lastActiveAt ?? req.session.loginAt) > IDLE_TIMEOUT_MS;
-      user = expired ? undefined : await findActiveUser(db, req.session.userId);
+      if (!expired) {
+        // Usually the session's own query brought the employee along; else ask.
+        const known = sessionEmployee(req);
+        user = known === undefined ? await findActiveUser(db, req.session.userId) : (known ?? undefined);
+      }
       if (!user) await freshSession(req);
       // Background polls keep the cookie alive but are not activity: an open tab alone never prevents the idle logout.
       else if (!isBackgroundPoll(req) && now - (req.session.lastActiveAt ?? 0) > 60_000) req.session.lastActiveAt = now;
