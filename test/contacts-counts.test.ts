@@ -86,6 +86,12 @@ describe('the list total', () => {
     // The group's own list counts further, as any list does.
     expect(totalLine((await agent.get(`/contacts?group=${big.id}`)).text)).toBe('Mehr als 10.000 Kontakte');
 
+    // A search matching more than the list counts: "more", and the page is the list's first, in name order.
+    const searched = await agent.get('/contacts?q=massen');
+    expect(totalLine(searched.text)).toBe('Mehr als 10.000 Kontakte');
+    expect([...searched.text.matchAll(/<td><a href="\/contacts\/\d+">([^<]+)<\/a>/g)].slice(0, 3).map((m) => m[1])).toEqual(['Massen 1', 'Massen 1', 'Massen 10']);
+    expect(totalLine((await agent.get('/contacts?q=massen&count=exact')).text)).toBe('10.010 Kontakte');
+
     // Unfiltered, the total comes from the kept counts: exact however many.
     expect(totalLine((await agent.get('/contacts')).text)).toBe('10.010 Kontakte');
     expect(totalLine((await agent.get('/contacts?city=klein')).text)).toBe('3 Kontakte');

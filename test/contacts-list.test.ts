@@ -109,6 +109,33 @@ describe('the contacts list', () => {
     expect(names(last.text)).toHaveLength(50);
   });
 
+  it('pages through a search the same way, with the total from the same pass over its matches', async () => {
+    for (let i = 0; i < 120; i++) await createContact(t.db, { last_name: `${i % 2 ? 'Schmidt' : 'Schulz'}${String(i).padStart(3, '0')}` });
+    await createContact(t.db, { last_name: 'Schmidt-Archiv', status: 'archived' });
+    const agent = await member();
+    const first = await agent.get('/contacts?q=schmidt');
+    expect(first.text).toContain('60 Kontakte');
+    expect(names(first.text)).toHaveLength(50);
+    expect(names(first.text)[0]).toBe('Testperson Schmidt001');
+    const next = first.text.match(/href="(\/contacts\?[^"]*after=[^"]+)" [^>]*rel="next"/)![1].replace(/&amp;/g, '&');
+    const second = await agent.get(next);
+    expect(second.text).toContain('60 Kontakte');
+    expect(names(second.text)).toEqual(Array.from({ length: 10 }, (_, i) => `Testperson Schmidt${String(101 + 2 * i).padStart(3, '0')}`));
+    const back = second.text.match(/href="(\/contacts\?[^"]*before=[^"]+)" [^>]*rel="prev"/)![1].replace(/&amp;/g, '&');
+    expect(names((await agent.get(back)).text)).toEqual(names(first.text));
+    const last = await agent.get('/contacts?q=schmidt&last=1');
+    expect(names(last.text).at(-1)).toBe('Testperson Schmidt119');
+    expect(names(last.text)).toHaveLength(50);
+    expect(names((await agent.get('/contacts?q=schmidt&sort=-name')).text)[0]).toBe('Testperson Schmidt119');
+    // Behind the last match the page is empty, and the total is still told.
+    const beyond = await agent.get(`/contacts?q=schmidt&after=${Buffer.from(JSON.stringify(['zzz', '1'])).toString('base64url')}`);
+    expect(names(beyond.text)).toEqual([]);
+    expect(beyond.text).toContain('60 Kontakte');
+    // A status named in the filter, inside the search.
+    expect(names((await agent.get('/contacts?q=schmidt&status=archived')).text)).toEqual(['Testperson Schmidt-Archiv']);
+    expect((await agent.get('/contacts?q=schmidt&status=archived')).text).toContain('1 Kontakt');
+  });
+
   it('sorts by customer number (contacts without one last) and by creation date', async () => {
     await createContact(t.db, { last_name: 'B', customer_number: 'K-00002', created_at: '2026-01-02T00:00:00Z' });
     await createContact(t.db, { last_name: 'A', created_at: '2026-01-03T00:00:00Z' });

@@ -2,7 +2,7 @@ import type { Request } from 'express';
 import type { Db } from '../db/knex';
 import { NotFound } from '../web/errors';
 import { ListQuery } from './schema';
-import { countForList, findContact, type ListTotal, findContactPage, type Contact, type ContactPage, type GroupScope } from './queries';
+import { findContact, findListPage, type ListTotal, type Contact, type ContactPage, type GroupScope } from './queries';
 import { contactTarget, loadAssignments, type AssignmentLabel } from '../assignment/queries';
 import { findGroupScope } from '../groups/queries';
 import { currentSelection, type Selection } from './selection';
@@ -22,10 +22,9 @@ export async function loadList(db: Db, req: Request, query: ListQuery, createdId
   const group = query.group ? await findGroupScope(db, query.group, viewerId) : undefined;
   if (query.group && !group) throw new NotFound('groups.gone');
   const selection = currentSelection(req, query);
-  const [page, total, contact] = await Promise.all([
-    findContactPage(db, query, query, { viewerId, group }),
+  const [{ page, total }, contact] = await Promise.all([
     // "Alle … Treffer ausgewählt" names the exact number.
-    countForList(db, query, { viewerId, group, exact: query.count === 'exact' || selection.all }),
+    findListPage(db, query, query, { viewerId, group, exact: query.count === 'exact' || selection.all }),
     createdId ? findContact(db, createdId) : undefined,
   ]);
   // A contact just created shows on top of the page, labelled like the rows.

@@ -130,32 +130,83 @@ export async function findContactPage(
   position: ListPosition,
   { viewerId, group, limit = PAGE_SIZE }: { viewerId?: string; group?: GroupScope; limit?: number } = {},
 ): Promise<ContactPage> {
-  const sort = position.sort as Sort;
-  const descending = sort.startsWith('-');
-  const key = sortKeys[sort.replace('-', '') as keyof typeof sortKeys];
-  const after = decodeCursor(position.after);
-  const before = after ? undefined : decodeCursor(position.before);
-  const fromEnd = Boolean(before) || (!after && position.last === '1');
-  // Reading from the end means walking the index backwards and turning the rows round.
-  const backwards = descending !== fromEnd;
-  const direction = backwards ? 'desc' : 'asc';
-
+  const order = pageOrder(position);
+  const { key, direction } = order;
   // Which contacts, from the index alone where it holds the filtered columns
   // (contacts_sort_name_covering); then only those rows are read, with their labels.
   const ids = applyFilter(db, db('contacts as c'), filter, viewerId, group)
     .select('c.id', db.raw(`${key.expr}::text as sort_key`))
     .orderByRaw(`${key.expr} ${direction}, c.id ${direction}`)
     .limit(limit + 1);
-  const cursor = after ?? before;
-  if (cursor) {
-    ids.whereRaw(`(${key.expr}, c.id) ${backwards ? '<' : '>'} (?::${key.cast}, ?::bigint)`, cursor);
-  }
+  if (order.cursor) ids.whereRaw(`(${key.expr}, c.id) ${order.backwards ? '<' : '>'} (?::${key.cast}, ?::bigint)`, order.cursor);
   const query = db
     .select(...listColumns, ...assignmentLabelColumns(db, contactTarget, 'c'), 'p.sort_key')
     .from(ids.as('p'))
     .join('contacts as c', 'c.id', 'p.id')
     .orderByRaw(`${key.expr} ${direction}, c.id ${direction}`);
-  const fetched = (await query) as (ContactRow & LabelColumns & { sort_key: string })[];
+  return toPage((await query) as PageRow[], limit, order);
+}
+
+/**
+ * A page of a search and the number of its matches, from one pass over them:
+ * the matches (up to `countUpTo` + 1, found by the trigram index) are counted
+ * and the page is the first of them in list order. Searching by walking the
+ * name index instead reads the rows of every contact passed on the way (a
+ * common name: thousands), and counting found them all a second time.
+ * `matched` is above `countUpTo` when there are more (the page is then not
+ * the list's: ask findContactPage), and undefined when the page is empty.
+ */
+export async function findSearchPage(
+  db: Db,
+  filter: ListFilter,
+  position: ListPosition,
+  { viewerId, group, countUpTo, limit = PAGE_SIZE }: { viewerId?: string; group?: GroupScope; countUpTo: number; limit?: number },
+): Promise<{ page: ContactPage; matched?: number }> {
+  const order = pageOrder(position);
+  const { key, direction } = order;
+  const matches = applyFilter(db, db('contacts as c'), filter, viewerId, group)
+    .select('c.id', db.raw(`${key.expr} as k`))
+    .limit(countUpTo + 1);
+  const ids = db('m')
+    .select('m.id', db.raw('m.k::text as sort_key'))
+    .orderByRaw(`m.k ${direction}, m.id ${direction}`)
+    .limit(limit + 1);
+  if (order.cursor) ids.whereRaw(`(m.k, m.id) ${order.backwards ? '<' : '>'} (?::${key.cast}, ?::bigint)`, order.cursor);
+  const query = db
+    .withMaterialized('m', matches)
+    .select(...listColumns, ...assignmentLabelColumns(db, contactTarget, 'c'), 'p.sort_key', db.raw('(select count(*) from m) as matched'))
+    .from(ids.as('p'))
+    .join('contacts as c', 'c.id', 'p.id')
+    .orderByRaw(`${key.expr} ${direction}, c.id ${direction}`);
+  const fetched = (await query) as (PageRow & { matched: string })[];
+  return { page: toPage(fetched, limit, order), matched: fetched.length ? toCount(fetched[0].matched) : undefined };
+}
+
+type PageRow = ContactRow & LabelColumns & { sort_key: string };
+
+interface PageOrder {
+  key: { expr: string; cast: string };
+  direction: 'asc' | 'desc';
+  backwards: boolean;
+  fromEnd: boolean;
+  after?: [string, string];
+  before?: [string, string];
+  cursor?: [string, string];
+}
+
+/** Where a page starts and which way the index is walked: reading from the end walks it backwards and turns the rows round. */
+function pageOrder(position: ListPosition): PageOrder {
+  const sort = position.sort as Sort;
+  const descending = sort.startsWith('-');
+  const key = sortKeys[sort.replace('-', '') as keyof typeof sortKeys];
+  const after = decodeCursor(position.after);
+  const before = after ? undefined : decodeCursor(position.before);
+  const fromEnd = Boolean(before) || (!after && position.last === '1');
+  const backwards = descending !== fromEnd;
+  return { key, direction: backwards ? 'desc' : 'asc', backwards, fromEnd, after, before, cursor: after ?? before };
+}
+
+function toPage(fetched: PageRow[], limit: number, { fromEnd, after, before }: PageOrder): ContactPage {
   const more = fetched.length > limit;
   const rows = fetched.slice(0, limit);
   if (fromEnd) rows.reverse();
@@ -204,6 +255,30 @@ export const LIST_COUNT_CAP = 10_000;
 export interface ListTotal {
   n: number;
   capped: boolean;
+}
+
+/**
+ * The page and the total a list shows. A search finds its matches once for
+ * both (findSearchPage); when it has more than the list counts, or the page is
+ * empty behind a cursor, the page or the total is asked for on its own.
+ * Otherwise page and total are two queries, run side by side.
+ */
+export async function findListPage(
+  db: Db,
+  filter: ListFilter,
+  position: ListPosition,
+  { viewerId, group, exact = false }: { viewerId?: string; group?: GroupScope; exact?: boolean },
+): Promise<{ page: ContactPage; total: ListTotal }> {
+  if (!exact && filter.q?.trim()) {
+    const { page, matched } = await findSearchPage(db, filter, position, { viewerId, group, countUpTo: LIST_COUNT_CAP });
+    if (matched !== undefined && matched <= LIST_COUNT_CAP) return { page, total: { n: matched, capped: false } };
+    if (matched !== undefined) return { page: await findContactPage(db, filter, position, { viewerId, group }), total: listTotal(matched, filter, group) };
+    // An empty page: no matches at all, unless it lies behind a cursor.
+    if (!position.after && !position.before) return { page, total: { n: 0, capped: false } };
+    return { page, total: await countForList(db, filter, { viewerId, group }) };
+  }
+  const [page, total] = await Promise.all([findContactPage(db, filter, position, { viewerId, group }), countForList(db, filter, { viewerId, group, exact })]);
+  return { page, total };
 }
 
 export async function countForList(db: Db, filter: ListFilter, { viewerId, group, exact = false }: { viewerId?: string; group?: GroupScope; exact?: boolean }): Promise<ListTotal> {
