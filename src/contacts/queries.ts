@@ -49,10 +49,9 @@ export function applyFilter(db: Db, query: Knex.QueryBuilder, filter: ListFilter
   if (filter.country) query.where('c.country', filter.country);
   if (filter.created_from) query.whereRaw(`c.created_at >= (?::date)::timestamp at time zone 'Europe/Berlin'`, [filter.created_from]);
   if (filter.created_to) query.whereRaw(`c.created_at < (?::date + 1)::timestamp at time zone 'Europe/Berlin'`, [filter.created_to]);
-  if (filter.has_number === 'yes') query.whereNotNull('c.customer_number');
-  if (filter.has_number === 'no') query.whereNull('c.customer_number');
-  if (filter.has_email === 'yes') query.whereNotNull('c.email');
-  if (filter.has_email === 'no') query.whereNull('c.email');
+  // The generated flags, not the columns themselves: the list's indexes carry them (contact_filter_flags migration).
+  if (filter.has_number) query.where('c.has_number', filter.has_number === 'yes');
+  if (filter.has_email) query.where('c.has_email', filter.has_email === 'yes');
   return query;
 }
 
