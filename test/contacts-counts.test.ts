@@ -98,6 +98,32 @@ describe('the list total', () => {
   });
 });
 
+describe('a remembered "Mehr als 10.000"', () => {
+  it('spares paging through a big filter its count, and is forgotten with any change written here', async () => {
+    await insertMany(LIST_COUNT_CAP + 5, 'customer', 'Großstadt');
+    const agent = await member();
+    expect(totalLine((await agent.get('/contacts?city=gro')).text)).toBe('Mehr als 10.000 Kontakte');
+
+    // Another app instance (a connection of its own, unseen by this one) deletes ten of them.
+    const connection = await t.db.client.acquireConnection();
+    try {
+      await connection.query(`delete from contacts where id in (select id from contacts where city = 'Großstadt' order by id limit 10)`);
+    } finally {
+      await t.db.client.releaseConnection(connection);
+    }
+    // Within CAPPED_COUNT_TTL_MS this instance still says "more"; the exact count never guesses.
+    expect(totalLine((await agent.get('/contacts?city=gro&after=' + Buffer.from(JSON.stringify(['m', '1'])).toString('base64url'))).text)).toBe('Mehr als 10.000 Kontakte');
+    expect(totalLine((await agent.get('/contacts?city=gro&count=exact')).text)).toBe('9.995 Kontakte');
+    // Another filter, or another employee, is counted on its own.
+    expect(totalLine((await agent.get('/contacts?city=groß')).text)).toBe('9.995 Kontakte');
+    expect(totalLine((await (await member()).get('/contacts?city=gro')).text)).toBe('9.995 Kontakte');
+
+    // A change written through this instance forgets what it remembered.
+    await createContact(t.db, { last_name: 'Neu', city: 'Kleinstadt' });
+    expect(totalLine((await agent.get('/contacts?city=gro')).text)).toBe('9.995 Kontakte');
+  });
+});
+
 describe('list rows', () => {
   it('print names, initials and assignees as text, never as markup', async () => {
     const evil = await createUser(t.db, { name: 'Eve <img src=x onerror=alert(1)>' });

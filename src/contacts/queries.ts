@@ -283,7 +283,66 @@ export async function findListPage(
 export async function countForList(db: Db, filter: ListFilter, { viewerId, group, exact = false }: { viewerId?: string; group?: GroupScope; exact?: boolean }): Promise<ListTotal> {
   // Status-only counts go through countByStatus, which also keeps the kept counts folded.
   if (exact || (!group && onlyByStatus(filter))) return { n: await countContacts(db, filter, viewerId, group), capped: false };
-  return listTotal(toCount((await cappedCountQuery(db, filter, viewerId, group).first())?.n), filter, group);
+  const remembered = cappedCounts(db);
+  const key = countKey(filter, viewerId, group);
+  if (remembered.has(key)) return { n: LIST_COUNT_CAP, capped: true };
+  const total = listTotal(toCount((await cappedCountQuery(db, filter, viewerId, group).first())?.n), filter, group);
+  if (total.capped) remembered.remember(key);
+  return total;
+}
+
+/** How long a "Mehr als 10.000" stays remembered (see cappedCounts). */
+export const CAPPED_COUNT_TTL_MS = 30_000;
+
+/**
+ * Filters found to match more than LIST_COUNT_CAP, remembered for
+ * CAPPED_COUNT_TTL_MS per database handle, so that paging through such a list
+ * does not count 10,001 contacts again for every page: the most expensive
+ * count the list makes, and the answer that changes least ("more than
+ * 10,000"). Exact totals are never remembered. Any change this process writes
+ * to contacts, assignments, competences or groups forgets them all; a change
+ * made by another app instance shows within the TTL.
+ */
+interface CappedCounts {
+  has(key: string): boolean;
+  remember(key: string): void;
+}
+
+const cappedCountsByDb = new WeakMap<Db, CappedCounts>();
+const CAPPED_COUNTS_KEPT = 500;
+const writesToListedData = /^\s*(with\b[\s\S]*\b)?(insert|update|delete|truncate)\b[\s\S]*\b(contacts|contact_assignees|competence_members|competences|group_members|groups|users)\b/i;
+
+function cappedCounts(db: Db): CappedCounts {
+  let counts = cappedCountsByDb.get(db);
+  if (!counts) {
+    const seen = new Map<string, number>();
+    db.on('query', (query: { method?: string; sql?: string }) => {
+      if (query.method !== 'select' && query.method !== 'first' && seen.size && writesToListedData.test(query.sql ?? '')) seen.clear();
+    });
+    counts = {
+      has(key) {
+        const at = seen.get(key);
+        if (at === undefined) return false;
+        if (Date.now() - at <= CAPPED_COUNT_TTL_MS) return true;
+        seen.delete(key);
+        return false;
+      },
+      remember(key) {
+        seen.delete(key);
+        seen.set(key, Date.now());
+        // Oldest first in a Map: keep it small.
+        if (seen.size > CAPPED_COUNTS_KEPT) seen.delete(seen.keys().next().value!);
+      },
+    };
+    cappedCountsByDb.set(db, counts);
+  }
+  return counts;
+}
+
+/** The filter's own fields (no sort or page position), whose view (the responsibility filter depends on it) and group. */
+function countKey(filter: ListFilter, viewerId: string | undefined, group: GroupScope | undefined): string {
+  const own = Object.fromEntries(filterKeys.filter((key) => filter[key] !== undefined).map((key) => [key, filter[key]]));
+  return JSON.stringify([own, viewerId ?? null, group ? [group.id, group.kind, group.filter] : null]);
 }
 
 /** What cappedCountQuery counted, as the list shows it: above the cap means "more", except for the exact per-status sums. */
