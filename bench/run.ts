@@ -269,7 +269,7 @@ interface RawResult {
   runs: number;
   /** What the route awaits: page and count query together on two connections (a search: its one query). Wall time. */
   pair: { p50: number; p99: number };
-  /** Each query's own time within those runs (no count query for a search: its page query counts). */
+  /** Each query's own time within those runs (no count query when the page query counts itself). */
   page: { p50: number; p99: number };
   count: { p50: number; p99: number };
   rows: number;
@@ -522,7 +522,7 @@ async function main(): Promise<void> {
         `### page query\n\n\`\`\`sql\n${raw.sql.page.sql}\n-- ${JSON.stringify(raw.sql.page.bindings)}\n\`\`\`\n\n\`\`\`\n${await explain(pool, raw.sql.page)}\n\`\`\`\n\n` +
         (raw.sql.count
           ? `### count query\n\n\`\`\`sql\n${raw.sql.count.sql}\n-- ${JSON.stringify(raw.sql.count.bindings)}\n\`\`\`\n\n\`\`\`\n${await explain(pool, raw.sql.count)}\n\`\`\`\n`
-          : 'No count query: the page query counts the matches (findSearchPage).\n'),
+          : 'No count query: the page query counts the matches itself (findListPage).\n'),
     );
   }
 

@@ -127,8 +127,23 @@ export async function findContactPage(
   db: Db,
   filter: ListFilter,
   position: ListPosition,
-  { viewerId, group, limit = PAGE_SIZE }: { viewerId?: string; group?: GroupScope; limit?: number } = {},
+  options: { viewerId?: string; group?: GroupScope; limit?: number } = {},
 ): Promise<ContactPage> {
+  return (await findContactPageCounting(db, filter, position, options)).page;
+}
+
+/**
+ * findContactPage, and with `count` (a query of one column `n`, e.g.
+ * cappedCountQuery) what it counted, in the same statement: one round trip
+ * and one statement for PostgreSQL to plan instead of two. `counted` is
+ * undefined when the page is empty (no row to carry it).
+ */
+async function findContactPageCounting(
+  db: Db,
+  filter: ListFilter,
+  position: ListPosition,
+  { viewerId, group, limit = PAGE_SIZE, count }: { viewerId?: string; group?: GroupScope; limit?: number; count?: Knex.QueryBuilder },
+): Promise<{ page: ContactPage; counted?: number }> {
   const order = pageOrder(position);
   const { key, direction } = order;
   // Which contacts, from the index alone where it holds the filtered columns
@@ -143,7 +158,9 @@ export async function findContactPage(
     .from(ids.as('p'))
     .join('contacts as c', 'c.id', 'p.id')
     .orderByRaw(`${key.expr} ${direction}, c.id ${direction}`);
-  return toPage((await query) as PageRow[], limit, order);
+  if (count) query.select(db.raw('(?) as counted', [count]));
+  const fetched = (await query) as (PageRow & { counted?: string })[];
+  return { page: toPage(fetched, limit, order), counted: count && fetched.length ? toCount(fetched[0].counted) : undefined };
 }
 
 /**
@@ -275,6 +292,14 @@ export async function findListPage(
     // An empty page: no matches at all, unless it lies behind a cursor.
     if (!position.after && !position.before) return { page, total: { n: 0, capped: false } };
     return { page, total: await countForList(db, filter, { viewerId, group }) };
+  }
+  // A total to count up to the cap goes along in the page's own statement.
+  if (!exact && !(!group && onlyByStatus(filter)) && !cappedCounts(db).has(countKey(filter, viewerId, group))) {
+    const { page, counted } = await findContactPageCounting(db, filter, position, { viewerId, group, count: cappedCountQuery(db, filter, viewerId, group) });
+    if (counted === undefined) return { page, total: await countForList(db, filter, { viewerId, group }) };
+    const total = listTotal(counted, filter, group);
+    if (total.capped) cappedCounts(db).remember(countKey(filter, viewerId, group));
+    return { page, total };
   }
   const [page, total] = await Promise.all([findContactPage(db, filter, position, { viewerId, group }), countForList(db, filter, { viewerId, group, exact })]);
   return { page, total };
