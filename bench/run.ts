@@ -432,12 +432,40 @@ interface Row {
   ok: boolean;
 }
 
+/** The share of CPU time (all cores) spent working rather than idle during `ms`, from /proc/stat (Linux). */
+async function busyShare(ms: number): Promise<number> {
+  const read = () => {
+    const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+    const idle = fields[3] + (fields[4] ?? 0);
+    return { idle, total: fields.reduce((a, b) => a + b, 0) };
+  };
+  try {
+    const before = read();
+    await new Promise((resolve) => setTimeout(resolve, ms));
+    const after = read();
+    return after.total > before.total ? 1 - (after.idle - before.idle) / (after.total - before.total) : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** Waits until the machine is idle (under 10 % busy over a second), at most `maxMs`; the last share measured. */
+async function waitUntilIdle(maxMs: number): Promise<number> {
+  const until = Date.now() + maxMs;
+  let busy = await busyShare(1000);
+  while (busy > 0.1 && Date.now() < until) busy = await busyShare(1000);
+  return busy;
+}
+
 async function main(): Promise<void> {
   const startedAt = Date.now();
   mkdirSync(resultsDir, { recursive: true });
   // Other work on the machine (tests, builds) competes for the same cores and inflates every figure.
+  // Other work on the machine (tests, builds) competes for the same two cores and inflates every latency:
+  // wait (at most a minute) until the cores are idle. The load average lags a minute behind and says little.
+  const busyBefore = await waitUntilIdle(60_000);
+  if (busyBefore > 0.1) log(`Note: the machine is still ${Math.round(busyBefore * 100)} % busy before the benchmark starts: figures will be pessimistic.`);
   const loadBefore = os.loadavg()[0];
-  if (loadBefore > 1) log(`Note: the machine is busy before the benchmark starts (load average ${loadBefore.toFixed(1)}): figures will be pessimistic.`);
 
   // 1. PostgreSQL and the seeded database
   let adminUrl = process.env.BENCH_DATABASE_URL;
@@ -594,7 +622,7 @@ async function main(): Promise<void> {
   );
   const machine =
     `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'CPU'}, ${Math.round(os.totalmem() / 2 ** 30)} GB RAM, Node ${process.version}, PostgreSQL ${pgVersion}${embedded ? ' (embedded)' : ''}; ` +
-    `load average before the run ${loadBefore.toFixed(1)}${loadBefore > 1 ? ' (other work was running: figures are pessimistic)' : ''}`;
+    `CPU busy before the run ${Math.round(busyBefore * 100)} %${busyBefore > 0.1 ? ' (other work was running: figures are pessimistic)' : ''}, load average ${loadBefore.toFixed(1)}`;
   const method = [
     `${settings.contacts.toLocaleString('en')} contacts; app server NODE_ENV=${settings.nodeEnv}, logged in; load generator: ${rows[0]?.app.generator ?? '–'} in its own process (wrk when installed, else autocannon; BENCH_LOAD=autocannon forces it); fragment requests send \`HX-Request: true\`.`,
     `app p50/p99, req/s: every 2xx response during ${settings.durationS} s at ${settings.connections} connections (after ${settings.warmupS} s warm-up), each connection sending its next request as soon as the last is answered. "app p50 1 conn": ${settings.rawRuns} requests (at most ${settings.serialMaxS} s) one at a time on one connection.`,

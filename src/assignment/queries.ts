@@ -101,16 +101,12 @@ export interface AssignmentOptions {
   competences: { id: string; name: string }[];
 }
 
-/** What the assignment fields offer: active employees and all competences, by name. */
+/** What the assignment fields offer: active employees and all competences, by name (one statement for both). */
 export async function assignmentOptions(db: Conn): Promise<AssignmentOptions> {
-  const [users, competences] = await Promise.all([
-    db('users').select('id', 'name').where({ active: true }).orderBy('name'),
-    db('competences').select('id', 'name').orderBy('name'),
-  ]);
-  return {
-    users: users.map((u) => ({ id: String(u.id), name: u.name })),
-    competences: competences.map((c) => ({ id: String(c.id), name: c.name })),
-  };
+  const options = (table: string, where: string) =>
+    db.raw(`(select coalesce(json_agg(json_build_object('id', id::text, 'name', name) order by name, id), '[]') from ?? ${where})`, [table]);
+  const row = await db.select({ users: options('users', 'where active'), competences: options('competences', '') }).first();
+  return { users: row.users, competences: row.competences };
 }
 
 /** A stored snapshot for the history: names as they were at the time of the change. */

@@ -52,8 +52,7 @@ export function contactRoutes(db: Db): Router {
       const options = await assignmentOptions(db);
       return renderPageOrFragment(req, res, 'contacts/index', 'contacts/_results', { ...base, query: {}, raw: req.query, errors: parsed.errors, page: undefined, total: 0, options }, 422);
     }
-    const locals = await loadList(db, req, parsed.data);
-    const options = isHtmx(req) ? undefined : await assignmentOptions(db);
+    const [locals, options] = await Promise.all([loadList(db, req, parsed.data), isHtmx(req) ? undefined : assignmentOptions(db)]);
     await renderPageOrFragment(req, res, 'contacts/index', 'contacts/_results', { ...base, ...locals, raw: req.query, errors: {}, options });
   }
 
