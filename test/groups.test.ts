@@ -479,6 +479,19 @@ describe('temporary groups', () => {
     expect(await t.db('group_members')).toEqual([]);
   });
 
+  it('go when their owner is logged out by the idle timeout, at the next purge', async () => {
+    const { user } = await login();
+    const other = await login();
+    const mine = await createGroup(t.db, { kind: 'temporary', assignment: toAll, actorId: user.id });
+    const theirs = await createGroup(t.db, { kind: 'temporary', assignment: toAll, actorId: other.user.id });
+    expect(await purgeExpiredGroups(t.db)).toBe(0);
+    // The session of `user` ran out (the store's expiry is renewed while they are active).
+    await t.db('session').whereRaw(`sess->>'userId' = ?`, [user.id]).update({ expire: t.db.raw(`now() - interval '1 second'`) });
+    expect(await purgeExpiredGroups(t.db)).toBe(1);
+    expect((await t.db('groups').orderBy('id')).map((g) => String(g.id))).toEqual([theirs.id]);
+    expect(mine.id).not.toBe(theirs.id);
+  });
+
   it('are purged 24 hours after they were made, and are invisible from then on', async () => {
     const { user, agent } = await login();
     const old = await group({ name: 'Gestern', kind: 'temporary', owner_id: user.id, expires_at: t.db.raw(`now() - interval '1 second'`) });

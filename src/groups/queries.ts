@@ -143,8 +143,16 @@ export async function deleteTemporaryGroupsOf(db: Conn, userId: string): Promise
   return db('groups').where({ kind: 'temporary', owner_id: userId }).delete();
 }
 
+/** Temporary groups older than 24 h, or whose owner is no longer logged in anywhere (logged out by the idle or 12-hour timeout). */
 export async function deleteExpiredGroups(db: Conn): Promise<number> {
-  return db('groups').where('kind', 'temporary').andWhere('expires_at', '<=', db.fn.now()).delete();
+  return db('groups as g')
+    .where('g.kind', 'temporary')
+    .andWhere((expired) =>
+      expired
+        .where('g.expires_at', '<=', db.fn.now())
+        .orWhereNotExists(db('session as s').select(db.raw('1')).whereRaw(`s.expire >= now() and s.sess->>'userId' = g.owner_id::text`)),
+    )
+    .delete();
 }
 
 /** Contacts as the caller names them: ids, or a query selecting `c.id` from `contacts as c` ("all matching"). */

@@ -350,7 +350,12 @@ export async function dropTemporaryGroups(db: Conn, userId: string): Promise<num
   return deleteTemporaryGroupsOf(db, userId);
 }
 
-/** Temporary groups older than 24 h. Queries ignore them already; this frees their rows. */
+/**
+ * Temporary groups older than 24 h (queries ignore them already; this frees
+ * their rows), and those of employees no longer logged in: a logout by the
+ * idle or 12-hour timeout takes them as the logout button does, within the
+ * purge interval.
+ */
 export async function purgeExpiredGroups(db: Conn): Promise<number> {
   return deleteExpiredGroups(db);
 }
