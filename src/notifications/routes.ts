@@ -19,9 +19,14 @@ const helpers = { displayName, isSummary, summaryText };
 export function notificationLocals(db: Db) {
   return async (req: Request, res: Response, next: NextFunction) => {
     if (req.user && !isHtmx(req) && req.method === 'GET') {
-      const row = await db('notifications')
-        .where({ user_id: req.user.id })
-        .select(db.raw('count(*) filter (where read_at is null) as unread'), db.raw('coalesce(max(id), 0) as latest'))
+      // Two index look-ups (notifications_unread, notifications_user_id_id_index) rather than
+      // visiting every notification the employee ever had, read or not, on every page.
+      const user = req.user.id;
+      const row = await db
+        .select({
+          unread: db('notifications').count('*').where({ user_id: user }).whereNull('read_at'),
+          latest: db('notifications').select(db.raw('coalesce(max(id), 0)')).where({ user_id: user }),
+        })
         .first();
       res.locals.notifications = { unread: Number(row?.unread ?? 0), latest: String(row?.latest ?? 0) };
     }
