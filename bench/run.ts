@@ -251,9 +251,21 @@ async function buildScenarios(db: Db, seed: SeedResult): Promise<Scenario[]> {
     { name: 'has_email=no', query: qs({ has_email: 'no' }), htmx: true },
     // "Mir zugewiesen": all-employee contacts, mine by name, my competence's (only if the schema has assignments).
     ...(seed.assignments ? [{ name: 'assigned=me', query: qs({ assigned: 'me' }), htmx: true }] : []),
+    ...(seed.assignments ? await assignmentScenarios(db, seed, qs) : []),
     { name: 'combined: customer+DE+city b+email', query: qs({ status: 'customer', country: 'DE', city: 'b', has_email: 'yes' }), htmx: true },
     { name: 'sort=number', query: qs({ sort: 'number' }), htmx: true },
     { name: 'sort=-created', query: qs({ sort: '-created' }), htmx: true },
+  ];
+}
+
+/** Issue 4's filter in its other forms: direct assignment only, another employee (a competence member), a competence. */
+async function assignmentScenarios(db: Db, seed: SeedResult, qs: (params: Record<string, string>) => string): Promise<Scenario[]> {
+  const member = await db('competence_members').select('user_id', 'competence_id').whereNot('user_id', seed.adminId).orderBy('user_id').first();
+  if (!member) return [];
+  return [
+    { name: 'assigned=me, direct only', query: qs({ assigned: 'me', assigned_direct: '1' }), htmx: true },
+    { name: 'assigned=employee (in a competence)', query: qs({ assigned: String(member.user_id) }), htmx: true },
+    { name: 'competence', query: qs({ competence: String(member.competence_id) }), htmx: true },
   ];
 }
 

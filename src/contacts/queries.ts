@@ -164,7 +164,8 @@ async function findContactPageCounting(
 }
 
 /**
- * A page of a search and the number of its matches, from one pass over them:
+ * A page of a search (or another filter with few matches found through an
+ * index of their own) and the number of its matches, from one pass over them:
  * the matches (up to `countUpTo` + 1, found by the trigram index) are counted
  * and the page is the first of them in list order. Searching by walking the
  * name index instead reads the rows of every contact passed on the way (a
@@ -274,8 +275,8 @@ export interface ListTotal {
 }
 
 /**
- * The page and the total a list shows. A search finds its matches once for
- * both (findSearchPage); when it has more than the list counts, or the page is
+ * The page and the total a list shows. A search (or "nur direkte Zuweisung")
+ * finds its matches once for both (findSearchPage); when it has more than the list counts, or the page is
  * empty behind a cursor, the page or the total is asked for on its own.
  * Otherwise page and total are two queries, run side by side.
  */
@@ -285,7 +286,9 @@ export async function findListPage(
   position: ListPosition,
   { viewerId, group, exact = false }: { viewerId?: string; group?: GroupScope; exact?: boolean },
 ): Promise<{ page: ContactPage; total: ListTotal }> {
-  if (!exact && filter.q?.trim()) {
+  // A search, or only the contacts assigned to one employee by name: few matches, found through
+  // their own index (trigram, assignees), so finding them once for page and count beats walking the list.
+  if (!exact && (filter.q?.trim() || (filter.assigned && filter.assigned_direct))) {
     const { page, matched } = await findSearchPage(db, filter, position, { viewerId, group, countUpTo: LIST_COUNT_CAP });
     if (matched !== undefined && matched <= LIST_COUNT_CAP) return { page, total: { n: matched, capped: false } };
     if (matched !== undefined) return { page: await findContactPage(db, filter, position, { viewerId, group }), total: listTotal(matched, filter, group) };
