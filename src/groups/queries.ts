@@ -263,8 +263,8 @@ export async function listGroupsForSidebar(db: Conn, viewerId: string): Promise<
 export const SIDEBAR_COUNT_CAP = 1_000;
 
 /**
- * Live member counts of every dynamic group the viewer sees, in one statement:
- * one scalar subquery per distinct filter (groups with the same filter are
+ * Live member counts of every dynamic group the viewer sees, in two
+ * statements run side by side: one scalar subquery per distinct filter (groups with the same filter are
  * counted once), each the list's own count for `?group=ID` (applyFilter, so
  * each is planned with the list's indexes), up to SIDEBAR_COUNT_CAP. It runs
  * in a request of its own after the page.
@@ -283,8 +283,11 @@ export async function countDynamicGroups(db: Conn, viewerId: string): Promise<Ma
     if (filter && key && !filters.has(key)) filters.set(key, filter);
     keyOf.set(String(group.id), key);
   }
-  const columns = Object.fromEntries([...filters].map(([, filter], i) => [`f${i}`, cappedCountQuery(knex, filter, viewerId, undefined, SIDEBAR_COUNT_CAP)]));
-  const row = filters.size ? await knex.select(columns).first() : {};
+  // In two statements side by side: PostgreSQL counts on both cores, and the sidebar waits half as long.
+  const columns = [...filters].map(([, filter], i) => [`f${i}`, cappedCountQuery(knex, filter, viewerId, undefined, SIDEBAR_COUNT_CAP)] as const);
+  const halves = [columns.slice(0, Math.ceil(columns.length / 2)), columns.slice(Math.ceil(columns.length / 2))].filter((half) => half.length);
+  const rows = await Promise.all(halves.map((half) => knex.select(Object.fromEntries(half)).first()));
+  const row = Object.assign({}, ...rows) as Record<string, unknown>;
   const totals = new Map([...filters].map(([key, filter], i) => [key, listTotal(toCount(row[`f${i}`]), filter, undefined, SIDEBAR_COUNT_CAP)]));
   for (const [id, key] of keyOf) counts.set(id, (key && totals.get(key)) || { n: 0, capped: false });
   return counts;
