@@ -34,6 +34,28 @@ describe('/healthz', () => {
   });
 });
 
+describe('what a page loads beside its route (the bell, the group sidebar)', () => {
+  it('arrives in the page, and a failure there gives the error page, not a half page or a crash', async () => {
+    const user = await createUser(t.db);
+    const { agent } = await loginAs(buildApp(t.db), user.email);
+    const page = await agent.get('/contacts');
+    expect(page.status).toBe(200);
+    expect(page.text).toContain('Alle Kontakte');
+    expect(page.text).toMatch(/class="[^"]*bell/);
+
+    await t.db.raw('alter table notifications rename to notifications_away');
+    try {
+      const broken = await agent.get('/contacts');
+      expect(broken.status).toBe(500);
+      expect(broken.text).toContain('<html');
+      expect(broken.text).not.toMatch(/notifications_away|at .*\.ts:\d+/);
+    } finally {
+      await t.db.raw('alter table notifications_away rename to notifications');
+    }
+    expect((await agent.get('/contacts')).status).toBe(200);
+  });
+});
+
 describe('configuration', () => {
   it('names the bad variable', () => {
     expect(() => loadConfig({ PORT: 'achtzig' })).toThrow(ConfigError);

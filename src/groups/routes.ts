@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Router, type NextFunction, type Request, type Response } from 'express';
 import type { Db } from '../db/knex';
 import { parse, serviceFieldErrors, type FieldErrors } from '../web/validation';
-import { flash, renderFragment, renderPage, renderPageOrFragment } from '../web/render';
+import { deferLocal, flash, renderFragment, renderPage, renderPageOrFragment } from '../web/render';
 import { isHtmx, redirect, varyOnHtmx } from '../web/htmx';
 import { Invalid, NotFound } from '../web/errors';
 import { toLocalPath } from '../web/auth';
@@ -96,11 +96,11 @@ export function groupRoutes(db: Db): Router {
 
   /**
    * The contacts list's full page shows the group sidebar: its groups are
-   * loaded here, before the list's own handler, like the layout's notification count.
+   * loaded from here, beside the list's own queries (deferLocal), like the layout's notification count.
    */
   async function sidebarLocals(req: Request, res: Response, next: NextFunction) {
     if (!isHtmx(req)) {
-      res.locals.sidebarGroups = await listGroupsForSidebar(db, req.user!.id);
+      deferLocal(res, 'sidebarGroups', listGroupsForSidebar(db, req.user!.id));
       res.locals.formatCount = formatCount(req);
     }
     next();

@@ -2,7 +2,7 @@ import { Router, type Request, type Response, type NextFunction } from 'express'
 import { z } from 'zod';
 import type { Db } from '../db/knex';
 import { NotFound } from '../web/errors';
-import { renderFragment, renderPage } from '../web/render';
+import { deferLocal, renderFragment, renderPage } from '../web/render';
 import { redirect, varyOnHtmx, isHtmx } from '../web/htmx';
 import { findNotification, latestId, listNotifications, markRead, newUnread, unreadCount } from './queries';
 import { displayName } from '../contacts/format';
@@ -21,14 +21,16 @@ export function notificationLocals(db: Db) {
     if (req.user && !isHtmx(req) && req.method === 'GET') {
       // Two index look-ups (notifications_unread, notifications_user_id_id_index) rather than
       // visiting every notification the employee ever had, read or not, on every page.
+      // Loaded beside the route's own queries; the page waits for it (deferLocal).
       const user = req.user.id;
-      const row = await db
+      const counted = db
         .select({
           unread: db('notifications').count('*').where({ user_id: user }).whereNull('read_at'),
           latest: db('notifications').select(db.raw('coalesce(max(id), 0)')).where({ user_id: user }),
         })
-        .first();
-      res.locals.notifications = { unread: Number(row?.unread ?? 0), latest: String(row?.latest ?? 0) };
+        .first()
+        .then((row) => ({ unread: Number(row?.unread ?? 0), latest: String(row?.latest ?? 0) }));
+      deferLocal(res, 'notifications', counted);
     }
     next();
   };

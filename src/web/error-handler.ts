@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { languageFromHeader, translator, type MessageKey } from '../i18n';
 import { HttpError, NotFound, isDatabaseUnavailable } from './errors';
 import { isHtmx } from './htmx';
-import { renderFragment, renderPage } from './render';
+import { renderFragment, renderPage, settleDeferredLocals } from './render';
 
 export const notFound: RequestHandler = () => {
   throw new NotFound();
@@ -48,6 +48,7 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
         res.set('HX-Retarget', '#messages').set('HX-Reswap', 'innerHTML');
         await renderFragment(res, 'errors/_message', locals, status);
       } else {
+        await settleDeferredLocals(res, { skipFailed: true });
         await renderPage(res, 'errors/show', locals, status);
       }
     } catch (renderError) {

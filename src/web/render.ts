@@ -9,8 +9,40 @@ function renderView(res: Response, view: string, locals: Locals): Promise<string
   });
 }
 
+type Settled = { name: string; value: unknown } | { name: string; error: unknown };
+
+const deferredLocals = Symbol('locals still loading');
+
+/**
+ * A local the page around a route needs (the bell's count, the group sidebar),
+ * loaded while the route does its own work instead of before it: renderPage
+ * waits for it. Its failure is kept, not left unhandled, and thrown when the
+ * page renders (once: an error page rendered after that does not wait for it).
+ */
+export function deferLocal(res: Response, name: string, work: Promise<unknown>): void {
+  const pending = ((res.locals as Record<symbol, Promise<Settled>[]>)[deferredLocals] ??= []);
+  pending.push(work.then((value) => ({ name, value }), (error: unknown) => ({ name, error })));
+}
+
+/**
+ * Waits for the deferred locals and sets them. A failed one is thrown, or with
+ * `skipFailed` (an error page: it shows without the bell's count rather than
+ * not at all) left unset.
+ */
+export async function settleDeferredLocals(res: Response, { skipFailed = false } = {}): Promise<void> {
+  const locals = res.locals as Record<symbol, Promise<Settled>[] | undefined>;
+  const pending = locals[deferredLocals];
+  if (!pending) return;
+  delete locals[deferredLocals];
+  for (const settled of await Promise.all(pending)) {
+    if ('value' in settled) res.locals[settled.name] = settled.value;
+    else if (!skipFailed) throw settled.error;
+  }
+}
+
 /** A whole page: the view's HTML inside views/layout.ejs. */
 export async function renderPage(res: Response, view: string, locals: Locals = {}, status = 200): Promise<void> {
+  await settleDeferredLocals(res);
   const body = await renderView(res, view, locals);
   const html = await renderView(res, 'layout', { ...locals, body });
   res.status(status).type('html').send(html);
