@@ -13,8 +13,18 @@ const FOLD_ABOVE = 100;
  */
 export async function countByStatus(db: Db, statuses: readonly Status[]): Promise<number> {
   const row = await statusCountQuery(db, statuses).select(db.raw('count(*) as rows')).first();
-  if (toCount(row?.rows) > FOLD_ABOVE) foldLater(db);
+  noteStatusCountRows(db, toCount(row?.rows));
   return toCount(row?.n);
+}
+
+/** How many rows the per-status counts have now, as a query of one column, to go along in a bigger statement. */
+export function statusCountRowsQuery(db: Db): Knex.QueryBuilder {
+  return db('contact_status_counts').count('*');
+}
+
+/** Whoever read the per-status counts says how many rows they had: past FOLD_ABOVE they are folded. */
+export function noteStatusCountRows(db: Db, rows: number): void {
+  if (rows > FOLD_ABOVE) foldLater(db);
 }
 
 /** The count as a query with one column `n`, to run alone or as a subquery of a bigger statement. */

@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import type { Db } from '../db/knex';
 import { toCount } from '../db/knex';
-import { countByStatus, statusCountQuery } from './counts';
+import { countByStatus, noteStatusCountRows, statusCountQuery, statusCountRowsQuery } from './counts';
 import { effectiveStatuses, ListFilter, type ListPosition, type Sort } from './schema';
 import type { Status } from './status';
 import { notifyResponsible } from '../notifications/queries';
@@ -142,8 +142,14 @@ async function findContactPageCounting(
   db: Db,
   filter: ListFilter,
   position: ListPosition,
-  { viewerId, group, limit = PAGE_SIZE, count }: { viewerId?: string; group?: GroupScope; limit?: number; count?: Knex.QueryBuilder },
-): Promise<{ page: ContactPage; counted?: number }> {
+  {
+    viewerId,
+    group,
+    limit = PAGE_SIZE,
+    count,
+    statusCountRows = false,
+  }: { viewerId?: string; group?: GroupScope; limit?: number; count?: Knex.QueryBuilder; statusCountRows?: boolean },
+): Promise<{ page: ContactPage; counted?: number; statusCountRows?: number }> {
   const order = pageOrder(position);
   const { key, direction } = order;
   // Which contacts, from the index alone where it holds the filtered columns
@@ -159,8 +165,14 @@ async function findContactPageCounting(
     .join('contacts as c', 'c.id', 'p.id')
     .orderByRaw(`${key.expr} ${direction}, c.id ${direction}`);
   if (count) query.select(db.raw('(?) as counted', [count]));
-  const fetched = (await query) as (PageRow & { counted?: string })[];
-  return { page: toPage(fetched, limit, order), counted: count && fetched.length ? toCount(fetched[0].counted) : undefined };
+  if (statusCountRows) query.select(db.raw('(?) as status_count_rows', [statusCountRowsQuery(db)]));
+  const fetched = (await query) as (PageRow & { counted?: string; status_count_rows?: string })[];
+  const first = fetched[0];
+  return {
+    page: toPage(fetched, limit, order),
+    counted: count && first ? toCount(first.counted) : undefined,
+    statusCountRows: statusCountRows && first ? toCount(first.status_count_rows) : undefined,
+  };
 }
 
 /**
@@ -296,8 +308,15 @@ export async function findListPage(
     if (!position.after && !position.before) return { page, total: { n: 0, capped: false } };
     return { page, total: await countForList(db, filter, { viewerId, group }) };
   }
-  // A total to count up to the cap goes along in the page's own statement.
-  if (!exact && !(!group && onlyByStatus(filter)) && !cappedCounts(db).has(countKey(filter, viewerId, group))) {
+  // The per-status sums go along in the page's own statement (and say whether they want folding).
+  if (!exact && !group && onlyByStatus(filter)) {
+    const found = await findContactPageCounting(db, filter, position, { viewerId, count: statusCountQuery(db, effectiveStatuses(filter)), statusCountRows: true });
+    if (found.counted === undefined) return { page: found.page, total: await countForList(db, filter, { viewerId }) };
+    noteStatusCountRows(db, found.statusCountRows ?? 0);
+    return { page: found.page, total: { n: found.counted, capped: false } };
+  }
+  // So does a total to count up to the cap.
+  if (!exact && !cappedCounts(db).has(countKey(filter, viewerId, group))) {
     const { page, counted } = await findContactPageCounting(db, filter, position, { viewerId, group, count: cappedCountQuery(db, filter, viewerId, group) });
     if (counted === undefined) return { page, total: await countForList(db, filter, { viewerId, group }) };
     const total = listTotal(counted, filter, group);
