@@ -185,7 +185,7 @@ async function findContactPageCounting(
  * `matched` is above `countUpTo` when there are more (the page is then not
  * the list's: ask findContactPage), and undefined when the page is empty.
  */
-export async function findSearchPage(
+async function findSearchPage(
   db: Db,
   filter: ListFilter,
   position: ListPosition,
@@ -266,7 +266,7 @@ function toPage(fetched: PageRow[], limit: number, { fromEnd, after, before }: P
 }
 
 export async function countContacts(db: Db, filter: ListFilter, viewerId?: string, group?: GroupScope): Promise<number> {
-  if (!group && onlyByStatus(filter)) return countByStatus(db, effectiveStatuses(filter));
+  if (countedByStatus(filter, group)) return countByStatus(db, effectiveStatuses(filter));
   const row = await applyFilter(db, db('contacts as c'), filter, viewerId, group).count({ n: '*' }).first();
   return toCount(row?.n);
 }
@@ -287,10 +287,14 @@ export interface ListTotal {
 }
 
 /**
- * The page and the total a list shows. A search (or "nur direkte Zuweisung")
- * finds its matches once for both (findSearchPage); when it has more than the list counts, or the page is
- * empty behind a cursor, the page or the total is asked for on its own.
- * Otherwise page and total are two queries, run side by side.
+ * The page and the total a list shows, in one statement where it can:
+ * - a search (or "nur direkte Zuweisung") finds its matches once for both
+ *   (findSearchPage); with more than the list counts, the page is the usual one;
+ * - otherwise the total (per-status sums, or a count up to the cap) is a
+ *   subquery of the page query;
+ * - an exact count, or a "more than" remembered (cappedCounts), leaves the
+ *   page query alone.
+ * An empty page carries no total; behind a cursor it is counted on its own.
  */
 export async function findListPage(
   db: Db,
@@ -298,48 +302,49 @@ export async function findListPage(
   position: ListPosition,
   { viewerId, group, exact = false }: { viewerId?: string; group?: GroupScope; exact?: boolean },
 ): Promise<{ page: ContactPage; total: ListTotal }> {
-  // A search, or only the contacts assigned to one employee by name: few matches, found through
-  // their own index (trigram, assignees), so finding them once for page and count beats walking the list.
-  if (!exact && (filter.q?.trim() || (filter.assigned && filter.assigned_direct))) {
-    const { page, matched } = await findSearchPage(db, filter, position, { viewerId, group, countUpTo: LIST_COUNT_CAP });
-    if (matched !== undefined && matched <= LIST_COUNT_CAP) return { page, total: { n: matched, capped: false } };
-    if (matched !== undefined) return { page: await findContactPage(db, filter, position, { viewerId, group }), total: listTotal(matched, filter, group) };
-    // An empty page: no matches at all, unless it lies behind a cursor.
-    if (!position.after && !position.before) return { page, total: { n: 0, capped: false } };
-    return { page, total: await countForList(db, filter, { viewerId, group }) };
-  }
-  // The per-status sums go along in the page's own statement (and say whether they want folding).
-  if (!exact && !group && onlyByStatus(filter)) {
-    const found = await findContactPageCounting(db, filter, position, { viewerId, count: statusCountQuery(db, effectiveStatuses(filter)), statusCountRows: true });
-    if (found.counted === undefined) return { page: found.page, total: await countForList(db, filter, { viewerId }) };
-    noteStatusCountRows(db, found.statusCountRows ?? 0);
-    return { page: found.page, total: { n: found.counted, capped: false } };
-  }
-  // So does a total to count up to the cap.
-  if (!exact && !cappedCounts(db).has(countKey(filter, viewerId, group))) {
-    const { page, counted } = await findContactPageCounting(db, filter, position, { viewerId, group, count: cappedCountQuery(db, filter, viewerId, group) });
-    if (counted === undefined) return { page, total: await countForList(db, filter, { viewerId, group }) };
-    const total = listTotal(counted, filter, group);
-    if (total.capped) cappedCounts(db).remember(countKey(filter, viewerId, group));
+  const scope = { viewerId, group };
+  const key = countKey(filter, viewerId, group);
+  const remembered = !exact && cappedCounts(db).has(key);
+  const pageOnly = async () => findContactPage(db, filter, position, scope);
+  const countedAlone = async (page: ContactPage) =>
+    page.rows.length || position.after || position.before ? countForList(db, filter, scope) : { n: 0, capped: false };
+
+  if (remembered) return { page: await pageOnly(), total: { n: LIST_COUNT_CAP, capped: true } };
+  if (exact) {
+    const [page, total] = await Promise.all([pageOnly(), countForList(db, filter, { ...scope, exact })]);
     return { page, total };
   }
-  const [page, total] = await Promise.all([findContactPage(db, filter, position, { viewerId, group }), countForList(db, filter, { viewerId, group, exact })]);
-  return { page, total };
+  // A search, or only the contacts assigned to one employee by name: few matches, found through
+  // their own index (trigram, assignees), so finding them once for page and count beats walking the list.
+  if (filter.q?.trim() || (filter.assigned && filter.assigned_direct)) {
+    const { page, matched } = await findSearchPage(db, filter, position, { ...scope, countUpTo: LIST_COUNT_CAP });
+    if (matched === undefined) return { page, total: await countedAlone(page) };
+    const total = rememberIfCapped(db, key, listTotal(matched, filter, group));
+    return { page: total.capped ? await pageOnly() : page, total };
+  }
+  const byStatus = countedByStatus(filter, group);
+  const found = await findContactPageCounting(db, filter, position, { ...scope, count: cappedCountQuery(db, filter, viewerId, group), statusCountRows: byStatus });
+  if (found.counted === undefined) return { page: found.page, total: await countedAlone(found.page) };
+  // Whoever reads the per-status sums says whether they want folding.
+  if (byStatus) noteStatusCountRows(db, found.statusCountRows ?? 0);
+  return { page: found.page, total: rememberIfCapped(db, key, listTotal(found.counted, filter, group)) };
 }
 
 export async function countForList(db: Db, filter: ListFilter, { viewerId, group, exact = false }: { viewerId?: string; group?: GroupScope; exact?: boolean }): Promise<ListTotal> {
   // Status-only counts go through countByStatus, which also keeps the kept counts folded.
-  if (exact || (!group && onlyByStatus(filter))) return { n: await countContacts(db, filter, viewerId, group), capped: false };
-  const remembered = cappedCounts(db);
+  if (exact || countedByStatus(filter, group)) return { n: await countContacts(db, filter, viewerId, group), capped: false };
   const key = countKey(filter, viewerId, group);
-  if (remembered.has(key)) return { n: LIST_COUNT_CAP, capped: true };
-  const total = listTotal(toCount((await cappedCountQuery(db, filter, viewerId, group).first())?.n), filter, group);
-  if (total.capped) remembered.remember(key);
+  if (cappedCounts(db).has(key)) return { n: LIST_COUNT_CAP, capped: true };
+  return rememberIfCapped(db, key, listTotal(toCount((await cappedCountQuery(db, filter, viewerId, group).first())?.n), filter, group));
+}
+
+function rememberIfCapped(db: Db, key: string, total: ListTotal): ListTotal {
+  if (total.capped) cappedCounts(db).remember(key);
   return total;
 }
 
 /** How long a "Mehr als 10.000" stays remembered (see cappedCounts). */
-export const CAPPED_COUNT_TTL_MS = 30_000;
+const CAPPED_COUNT_TTL_MS = 30_000;
 
 /**
  * Filters found to match more than LIST_COUNT_CAP, remembered for
@@ -394,8 +399,7 @@ function countKey(filter: ListFilter, viewerId: string | undefined, group: Group
 
 /** What cappedCountQuery counted, as the list shows it: above the cap means "more", except for the exact per-status sums. */
 export function listTotal(counted: number, filter: ListFilter, group?: GroupScope, cap = LIST_COUNT_CAP): ListTotal {
-  const exact = !group && onlyByStatus(filter);
-  return !exact && counted > cap ? { n: cap, capped: true } : { n: counted, capped: false };
+  return !countedByStatus(filter, group) && counted > cap ? { n: cap, capped: true } : { n: counted, capped: false };
 }
 
 /**
@@ -404,16 +408,19 @@ export function listTotal(counted: number, filter: ListFilter, group?: GroupScop
  * from the per-status counts instead, exactly. Runs alone or as a subquery.
  */
 export function cappedCountQuery(db: Db, filter: ListFilter, viewerId?: string, group?: GroupScope, cap = LIST_COUNT_CAP): Knex.QueryBuilder {
-  if (!group && onlyByStatus(filter)) return statusCountQuery(db, effectiveStatuses(filter));
+  if (countedByStatus(filter, group)) return statusCountQuery(db, effectiveStatuses(filter));
   const matches = applyFilter(db, db('contacts as c'), filter, viewerId, group).select(db.raw('1')).limit(cap + 1);
   return db.count({ n: '*' }).from(matches.as('m'));
 }
 
 const filterKeys = ListFilter.keyof().options;
 
-/** True when the filter narrows by status only (or not at all): its count is a sum of the per-status counts. */
-function onlyByStatus(filter: ListFilter): boolean {
-  return filterKeys.every((key) => key === 'status' || filter[key] === undefined);
+/**
+ * True when the list's total is a sum of the per-status counts, exactly: no
+ * group, and a filter that narrows by status only (or not at all).
+ */
+function countedByStatus(filter: ListFilter, group?: GroupScope): boolean {
+  return !group && filterKeys.every((key) => key === 'status' || filter[key] === undefined);
 }
 
 export interface Contact extends ContactRow {
