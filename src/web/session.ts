@@ -1,8 +1,7 @@
-import { createHash } from 'node:crypto';
 import type { Request, RequestHandler } from 'express';
 import session from 'express-session';
 import connectPgSimple from 'connect-pg-simple';
-import type { Db } from '../db/knex';
+import { preparedQuery, type Db } from '../db/knex';
 import type { Config } from '../config';
 import { currentUserColumns, type CurrentUser } from '../users/queries';
 
@@ -12,26 +11,14 @@ export const SESSION_COOKIE = 'kontakte.sid';
 
 /**
  * A store on the app's own pool, so sessions share every instance's database and
- * go through the same outage handling as everything else. The store's few
- * statements run as named prepared statements: every request reads its session,
- * and PostgreSQL then parses and plans that query once per connection, not each time.
+ * go through the same outage handling as everything else. Every request reads
+ * its session: the store's statements are prepared once per connection
+ * (preparedQuery).
  */
 function pgPoolOf(db: Db) {
-  // Named after the text itself: connections are shared, and a name must always mean the same statement.
-  const names = new Map<string, string>();
-  const nameOf = (text: string) => {
-    let name = names.get(text);
-    if (!name) names.set(text, (name = `kontakte_session_${createHash('sha1').update(text).digest('hex').slice(0, 16)}`));
-    return name;
-  };
   return {
     async query(text: string, params: unknown[]) {
-      const connection = await db.client.acquireConnection();
-      try {
-        return await connection.query({ name: nameOf(text), text, values: params });
-      } finally {
-        await db.client.releaseConnection(connection);
-      }
+      return { rows: await preparedQuery(db, text, params) };
     },
   };
 }
