@@ -32,7 +32,7 @@ export const seedConfig: Knex.SeederConfig = {
 export const connectionOptions = '-c random_page_cost=1.1';
 
 /** A pool that survives a database restart: broken connections are dropped and replaced. */
-export function createDb(connectionString: string, pool: Knex.PoolConfig = { min: 0, max: Number(process.env.PERF_POOL ?? 10) }): Db {
+export function createDb(connectionString: string, pool: Knex.PoolConfig = { min: 0, max: 10 }): Db {
   return knex({
     client: 'pg',
     connection: {
@@ -73,8 +73,8 @@ const statementNames = new Map<string, string>();
 function statementName(text: string): string {
   let name = statementNames.get(text);
   if (!name) {
-    // The texts come from the app's own code (filters combine into a few hundred at most); bounded all the same.
-    if (statementNames.size >= 2000) statementNames.clear();
+    // The texts are the app's own (the session store's few); bounded all the same.
+    if (statementNames.size >= 1000) statementNames.clear();
     statementNames.set(text, (name = `kontakte_${createHash('sha1').update(text).digest('hex').slice(0, 20)}`));
   }
   return name;
@@ -96,21 +96,20 @@ async function forgetPrepared(connection: PgConnection): Promise<void> {
  * them; a statement whose tables changed under it (a migration while running)
  * is prepared afresh.
  */
-export async function preparedQuery<Row>(db: Db, text: string, values: readonly unknown[], method = 'raw'): Promise<Row[]> {
+export async function preparedQuery<Row>(db: Db, text: string, values: readonly unknown[]): Promise<Row[]> {
   const name = statementName(text);
   const connection = (await db.client.acquireConnection()) as PgConnection;
   try {
     const prepared = connection.connection.parsedStatements;
     if (!(name in prepared) && Object.keys(prepared).length >= PREPARED_PER_CONNECTION) await forgetPrepared(connection);
-    // Announced like knex's own queries, for whoever listens (logging, the benchmark).
-    db.client.emit('query', { sql: text, bindings: values, method, __knexUid: (connection as { __knexUid?: string }).__knexUid });
+    const run = async () => (await connection.query({ name, text, values: [...values] })).rows as Row[];
     try {
-      return (await connection.query({ name, text, values: values as unknown[] })).rows as Row[];
+      return await run();
     } catch (error) {
       // "cached plan must not change result type": a column changed under a prepared statement.
       if ((error as { code?: string }).code !== '0A000') throw error;
       await forgetPrepared(connection);
-      return (await connection.query({ name, text, values: values as unknown[] })).rows as Row[];
+      return await run();
     }
   } finally {
     await db.client.releaseConnection(connection);
