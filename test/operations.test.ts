@@ -1,7 +1,7 @@
 import request from 'supertest';
 import pino from 'pino';
 import { createApp } from '../src/app';
-import { createDb, preparedQuery, PREPARED_PER_CONNECTION } from '../src/db/knex';
+import { createDb, listReads, preparedQuery, PREPARED_PER_CONNECTION } from '../src/db/knex';
 import { freePort, socketDirFor } from '../src/db/net';
 import { loadConfig, ConfigError } from '../src/config';
 import { useTestDatabase } from './db';
@@ -69,6 +69,24 @@ describe('prepared statements (the session and the list)', () => {
       await one.raw('drop table if exists prepared_probe');
       await one.destroy();
     }
+  });
+});
+
+describe('the list reads', () => {
+  it('run prepared on a pool of their own that plans every call for its parameters, and with knex inside a transaction', async () => {
+    const mode = (db: typeof t.db) => db.select(db.raw("current_setting('plan_cache_mode') as mode"));
+    expect(await listReads(t.db, mode(t.db))).toEqual([{ mode: 'force_custom_plan' }]);
+    // The main pool keeps PostgreSQL's default: foreign-key checks there keep their plans.
+    expect((await t.db.raw("select current_setting('plan_cache_mode') as mode")).rows).toEqual([{ mode: 'auto' }]);
+    await t.db.transaction(async (trx) => expect(await listReads(trx, mode(trx))).toEqual([{ mode: 'auto' }]));
+    // And the list's page comes through them, prepared.
+    const user = await createUser(t.db);
+    const { agent } = await loginAs(buildApp(t.db), user.email);
+    expect((await agent.get('/contacts').set('HX-Request', 'true')).status).toBe(200);
+    const { rows } = await t.db.raw(
+      "select query from pg_stat_activity where datname = current_database() and application_name = 'kontakte-list' and query like '%as sort_key%'",
+    );
+    expect(rows.length).toBeGreaterThan(0);
   });
 });
 

@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import type { Db } from '../db/knex';
-import { toCount } from '../db/knex';
+import { listReads, toCount } from '../db/knex';
 import { countByStatus, noteStatusCountRows, statusCountQuery, statusCountRowsQuery } from './counts';
 import { effectiveStatuses, ListFilter, type ListPosition, type Sort } from './schema';
 import type { Status } from './status';
@@ -166,7 +166,7 @@ async function findContactPageCounting(
     .orderByRaw(`${key.expr} ${direction}, c.id ${direction}`);
   if (count) query.select(db.raw('(?) as counted', [count]));
   if (statusCountRows) query.select(db.raw('(?) as status_count_rows', [statusCountRowsQuery(db)]));
-  const fetched = (await query) as (PageRow & { counted?: string; status_count_rows?: string })[];
+  const fetched = await listReads<PageRow & { counted?: string; status_count_rows?: string }>(db, query);
   const first = fetched[0];
   return {
     page: toPage(fetched, limit, order),
@@ -207,7 +207,7 @@ async function findSearchPage(
     .from(ids.as('p'))
     .join('contacts as c', 'c.id', 'p.id')
     .orderByRaw(`${key.expr} ${direction}, c.id ${direction}`);
-  const fetched = (await query) as (PageRow & { matched: string })[];
+  const fetched = await listReads<PageRow & { matched: string }>(db, query);
   return { page: toPage(fetched, limit, order), matched: fetched.length ? toCount(fetched[0].matched) : undefined };
 }
 
