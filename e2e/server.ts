@@ -47,7 +47,10 @@ export async function startServer(env: NodeJS.ProcessEnv, { echo = false }: { ec
     async stop() {
       if (child.exitCode !== null) return;
       child.kill('SIGTERM');
-      const code = await Promise.race([exited, new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 15_000))]);
+      let timer: NodeJS.Timeout | undefined;
+      const code = await Promise.race([exited, new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), 15_000)))]);
+      // Left running, the timer alone kept every caller alive for another 15 s.
+      clearTimeout(timer);
       if (code === 'timeout') child.kill('SIGKILL');
     },
   };
