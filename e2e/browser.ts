@@ -9,7 +9,8 @@ export const screenshotDir = path.resolve(__dirname, 'screenshots');
 
 /** A real server on a fresh embedded PostgreSQL, as a newcomer's `npm start` gives it. */
 export function startFreshServer(): Promise<AppServer> {
-  return startServer({ DATABASE_URL: '', EMBEDDED_PG_DIR: mkdtempSync(path.join(os.tmpdir(), 'kontakte-e2e-')) });
+  // The popup is the same at any interval: a 2 s poll spares the run waiting up to 20 s for it.
+  return startServer({ DATABASE_URL: '', EMBEDDED_PG_DIR: mkdtempSync(path.join(os.tmpdir(), 'kontakte-e2e-')), NOTIFICATION_POLL_SECONDS: '2' });
 }
 
 export async function openBrowser(): Promise<BrowserContext> {

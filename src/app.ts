@@ -53,6 +53,7 @@ export function createApp({ db, config, logger = pino({ level: 'silent' }), jobs
   app.locals.url = (p: string) => `${config.basePath}${p}`;
   app.locals.avatar = (contact: Pictured, options?: { large?: boolean; alt?: string }) => avatar(config.basePath, contact, options);
   app.locals.assignmentLabel = assignmentLabel;
+  app.locals.notificationPollSeconds = config.notificationPollSeconds;
 
   const router = Router();
   router.use((_req, res, next) => {

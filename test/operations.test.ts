@@ -125,6 +125,16 @@ describe('configuration', () => {
     }
   });
 
+  it('takes the notification poll interval in whole seconds from 1 to 600, and the page polls at it', async () => {
+    expect(loadConfig({ NOTIFICATION_POLL_SECONDS: '60' }).notificationPollSeconds).toBe(60);
+    for (const wrong of ['0', '601', '2.5', 'oft']) expect(() => loadConfig({ NOTIFICATION_POLL_SECONDS: wrong })).toThrow(/^\s*- NOTIFICATION_POLL_SECONDS:/m);
+    const app = createApp({ db: t.db, config: testConfig({ notificationPollSeconds: 45 }) });
+    await createUser(t.db, { email: 'poll@kontakte.example' });
+    const { agent } = await loginAs(app, 'poll@kontakte.example');
+    const page = await agent.get('/contacts');
+    expect(page.text).toMatch(/<div id="notify-poller" hx-get="\/notifications\/poll\?after=0" hx-trigger="every 45s"/);
+  });
+
   it('demands a session secret in production and a trusted proxy for the SSO header', () => {
     expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/SESSION_SECRET/);
     expect(() => loadConfig({ AUTH_PROXY_HEADER: 'X-Remote-User' })).toThrow(/AUTH_PROXY_HEADER/);
@@ -132,7 +142,7 @@ describe('configuration', () => {
 
   it('has working defaults for a newcomer', () => {
     const config = loadConfig({});
-    expect(config).toMatchObject({ port: 3000, host: '127.0.0.1', basePath: '', trustProxy: false, demoData: true });
+    expect(config).toMatchObject({ port: 3000, host: '127.0.0.1', basePath: '', trustProxy: false, demoData: true, notificationPollSeconds: 20 });
     expect(loadConfig({ NODE_ENV: 'production', SESSION_SECRET: 'x'.repeat(32) }).demoData).toBe(false);
     expect(loadConfig({ TRUST_PROXY: '1' }).trustProxy).toBe(1);
     expect(loadConfig({ TRUST_PROXY: '10.0.0.0/8' }).trustProxy).toBe('10.0.0.0/8');

@@ -48,7 +48,7 @@ export function notificationRoutes(db: Db): Router {
     else await renderPage(res, 'notifications/index', locals);
   });
 
-  // Polled every 20 s by the layout: the bell's count, and popups for what is new since `after`.
+  // Polled by the layout (every NOTIFICATION_POLL_SECONDS, 20 s by default): the bell's count, and popups for what is new since `after`.
   router.get('/notifications/poll', async (req, res) => {
     const after = Id.safeParse(req.query.after);
     const userId = req.user!.id;
