@@ -1,10 +1,10 @@
-import path from 'node:path';
 import express, { Router, type Request, type Response } from 'express';
 import pino, { type Logger } from 'pino';
 import pinoHttp from 'pino-http';
 import type { Config } from './config';
 import type { Db } from './db/knex';
 import { assetUrls, publicDir } from './web/assets';
+import { strictPartial, viewsDir } from './web/partials';
 import { currentUser, requireLogin } from './web/auth';
 import { errorHandler, notFound } from './web/error-handler';
 import { csrf, noStore, securityHeaders } from './web/security';
@@ -33,7 +33,6 @@ export interface AppDeps {
   jobs?: JobQueue;
 }
 
-const viewsDir = path.resolve(__dirname, '..', 'views');
 
 /** Builds the whole app without listening or connecting: tests build it on their own database. */
 export function createApp({ db, config, logger = pino({ level: 'silent' }), jobs }: AppDeps): express.Express {
@@ -53,6 +52,11 @@ export function createApp({ db, config, logger = pino({ level: 'silent' }), jobs
   app.locals.url = (p: string) => `${config.basePath}${p}`;
   app.locals.avatar = (contact: Pictured, options?: { large?: boolean; alt?: string }) => avatar(config.basePath, contact, options);
   app.locals.assignmentLabel = assignmentLabel;
+  app.locals.contactRows = strictPartial(
+    'contacts/_rows',
+    ['rows', 'createdId', 'selection', 'isSelected', 'displayName', 't', 'url', 'avatar', 'assignmentLabel'],
+    { cache: app.enabled('view cache') },
+  );
   app.locals.notificationPollSeconds = config.notificationPollSeconds;
 
   const router = Router();
