@@ -33,7 +33,6 @@ export interface AppDeps {
   jobs?: JobQueue;
 }
 
-
 /** Builds the whole app without listening or connecting: tests build it on their own database. */
 export function createApp({ db, config, logger = pino({ level: 'silent' }), jobs }: AppDeps): express.Express {
   const app = express();

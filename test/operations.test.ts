@@ -6,6 +6,10 @@ import { freePort, socketDirFor } from '../src/db/net';
 import { loadConfig, ConfigError } from '../src/config';
 import { useTestDatabase } from './db';
 import { buildApp, createUser, loginAs, testConfig } from './helpers';
+import { strictPartial } from '../src/web/partials';
+import { avatar, displayName, type Pictured } from '../src/contacts/format';
+import { assignmentLabel } from '../src/assignment/label';
+import { translator } from '../src/i18n';
 
 const t = useTestDatabase();
 
@@ -157,5 +161,34 @@ describe('configuration', () => {
     });
     expect(result.status).toBe(1);
     expect(result.stderr).toContain('PORT');
+  });
+});
+
+describe('partials compiled strict (the list rows)', () => {
+  const names = ['rows', 'createdId', 'selection', 'isSelected', 'displayName', 't', 'url', 'avatar', 'assignmentLabel'];
+  const row = { id: '7', salutation: null, first_name: 'Jörg', last_name: '<Müller>', company: null, email: null, status: 'customer', customer_number: null, city: 'Köln', picture_updated_at: null, assignment: { kind: 'all' } };
+  const locals = {
+    rows: [row],
+    createdId: null,
+    selection: { all: false, ids: [] },
+    isSelected: () => false,
+    displayName,
+    t: translator('de'),
+    url: (p: string) => `/crm${p}`,
+    avatar: (c: Pictured) => avatar('/crm', c),
+    assignmentLabel,
+  };
+
+  it('prints the rows escaped, the same from the cached compilation', () => {
+    const rows = strictPartial('contacts/_rows', names, { cache: true });
+    const first = rows(locals).toString();
+    expect(first).toContain('<a href="/crm/contacts/7">Jörg &lt;Müller&gt;</a>');
+    expect(first).toContain('<span class="badge status-customer">Kunde</span>');
+    expect(rows(locals).toString()).toBe(first);
+  });
+
+  it('fails loudly when the template reads a local it does not declare', () => {
+    const rows = strictPartial('contacts/_rows', names.filter((n) => n !== 'avatar'), { cache: false });
+    expect(() => rows({ ...locals, avatar: undefined })).toThrow(/avatar/);
   });
 });
