@@ -92,7 +92,7 @@ export function createApp({ db, config, logger = pino({ level: 'silent' }), jobs
   router.use('/api', messageApi(db, logger));
 
   router.use(express.urlencoded({ extended: false, limit: '200kb', parameterLimit: 2000 }));
-  router.use(sessionMiddleware(db, config));
+  router.use(sessionMiddleware(db, config, logger));
   router.use(currentUser(db, config));
   router.use((req, res, next) => {
     res.locals.csrfToken = csrf.generateToken(req);

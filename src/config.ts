@@ -38,6 +38,7 @@ const EnvSchema = z
       z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     ),
     LOG_FORMAT: z.preprocess(emptyToUndefined, z.enum(['json', 'pretty']).optional()),
+    SESSION_CACHE: z.preprocess(emptyToUndefined, z.stringbool().default(true)),
     NOTIFICATION_POLL_SECONDS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).max(600).default(20)),
   })
   .superRefine((env, ctx) => {
@@ -66,6 +67,8 @@ export interface Config {
   demoData: boolean;
   logLevel: string;
   logFormat: 'json' | 'pretty';
+  /** Keep sessions read in memory, forgotten on any change (src/web/session-cache.ts). */
+  sessionCache: boolean;
   /** How often an open page asks for new notifications. */
   notificationPollSeconds: number;
 }
@@ -106,6 +109,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     demoData: e.DEMO_DATA ?? e.NODE_ENV !== 'production',
     logLevel: e.LOG_LEVEL,
     logFormat: e.LOG_FORMAT ?? (process.stdout.isTTY ? 'pretty' : 'json'),
+    sessionCache: e.SESSION_CACHE,
     notificationPollSeconds: e.NOTIFICATION_POLL_SECONDS,
   };
 }

@@ -10,7 +10,8 @@ export const PASSWORD = 'richtig-geheim-123';
 let passwordHash: Promise<string> | undefined;
 
 export function testConfig(overrides: Partial<Config> = {}): Config {
-  return { ...loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent' }), ...overrides };
+  // Tests change sessions and employees in SQL and ask at once: the session cache (on by default, with its own tests) would answer from before.
+  return { ...loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent' }), sessionCache: false, ...overrides };
 }
 
 export function buildApp(db: Db, overrides: Partial<Config> = {}): Express {

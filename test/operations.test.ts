@@ -146,7 +146,7 @@ describe('configuration', () => {
 
   it('has working defaults for a newcomer', () => {
     const config = loadConfig({});
-    expect(config).toMatchObject({ port: 3000, host: '127.0.0.1', basePath: '', trustProxy: false, demoData: true, notificationPollSeconds: 20 });
+    expect(config).toMatchObject({ port: 3000, host: '127.0.0.1', basePath: '', trustProxy: false, demoData: true, notificationPollSeconds: 20, sessionCache: true });
     expect(loadConfig({ NODE_ENV: 'production', SESSION_SECRET: 'x'.repeat(32) }).demoData).toBe(false);
     expect(loadConfig({ TRUST_PROXY: '1' }).trustProxy).toBe(1);
     expect(loadConfig({ TRUST_PROXY: '10.0.0.0/8' }).trustProxy).toBe('10.0.0.0/8');

@@ -77,11 +77,25 @@ export function createDb(connectionString: string, pool: Knex.PoolConfig = { min
   Object.defineProperty(db, 'destroy', {
     configurable: true,
     value: async (...args: Parameters<Db['destroy']>) => {
+      for (const close of closers.get(db) ?? []) await close();
+      closers.delete(db);
       await reads.destroy();
       return destroyMain(...args);
     },
   });
   return db;
+}
+
+const closers = new WeakMap<Db, (() => Promise<void>)[]>();
+
+/** Something of the handle's own (a listening connection) that closes with it, before its pools. */
+export function closeWithDb(db: Db, close: () => Promise<void>): void {
+  closers.set(db, [...(closers.get(db) ?? []), close]);
+}
+
+/** The connection string a handle was made with, for a connection of its own beside the pool. */
+export function connectionStringOf(db: Db): string {
+  return (db.client.config.connection as { connectionString: string }).connectionString;
 }
 
 export async function migrate(db: Db): Promise<void> {

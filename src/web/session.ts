@@ -1,9 +1,11 @@
 import type { Request, RequestHandler } from 'express';
 import session from 'express-session';
 import connectPgSimple from 'connect-pg-simple';
-import { preparedQuery, type Db } from '../db/knex';
+import type { Logger } from 'pino';
+import { closeWithDb, connectionStringOf, preparedQuery, type Db } from '../db/knex';
 import type { Config } from '../config';
 import { currentUserColumns, type CurrentUser } from '../users/queries';
+import { SessionCache } from './session-cache';
 
 export const IDLE_TIMEOUT_MS = 30 * 60 * 1000;
 export const ABSOLUTE_TIMEOUT_MS = 12 * 60 * 60 * 1000;
@@ -46,31 +48,51 @@ export function sessionEmployee(req: Request): CurrentUser | null | undefined {
  * express-session builds the session from what it read. The employee is never
  * part of the stored session.
  */
-function sessionStore(pool: ReturnType<typeof pgPoolOf>) {
+function sessionStore(pool: ReturnType<typeof pgPoolOf>, cache: SessionCache | undefined) {
   const PgStore = connectPgSimple(session);
   const columns = currentUserColumns.map((column) => `u.${column}`).join(', ');
-  const read = `select s.sess, ${columns} from "session" s
+  const read = `select s.sess, s.expire, ${columns} from "session" s
     left join users u on u.id = case when s.sess->>'userId' ~ '^[0-9]{1,18}$' then (s.sess->>'userId')::bigint end and u.active
     where s.sid = $1 and s.expire >= to_timestamp($2)`;
   const loaded = new WeakMap<object, CurrentUser | null>();
 
   return class KontakteStore extends PgStore {
     override get(sid: string, done: (error: unknown, sess?: session.SessionData | null) => void): void {
+      const cached = cache?.read(sid);
+      if (cached) {
+        const data = JSON.parse(cached.json) as session.SessionData;
+        loaded.set(data, cached.employee);
+        queueMicrotask(() => done(null, data));
+        return;
+      }
+      const ticket = cache?.ticket();
       pool.query(read, [sid, Math.ceil(Date.now() / 1000)]).then(
         ({ rows: [row] }) => {
           if (!row) return done(null, null);
-          const { sess, ...user } = row as { sess: session.SessionData | string; id: string | null } & Omit<CurrentUser, 'id'>;
+          const { sess, expire, ...user } = row as { sess: session.SessionData | string; expire: Date; id: string | null } & Omit<CurrentUser, 'id'>;
           let data: session.SessionData;
           try {
             data = typeof sess === 'string' ? JSON.parse(sess) : sess;
           } catch {
             return this.destroy(sid, (error) => done(error, null));
           }
-          loaded.set(data, user.id === null ? null : ({ ...user, id: String(user.id) } as CurrentUser));
+          const employee = user.id === null ? null : ({ ...user, id: String(user.id) } as CurrentUser);
+          cache?.keep(sid, ticket, { json: JSON.stringify(data), employee, expires: expire.getTime() });
+          loaded.set(data, employee);
           done(null, data);
         },
         (error: unknown) => done(error),
       );
+    }
+
+    override set(sid: string, data: session.SessionData, done?: (error?: unknown) => void): void {
+      cache?.forget(sid);
+      super.set(sid, data, done);
+    }
+
+    override destroy(sid: string, done?: (error?: unknown) => void): void {
+      cache?.forget(sid);
+      super.destroy(sid, done);
     }
 
     override createSession(req: Request, data: session.SessionData): session.Session & Partial<session.SessionData> {
@@ -81,9 +103,29 @@ function sessionStore(pool: ReturnType<typeof pgPoolOf>) {
   };
 }
 
-export function sessionMiddleware(db: Db, config: Config): RequestHandler {
+const sessionCaches = new WeakMap<Db, SessionCache>();
+
+/** One cache per database handle, listening from first use until the handle is destroyed. */
+function sessionCacheFor(db: Db, logger?: Logger): SessionCache {
+  let cache = sessionCaches.get(db);
+  if (!cache) {
+    const created = new SessionCache(connectionStringOf(db), logger);
+    sessionCaches.set(db, created);
+    closeWithDb(db, () => created.stop());
+    void created.start();
+    cache = created;
+  }
+  return cache;
+}
+
+/** The handle's session cache, if a session middleware made one: tests wait on it after changing sessions in SQL. */
+export function sessionCacheOf(db: Db): SessionCache | undefined {
+  return sessionCaches.get(db);
+}
+
+export function sessionMiddleware(db: Db, config: Config, logger?: Logger): RequestHandler {
   const pool = pgPoolOf(db);
-  const Store = sessionStore(pool);
+  const Store = sessionStore(pool, config.sessionCache ? sessionCacheFor(db, logger) : undefined);
   const store = new Store({
     pool: pool as never,
     tableName: 'session',
