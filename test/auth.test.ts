@@ -188,6 +188,22 @@ describe('sessions', () => {
     expect((await agent.get('/')).status).toBe(303);
   });
 
+  it('renew their cookie when activity is recorded (once a minute), not on every response', async () => {
+    const user = await createUser(t.db);
+    const { agent } = await loginAs(buildApp(t.db), user.email);
+    expect(sessionCookie(await agent.get('/contacts'))).toBeUndefined();
+    await t.db('session').update({
+      sess: t.db.raw(`jsonb_set(sess::jsonb, '{lastActiveAt}', to_jsonb((extract(epoch from now()) * 1000 - 2 * 60000)::bigint))::json`),
+      expire: t.db.raw(`now() + interval '28 minutes'`),
+    });
+    const active = await agent.get('/contacts');
+    expect(sessionCookie(active)).toBeDefined();
+    const expires = Date.parse(String(active.headers['set-cookie']).match(/Expires=([^;]+)/)![1]);
+    expect(expires - Date.now()).toBeGreaterThan(29 * 60_000);
+    const { expire } = await t.db('session').select(t.db.raw('extract(epoch from expire - now()) as expire')).first();
+    expect(Number(expire)).toBeGreaterThan(29 * 60);
+  });
+
   it('end after 30 idle minutes even while a tab keeps polling for notifications', async () => {
     const user = await createUser(t.db);
     const { agent } = await loginAs(buildApp(t.db), user.email);

@@ -142,7 +142,10 @@ export function sessionMiddleware(db: Db, config: Config, logger?: Logger): Requ
     store,
     resave: false,
     saveUninitialized: false,
-    rolling: true,
+    // The cookie is renewed whenever the session is saved, which activity does once a
+    // minute (lastActiveAt), so it expires with the idle logout; not signed anew and
+    // sent again on every response.
+    rolling: false,
     proxy: undefined,
     cookie: {
       httpOnly: true,
