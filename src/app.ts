@@ -63,20 +63,25 @@ export function createApp({ db, config, logger = pino({ level: 'silent' }), jobs
     res.locals.basePath = config.basePath;
     next();
   });
-  router.use(
-    pinoHttp({
-      logger,
-      autoLogging: { ignore: (req) => req.url?.includes('/static/') ?? false },
-      // What an operator needs per request, and no headers: pino binds the request to a
-      // child logger on every request, whatever the level, and copying, redacting and
-      // serialising all headers there cost more than rendering a page of the list.
-      wrapSerializers: false,
-      serializers: {
-        req: (req: Request) => ({ id: req.id, method: req.method, url: req.originalUrl ?? req.url }),
-        res: (res: Response) => ({ statusCode: res.statusCode }),
-      },
-    }),
-  );
+  // One line per request at level info (the access log). Above it (LOG_LEVEL=warn, say, where
+  // the proxy keeps the access log) nothing would be written, yet pino-http would still
+  // build a child logger and its bindings for every request: then it is left out.
+  if (logger.isLevelEnabled('info')) {
+    router.use(
+      pinoHttp({
+        logger,
+        autoLogging: { ignore: (req) => req.url?.includes('/static/') ?? false },
+        // What an operator needs per request, and no headers: pino binds the request to a
+        // child logger on every request, whatever the level, and copying, redacting and
+        // serialising all headers there cost more than rendering a page of the list.
+        wrapSerializers: false,
+        serializers: {
+          req: (req: Request) => ({ id: req.id, method: req.method, url: req.originalUrl ?? req.url }),
+          res: (res: Response) => ({ statusCode: res.statusCode }),
+        },
+      }),
+    );
+  }
   router.use(securityHeaders());
 
   router.get('/healthz', async (_req, res) => {

@@ -192,3 +192,26 @@ describe('partials compiled strict (the list rows)', () => {
     expect(() => rows({ ...locals, avatar: undefined })).toThrow(/avatar/);
   });
 });
+
+describe('the request log', () => {
+  function capture(level: string) {
+    const lines: Record<string, unknown>[] = [];
+    const logger = pino({ level }, { write: (line: string) => void lines.push(JSON.parse(line)) });
+    return { app: createApp({ db: t.db, config: testConfig(), logger }), lines };
+  }
+
+  it('writes one line per request at level info: method, address and status, no headers', async () => {
+    const { app, lines } = capture('info');
+    await request(app).get('/login?next=%2Fcontacts').set('Cookie', 'secret=1');
+    const logged = lines.filter((l) => l.msg === 'request completed');
+    expect(logged).toHaveLength(1);
+    expect(logged[0]).toMatchObject({ req: { method: 'GET', url: '/login?next=%2Fcontacts' }, res: { statusCode: 200 } });
+    expect(JSON.stringify(logged[0])).not.toContain('secret');
+  });
+
+  it('writes none above info, where the app answers all the same', async () => {
+    const { app, lines } = capture('warn');
+    expect((await request(app).get('/login')).status).toBe(200);
+    expect(lines).toEqual([]);
+  });
+});
