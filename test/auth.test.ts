@@ -204,6 +204,29 @@ describe('sessions', () => {
     expect(Number(expire)).toBeGreaterThan(29 * 60);
   });
 
+  it('record activity once for requests that come together, not once each', async () => {
+    const user = await createUser(t.db);
+    const { agent } = await loginAs(buildApp(t.db), user.email);
+    await t.db.raw('create table session_saves (at timestamptz default now())');
+    await t.db.raw(`create function note_session_save() returns trigger language plpgsql as $$ begin insert into session_saves default values; return null; end $$`);
+    await t.db.raw('create trigger note_session_save after update on session for each row execute function note_session_save()');
+    try {
+      await t.db('session').update({
+        sess: t.db.raw(`jsonb_set(sess::jsonb, '{lastActiveAt}', to_jsonb((extract(epoch from now()) * 1000 - 2 * 60000)::bigint))::json`),
+      });
+      await t.db('session_saves').delete();
+      const responses = await Promise.all(Array.from({ length: 5 }, () => agent.get('/contacts')));
+      expect(responses.map((r) => r.status)).toEqual([200, 200, 200, 200, 200]);
+      expect(await t.db('session_saves').count({ n: '*' }).first()).toEqual({ n: '1' });
+      const { sess } = await t.db('session').select('sess').first();
+      expect(Date.now() - Number(sess.lastActiveAt)).toBeLessThan(10_000);
+    } finally {
+      await t.db.raw('drop trigger note_session_save on session');
+      await t.db.raw('drop function note_session_save()');
+      await t.db.raw('drop table session_saves');
+    }
+  });
+
   it('end after 30 idle minutes even while a tab keeps polling for notifications', async () => {
     const user = await createUser(t.db);
     const { agent } = await loginAs(buildApp(t.db), user.email);

@@ -106,6 +106,37 @@ describe('the session cache', () => {
     expect(cache.read('expired')).toBeUndefined();
   });
 
+  it('reads a session once for requests that come together', async () => {
+    const user = await createUser(t.db);
+    const { agent } = await loginAs(buildApp(t.db), user.email);
+    const lock = await t.db.transaction();
+    try {
+      // The session table locked: every read of it waits, visibly, in pg_stat_activity.
+      await lock.raw('lock table session in access exclusive mode');
+      const responses = Promise.all(Array.from({ length: 5 }, () => agent.get('/contacts')));
+      const waiting = async () =>
+        Number(
+          (
+            await t.db.raw(
+              `select count(*) as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock' and query like 'select s.sess, s.expire%'`,
+            )
+          ).rows[0].n,
+        );
+      let n = 0;
+      for (let i = 0; i < 40 && n === 0; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 25));
+        n = await waiting();
+      }
+      // Time for the other four to start reads of their own, if they were going to.
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(await waiting()).toBe(1);
+      await lock.commit();
+      expect((await responses).map((r) => r.status)).toEqual([200, 200, 200, 200, 200]);
+    } finally {
+      if (!lock.isCompleted()) await lock.rollback();
+    }
+  });
+
   it('is off with SESSION_CACHE=false: every request reads the table', async () => {
     const user = await createUser(t.db);
     const { agent } = await loginAs(buildApp(t.db, { sessionCache: false }), user.email);

@@ -50,7 +50,7 @@ export function currentUser(db: Db, config: Config): RequestHandler {
       }
       if (!user) await freshSession(req);
       // Background polls keep the cookie alive but are not activity: an open tab alone never prevents the idle logout.
-      else if (!isBackgroundPoll(req) && now - (req.session.lastActiveAt ?? 0) > 60_000) req.session.lastActiveAt = now;
+      else if (!isBackgroundPoll(req) && activityDue(req.sessionID, req.session.lastActiveAt, now)) req.session.lastActiveAt = now;
     }
     if (!user && config.authProxyHeader && cameThroughTrustedProxy(req)) {
       const email = req.get(config.authProxyHeader);
@@ -70,6 +70,32 @@ export function currentUser(db: Db, config: Config): RequestHandler {
     res.locals.formatDate = dateFormatter(req.language);
     next();
   };
+}
+
+/** How often activity is recorded: the session is saved for it (and its cookie renewed). */
+const ACTIVITY_EVERY_MS = 60_000;
+const activityRecorded = new Map<string, number>();
+
+/**
+ * Whether this request records the session's activity: when the stored time is
+ * a minute old and no other request of the session on this instance has just
+ * done so. Requests of one session often come together (a page and the htmx
+ * loads it starts); each saw the same stored time, and each saved the session:
+ * one row updated by all of them in turn, every response waiting for its turn
+ * (under load a stall of a few hundred milliseconds once a minute).
+ */
+function activityDue(sid: string, storedAt: number | undefined, now: number): boolean {
+  if (now - Math.max(storedAt ?? 0, activityRecorded.get(sid) ?? 0) <= ACTIVITY_EVERY_MS) return false;
+  activityRecorded.delete(sid);
+  activityRecorded.set(sid, now);
+  // Oldest first: drop what is past its minute once there are many.
+  if (activityRecorded.size > 10_000) {
+    for (const [key, at] of activityRecorded) {
+      if (now - at <= ACTIVITY_EVERY_MS) break;
+      activityRecorded.delete(key);
+    }
+  }
+  return true;
 }
 
 function isBackgroundPoll(req: Request): boolean {

@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import { closeWithDb, connectionStringOf, preparedQuery, type Db } from '../db/knex';
 import type { Config } from '../config';
 import { currentUserColumns, type CurrentUser } from '../users/queries';
-import { SessionCache } from './session-cache';
+import { SessionCache, type CachedSession } from './session-cache';
 
 export const IDLE_TIMEOUT_MS = 30 * 60 * 1000;
 export const ABSOLUTE_TIMEOUT_MS = 12 * 60 * 60 * 1000;
@@ -55,43 +55,75 @@ function sessionStore(pool: ReturnType<typeof pgPoolOf>, cache: SessionCache | u
     left join users u on u.id = case when s.sess->>'userId' ~ '^[0-9]{1,18}$' then (s.sess->>'userId')::bigint end and u.active
     where s.sid = $1 and s.expire >= to_timestamp($2)`;
   const loaded = new WeakMap<object, CurrentUser | null>();
+  type Found = CachedSession | null | 'corrupt';
+  /**
+   * Reads under way, one per session: requests of a session that arrive together (a page
+   * and the htmx loads it starts, or all that came in while the cache had just forgotten
+   * it) share one, rather than each asking PostgreSQL the same - and, under load, each
+   * needing a connection of the pool at the same moment.
+   */
+  const reading = new Map<string, Promise<Found>>();
+
+  async function readFromTable(sid: string): Promise<Found> {
+    const ticket = cache?.ticket();
+    const {
+      rows: [row],
+    } = await pool.query(read, [sid, Math.ceil(Date.now() / 1000)]);
+    if (!row) return null;
+    const { sess, expire, ...user } = row as { sess: session.SessionData | string; expire: Date; id: string | null } & Omit<CurrentUser, 'id'>;
+    let json: string;
+    try {
+      // A text column's JSON is checked here, once: what is kept must parse for every request.
+      json = typeof sess === 'string' ? (JSON.parse(sess), sess) : JSON.stringify(sess);
+    } catch {
+      return 'corrupt';
+    }
+    const found = { json, employee: user.id === null ? null : ({ ...user, id: String(user.id) } as CurrentUser), expires: expire.getTime() };
+    cache?.keep(sid, ticket, found);
+    return found;
+  }
 
   return class KontakteStore extends PgStore {
     override get(sid: string, done: (error: unknown, sess?: session.SessionData | null) => void): void {
       const cached = cache?.read(sid);
       if (cached) {
-        const data = JSON.parse(cached.json) as session.SessionData;
-        loaded.set(data, cached.employee);
-        queueMicrotask(() => done(null, data));
+        this.hand(cached, done);
         return;
       }
-      const ticket = cache?.ticket();
-      pool.query(read, [sid, Math.ceil(Date.now() / 1000)]).then(
-        ({ rows: [row] }) => {
-          if (!row) return done(null, null);
-          const { sess, expire, ...user } = row as { sess: session.SessionData | string; expire: Date; id: string | null } & Omit<CurrentUser, 'id'>;
-          let data: session.SessionData;
-          try {
-            data = typeof sess === 'string' ? JSON.parse(sess) : sess;
-          } catch {
-            return this.destroy(sid, (error) => done(error, null));
-          }
-          const employee = user.id === null ? null : ({ ...user, id: String(user.id) } as CurrentUser);
-          cache?.keep(sid, ticket, { json: JSON.stringify(data), employee, expires: expire.getTime() });
-          loaded.set(data, employee);
-          done(null, data);
+      let pending = reading.get(sid);
+      if (!pending) {
+        const started = readFromTable(sid).finally(() => {
+          if (reading.get(sid) === started) reading.delete(sid);
+        });
+        reading.set(sid, started);
+        pending = started;
+      }
+      pending.then(
+        (found) => {
+          if (found === 'corrupt') return this.destroy(sid, (error) => done(error, null));
+          if (!found) return done(null, null);
+          this.hand(found, done);
         },
         (error: unknown) => done(error),
       );
     }
 
+    /** Each request gets a session object of its own (express-session changes it), with the employee beside it. */
+    private hand(found: CachedSession, done: (error: unknown, sess?: session.SessionData | null) => void): void {
+      const data = JSON.parse(found.json) as session.SessionData;
+      loaded.set(data, found.employee);
+      queueMicrotask(() => done(null, data));
+    }
+
     override set(sid: string, data: session.SessionData, done?: (error?: unknown) => void): void {
       cache?.forget(sid);
+      reading.delete(sid);
       super.set(sid, data, done);
     }
 
     override destroy(sid: string, done?: (error?: unknown) => void): void {
       cache?.forget(sid);
+      reading.delete(sid);
       super.destroy(sid, done);
     }
 
