@@ -129,8 +129,10 @@ describe('configuration', () => {
     }
   });
 
-  it('takes the notification poll interval in whole seconds from 1 to 600, and the page polls at it', async () => {
+  it('takes the notification poll interval in whole seconds from 1 to 600 (the page polls at it) and the session cache as true/false', async () => {
     expect(loadConfig({ NOTIFICATION_POLL_SECONDS: '60' }).notificationPollSeconds).toBe(60);
+    expect(loadConfig({ SESSION_CACHE: 'false' }).sessionCache).toBe(false);
+    expect(() => loadConfig({ SESSION_CACHE: 'vielleicht' })).toThrow(/SESSION_CACHE/);
     for (const wrong of ['0', '601', '2.5', 'oft']) expect(() => loadConfig({ NOTIFICATION_POLL_SECONDS: wrong })).toThrow(/^\s*- NOTIFICATION_POLL_SECONDS:/m);
     const app = createApp({ db: t.db, config: testConfig({ notificationPollSeconds: 45 }) });
     await createUser(t.db, { email: 'poll@kontakte.example' });
