@@ -7,15 +7,27 @@ export interface Nameable {
   company: string | null;
 }
 
+// displayName, initials and avatarColour run for every row of every list page: written without temporary arrays.
 export function displayName(c: Nameable): string {
-  const person = [c.first_name, c.last_name].filter(Boolean).join(' ');
-  return person || c.company || '–';
+  if (c.first_name && c.last_name) return `${c.first_name} ${c.last_name}`;
+  return c.first_name || c.last_name || c.company || '–';
+}
+
+/** The first character of a word, a whole code point (an emoji or a letter outside the BMP stays whole). */
+function firstLetter(word: string | null | undefined): string {
+  if (!word) return '';
+  const code = word.codePointAt(0)!;
+  return code > 0xffff ? word.slice(0, 2) : word[0];
 }
 
 export function initials(c: Nameable): string {
-  const source = c.last_name ? [c.first_name, c.last_name] : (c.company ?? '').split(/\s+/).slice(0, 2);
-  const letters = source.filter(Boolean).map((part) => Array.from(part as string)[0]);
-  return (letters.join('') || '?').toUpperCase().slice(0, 2);
+  let letters: string;
+  if (c.last_name) letters = firstLetter(c.first_name) + firstLetter(c.last_name);
+  else {
+    const [first, second] = (c.company ?? '').split(/\s+/, 2);
+    letters = firstLetter(first) + firstLetter(second);
+  }
+  return (letters || '?').toUpperCase().slice(0, 2);
 }
 
 /**
@@ -23,8 +35,13 @@ export function initials(c: Nameable): string {
  * everywhere. Eight classes in app.css, each with enough contrast for white text.
  */
 export function avatarColour(c: Nameable): number {
+  const name = displayName(c);
   let hash = 0;
-  for (const ch of displayName(c)) hash = (hash * 31 + ch.codePointAt(0)!) >>> 0;
+  for (let i = 0; i < name.length; i++) {
+    const code = name.codePointAt(i)!;
+    hash = (hash * 31 + code) >>> 0;
+    if (code > 0xffff) i++;
+  }
   return hash % 8;
 }
 
