@@ -63,6 +63,16 @@ function connect(connectionString: string, pool: Knex.PoolConfig, options: strin
   });
 }
 
+const closers = new WeakMap<Db, (() => Promise<void>)[]>();
+
+/**
+ * Something of the handle's own (its list reads' pool, a listening connection)
+ * that closes with it: last added, first closed, and all before the main pool.
+ */
+export function closeWithDb(db: Db, close: () => Promise<void>): void {
+  closers.set(db, [close, ...(closers.get(db) ?? [])]);
+}
+
 /**
  * A pool that survives a database restart: broken connections are dropped and
  * replaced. Beside it, a small pool for the list's prepared reads (listReads),
@@ -73,24 +83,17 @@ export function createDb(connectionString: string, pool: Knex.PoolConfig = { min
   // Named apart in pg_stat_activity.
   const reads = connect(connectionString, { min: 0, max: LIST_READ_CONNECTIONS }, listReadOptions, 'kontakte-list');
   listReadPools.set(db, reads);
+  closeWithDb(db, () => reads.destroy());
   const destroyMain = db.destroy.bind(db);
   Object.defineProperty(db, 'destroy', {
     configurable: true,
     value: async (...args: Parameters<Db['destroy']>) => {
       for (const close of closers.get(db) ?? []) await close();
       closers.delete(db);
-      await reads.destroy();
       return destroyMain(...args);
     },
   });
   return db;
-}
-
-const closers = new WeakMap<Db, (() => Promise<void>)[]>();
-
-/** Something of the handle's own (a listening connection) that closes with it, before its pools. */
-export function closeWithDb(db: Db, close: () => Promise<void>): void {
-  closers.set(db, [...(closers.get(db) ?? []), close]);
 }
 
 /** The connection string a handle was made with, for a connection of its own beside the pool. */

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 
 export const publicDir = path.resolve(__dirname, '..', '..', 'public');
+export const viewsDir = path.resolve(__dirname, '..', '..', 'views');
 
 /**
  * Asset URLs carry a content hash, so browsers keep them for a year and still

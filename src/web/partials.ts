@@ -2,8 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import ejs from 'ejs';
 import { Html } from './html';
-
-export const viewsDir = path.resolve(__dirname, '..', '..', 'views');
+import { viewsDir } from './assets';
 
 /**
  * A partial that prints many rows, compiled in strict mode without EJS's
