@@ -32,7 +32,8 @@ async function loggedIn() {
   await until(() => cache.isListening, 'the cache listens');
   const user = await createUser(t.db);
   const { agent } = await loginAs(app, user.email);
-  // The first page reads the session from the database and keeps it.
+  // Logging in wrote the session; once that is announced, the next page reads it from the database and keeps it.
+  await cache.settled();
   expect((await agent.get('/contacts')).status).toBe(200);
   return { agent, user, cache };
 }
@@ -86,6 +87,7 @@ describe('the session cache', () => {
 
     await until(() => cache.isListening, 'the cache listens again');
     const again = await loginAs(buildApp(t.db, { sessionCache: true }), user.email);
+    await cache.settled();
     expect((await again.agent.get('/contacts')).status).toBe(200);
     await unannounced(t.db, `delete from session where sess ->> 'userId' = ?`, [user.id]);
     expect((await again.agent.get('/contacts')).status).toBe(200);
