@@ -1,6 +1,7 @@
 import { useTestDatabase } from './db';
 import { buildApp, createUser, loginAs, type Agent } from './helpers';
 import { createContact } from './factories';
+import { batchRead } from '../src/db/batch';
 
 const t = useTestDatabase();
 
@@ -177,5 +178,51 @@ describe('the contacts list', () => {
     expect(res.text).toMatch(/<form id="contact-filter" class="filters card" method="get" action="\/contacts"/);
     expect(res.text).toMatch(/<button type="submit">Suchen<\/button>/);
     expect(res.text).toMatch(/hx-push-url="true"/);
+  });
+});
+
+describe("the full page's frame", () => {
+  it('reads the bell, the group sidebar and the filter options in one statement beside the list', async () => {
+    const me = await createUser(t.db, { name: 'Sabine Schröder' });
+    await createUser(t.db, { name: 'Ehemalige Kollegin', active: false });
+    const contact = await createContact(t.db, { last_name: 'Anton' });
+    const [event] = await t.db('contact_events').insert({ contact_id: contact, kind: 'note', payload: '{}' }).returning('id');
+    const notified = await t.db('notifications').insert([{}, {}, { read_at: t.db.fn.now() }].map((n) => ({ ...n, user_id: me.id, contact_id: contact, event_id: event.id }))).returning('id');
+    await t.db('groups').insert({ name: 'Messe 2026', kind: 'static' });
+    await t.db('competences').insert({ name: 'Vertrieb Süd' });
+    const { agent } = await loginAs(buildApp(t.db), me.email);
+
+    const statements: string[] = [];
+    const listen = (q: { sql: string }) => statements.push(q.sql);
+    t.db.on('query', listen);
+    const page = await agent.get('/contacts');
+    t.db.off('query', listen);
+
+    // Besides the list's own statement (its rows name their competence and employees).
+    const frame = statements.filter((sql) => !sql.includes('from "contacts"') && /notifications|groups|competences|users/.test(sql));
+    expect(frame).toHaveLength(1);
+    expect(frame[0]).toMatch(/from "notifications"[\s\S]*from "groups"[\s\S]*from users[\s\S]*from competences/);
+    expect(page.text).toMatch(/class="bell has-unread"[^>]*>\s*Benachrichtigungen <span class="count">2<\/span>/);
+    expect(page.text).toContain(`/notifications/poll?after=${notified[2].id}`);
+    expect(page.text).toMatch(/<aside class="group-sidebar[\s\S]*>Messe 2026<span class="group-count">0<\/span>/);
+    expect(page.text).toContain('>Vertrieb Süd</option>');
+    expect(page.text).toContain(`>${me.name}</option>`);
+    expect(page.text).not.toContain('Ehemalige Kollegin');
+  });
+
+  it('sends reads started together as one statement, apart for each request, and fails them together', async () => {
+    const statements: string[] = [];
+    const listen = (q: { sql: string }) => statements.push(q.sql);
+    const value = (sql: string) => t.db.select(t.db.raw(sql));
+    t.db.on('query', listen);
+    const one = {};
+    const other = {};
+    const read = await Promise.all([batchRead(one, t.db, value('1')), batchRead(other, t.db, value(`'B'`)), batchRead(one, t.db, value(`'zwei'`))]);
+    const failed = await Promise.allSettled([batchRead(one, t.db, value('1 / 0')), batchRead(one, t.db, value('2'))]);
+    t.db.off('query', listen);
+
+    expect(read).toEqual([1, 'B', 'zwei']);
+    expect(statements).toHaveLength(3);
+    expect(failed.map((f) => (f.status === 'rejected' ? String(f.reason) : f.value))).toEqual([expect.stringMatching(/division by zero/), expect.stringMatching(/division by zero/)]);
   });
 });

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import type { Db } from '../db/knex';
+import { readValue, type ValueQuery } from '../db/batch';
 import { Invalid } from '../web/errors';
 import type { AssignmentInput, AssignmentKind } from './schema';
 
@@ -103,10 +104,14 @@ export interface AssignmentOptions {
 
 /** What the assignment fields offer: active employees and all competences, by name (one statement for both). */
 export async function assignmentOptions(db: Conn): Promise<AssignmentOptions> {
+  return readValue(db, assignmentOptionsQuery(db)) as Promise<AssignmentOptions>;
+}
+
+/** assignmentOptions as one value, `{ users, competences }`: for batchRead, with the rest of a page's frame. */
+export function assignmentOptionsQuery(db: Conn): ValueQuery {
   const options = (table: string, where: string) =>
-    db.raw(`(select coalesce(json_agg(json_build_object('id', id::text, 'name', name) order by name, id), '[]') from ?? ${where})`, [table]);
-  const row = await db.select({ users: options('users', 'where active'), competences: options('competences', '') }).first();
-  return { users: row.users, competences: row.competences };
+    `(select coalesce(json_agg(json_build_object('id', id::text, 'name', name) order by name, id), '[]') from ${table} ${where})`;
+  return db.select(db.raw(`json_build_object('users', ${options('users', 'where active')}, 'competences', ${options('competences', '')})`));
 }
 
 /** A stored snapshot for the history: names as they were at the time of the change. */

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Router, type Request, type Response } from 'express';
 import type { Db } from '../db/knex';
+import { batchRead } from '../db/batch';
 import { parse, serviceFieldErrors, type FieldErrors } from '../web/validation';
 import { flash, renderFragment, renderPage, renderPageOrFragment } from '../web/render';
 import { isHtmx, redirect, trigger, varyOnHtmx } from '../web/htmx';
@@ -14,7 +15,7 @@ import { can, statuses, transition, type Status } from './status';
 import { displayName } from './format';
 import { listQueryString } from './urls';
 import { AssignmentInput } from '../assignment/schema';
-import { assignmentOptions, contactTarget, loadAssignments } from '../assignment/queries';
+import { assignmentOptions, assignmentOptionsQuery, contactTarget, loadAssignments, type AssignmentOptions } from '../assignment/queries';
 import { isSelected } from './selection';
 import { processPicture, pictureUpload } from './pictures';
 
@@ -48,11 +49,13 @@ export function contactRoutes(db: Db): Router {
   async function list(req: Request, res: Response) {
     const parsed = parse(ListQuery, req.query, req.t);
     const base = { title: req.t('contacts.title'), nav: 'contacts', ...helpers };
+    // The page's filter fields read their options with the rest of its frame (bell, sidebar): one statement.
+    const reading = isHtmx(req) ? undefined : (batchRead(res, db, assignmentOptionsQuery(db)) as Promise<AssignmentOptions>);
     if (!parsed.ok) {
-      const options = await assignmentOptions(db);
+      const options = await reading;
       return renderPageOrFragment(req, res, 'contacts/index', 'contacts/_results', { ...base, query: {}, raw: req.query, errors: parsed.errors, page: undefined, total: 0, options }, 422);
     }
-    const [locals, options] = await Promise.all([loadList(db, req, parsed.data), isHtmx(req) ? undefined : assignmentOptions(db)]);
+    const [locals, options] = await Promise.all([loadList(db, req, parsed.data), reading]);
     await renderPageOrFragment(req, res, 'contacts/index', 'contacts/_results', { ...base, ...locals, raw: req.query, errors: {}, options });
   }
 

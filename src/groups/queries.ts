@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import type { Db } from '../db/knex';
 import { toCount } from '../db/knex';
+import { readValue, type ValueQuery } from '../db/batch';
 import { ListFilter } from '../contacts/schema';
 import { cappedCountQuery, countContacts, listTotal, type GroupScope, type ListTotal } from '../contacts/queries';
 import type { AssignmentTarget } from '../assignment/queries';
@@ -242,15 +243,21 @@ export interface SidebarGroup {
  * of its own, so the list never waits for them.
  */
 export async function listGroupsForSidebar(db: Conn, viewerId: string): Promise<SidebarGroup[]> {
-  const rows = await whereVisible(
-    db('groups as g').select('g.id', 'g.name', 'g.group_number', 'g.kind', 'g.expires_at', 'g.member_count').orderByRaw('lower(g.name), g.id'),
-    db,
-    viewerId,
-  );
-  return rows.map(({ member_count, ...r }: Omit<SidebarGroup, 'members'> & { member_count: number }) => ({
-    ...r,
-    id: String(r.id),
-    members: r.kind === 'dynamic' ? null : member_count,
+  return toSidebarGroups(await readValue(db, sidebarGroupsQuery(db, viewerId)));
+}
+
+/** The sidebar's groups as one value, a JSON list: for batchRead, with the rest of the contacts page's frame. */
+export function sidebarGroupsQuery(db: Conn, viewerId: string): ValueQuery {
+  const group = `json_build_object('id', g.id::text, 'name', g.name, 'group_number', g.group_number, 'kind', g.kind, 'expires_at', g.expires_at, 'member_count', g.member_count)`;
+  return whereVisible(db('groups as g').select(db.raw(`coalesce(json_agg(${group} order by lower(g.name), g.id), '[]')`)), db, viewerId);
+}
+
+export function toSidebarGroups(value: unknown): SidebarGroup[] {
+  type Row = Omit<SidebarGroup, 'members' | 'expires_at'> & { expires_at: string | null; member_count: number };
+  return (value as Row[]).map(({ member_count, expires_at, ...group }) => ({
+    ...group,
+    expires_at: expires_at === null ? null : new Date(expires_at),
+    members: group.kind === 'dynamic' ? null : member_count,
   }));
 }
 

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Router, type NextFunction, type Request, type Response } from 'express';
 import type { Db } from '../db/knex';
+import { batchRead } from '../db/batch';
 import { parse, serviceFieldErrors, type FieldErrors } from '../web/validation';
 import { deferLocal, flash, renderFragment, renderPage, renderPageOrFragment } from '../web/render';
 import { isHtmx, redirect, varyOnHtmx } from '../web/htmx';
@@ -10,7 +11,7 @@ import { ListFilter, ListQuery, effectiveStatuses } from '../contacts/schema';
 import { listQueryString } from '../contacts/urls';
 import { AssignmentInput } from '../assignment/schema';
 import { assignmentOptions, loadAssignments } from '../assignment/queries';
-import { countDynamicGroups, countMembers, findGroup, groupTarget, listGroupsForSidebar, type Group } from './queries';
+import { countDynamicGroups, countMembers, findGroup, groupTarget, listGroupsForSidebar, sidebarGroupsQuery, toSidebarGroups, type Group } from './queries';
 import { GroupCreate, GroupId, GroupUpdate, NewGroupKind } from './schema';
 import { changeGroupAssignment, createDynamicGroup, GroupChangedMeanwhile, createGroup, deleteGroup, keepGroup, updateGroup, type CreatedGroup } from './service';
 import { predictNextNumber } from '../numbers/service';
@@ -96,11 +97,12 @@ export function groupRoutes(db: Db): Router {
 
   /**
    * The contacts list's full page shows the group sidebar: its groups are
-   * loaded from here, beside the list's own queries (deferLocal), like the layout's notification count.
+   * loaded from here, beside the list's own queries (deferLocal), in one statement with the
+   * layout's notification count (batchRead).
    */
   async function sidebarLocals(req: Request, res: Response, next: NextFunction) {
     if (!isHtmx(req)) {
-      deferLocal(res, 'sidebarGroups', listGroupsForSidebar(db, req.user!.id));
+      deferLocal(res, 'sidebarGroups', batchRead(res, db, sidebarGroupsQuery(db, req.user!.id)).then(toSidebarGroups));
       res.locals.formatCount = formatCount(req);
     }
     next();

@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import type { Db } from '../db/knex';
 import { toCount } from '../db/knex';
+import type { ValueQuery } from '../db/batch';
 import { responsibleByAssignment, whereResponsible } from '../assignment/responsibility';
 import type { Told } from './summary';
 
@@ -110,14 +111,29 @@ export async function newUnread(db: Conn, userId: string, afterId: string, limit
   return notificationQuery(db, userId).whereNull('n.read_at').andWhere('n.id', '>', afterId).orderBy('n.id', 'desc').limit(limit);
 }
 
-export async function unreadCount(db: Conn, userId: string): Promise<number> {
-  const row = await db('notifications').count({ n: '*' }).where({ user_id: userId }).whereNull('read_at').first();
-  return toCount(row?.n);
+/** What the layout's bell shows: the unread count, and the newest notification's id for the poller. */
+export interface Bell {
+  unread: number;
+  latest: string;
 }
 
-export async function latestId(db: Conn, userId: string): Promise<string> {
-  const row = await db('notifications').max({ id: 'id' }).where({ user_id: userId }).first();
-  return String(row?.id ?? 0);
+/**
+ * The bell as one value (batchRead, with the rest of the page's frame): two
+ * index look-ups (notifications_unread, notifications_user_id_id_index)
+ * rather than visiting every notification the employee ever had.
+ */
+export function bellQuery(db: Conn, userId: string): ValueQuery {
+  return db.select(
+    db.raw(`json_build_object('unread', (?), 'latest', (?)::text)`, [
+      db('notifications').count('*').where({ user_id: userId }).whereNull('read_at'),
+      db('notifications').select(db.raw('coalesce(max(id), 0)')).where({ user_id: userId }),
+    ]),
+  );
+}
+
+export function toBell(value: unknown): Bell {
+  const bell = value as { unread: number; latest: string };
+  return { unread: toCount(bell.unread), latest: bell.latest };
 }
 
 export async function markRead(db: Conn, userId: string, ids: string[] | 'all'): Promise<void> {

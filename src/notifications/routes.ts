@@ -1,10 +1,11 @@
 import { Router, type Request, type Response, type NextFunction } from 'express';
 import { z } from 'zod';
 import type { Db } from '../db/knex';
+import { batchRead, readValue } from '../db/batch';
 import { NotFound } from '../web/errors';
 import { deferLocal, renderFragment, renderPage } from '../web/render';
 import { redirect, varyOnHtmx, isHtmx } from '../web/htmx';
-import { findNotification, latestId, listNotifications, markRead, newUnread, unreadCount } from './queries';
+import { bellQuery, findNotification, listNotifications, markRead, newUnread, toBell } from './queries';
 import { displayName } from '../contacts/format';
 import { isSummary, notificationPath, summaryText } from './summary';
 
@@ -14,23 +15,13 @@ const helpers = { displayName, isSummary, summaryText };
 
 /**
  * The unread count and the newest notification id for the layout's bell and
- * poller; one indexed query on every full page.
+ * poller, on every full page: read beside the route's own queries, in one
+ * statement with the rest of the page's frame (batchRead); the page waits for it (deferLocal).
  */
 export function notificationLocals(db: Db) {
   return async (req: Request, res: Response, next: NextFunction) => {
     if (req.user && !isHtmx(req) && req.method === 'GET') {
-      // Two index look-ups (notifications_unread, notifications_user_id_id_index) rather than
-      // visiting every notification the employee ever had, read or not, on every page.
-      // Loaded beside the route's own queries; the page waits for it (deferLocal).
-      const user = req.user.id;
-      const counted = db
-        .select({
-          unread: db('notifications').count('*').where({ user_id: user }).whereNull('read_at'),
-          latest: db('notifications').select(db.raw('coalesce(max(id), 0)')).where({ user_id: user }),
-        })
-        .first()
-        .then((row) => ({ unread: Number(row?.unread ?? 0), latest: String(row?.latest ?? 0) }));
-      deferLocal(res, 'notifications', counted);
+      deferLocal(res, 'notifications', batchRead(res, db, bellQuery(db, req.user.id)).then(toBell));
     }
     next();
   };
@@ -52,12 +43,11 @@ export function notificationRoutes(db: Db): Router {
   router.get('/notifications/poll', async (req, res) => {
     const after = Id.safeParse(req.query.after);
     const userId = req.user!.id;
-    const [fresh, unread, latest] = await Promise.all([
+    const [fresh, notifications] = await Promise.all([
       after.success ? newUnread(db, userId, after.data) : Promise.resolve([]),
-      unreadCount(db, userId),
-      latestId(db, userId),
+      readValue(db, bellQuery(db, userId)).then(toBell),
     ]);
-    await renderFragment(res, 'notifications/_poll', { fresh, notifications: { unread, latest }, ...helpers });
+    await renderFragment(res, 'notifications/_poll', { fresh, notifications, ...helpers });
   });
 
   router.post('/notifications/:id/open', async (req, res) => {
