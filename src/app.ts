@@ -5,6 +5,7 @@ import type { Config } from './config';
 import type { Db } from './db/knex';
 import { assetUrls, publicDir, viewsDir } from './web/assets';
 import { strictPartial } from './web/partials';
+import { escapeForView } from './web/html';
 import { currentUser, requireLogin } from './web/auth';
 import { errorHandler, notFound } from './web/error-handler';
 import { csrf, noStore, securityHeaders } from './web/security';
@@ -45,7 +46,7 @@ export function createApp({ db, config, logger = pino({ level: 'silent' }), jobs
   // Includes are written from the views folder ("/contacts/_row"): EJS then resolves
   // them without asking the file system whether a relative path exists, which it
   // otherwise does for every include, 150 times for one page of the list.
-  app.set('view options', { root: viewsDir });
+  app.set('view options', { root: viewsDir, escape: escapeForView });
   app.locals.basePath = config.basePath;
   app.locals.asset = assetUrls(config.basePath);
   app.locals.url = (p: string) => `${config.basePath}${p}`;
@@ -54,7 +55,7 @@ export function createApp({ db, config, logger = pino({ level: 'silent' }), jobs
   app.locals.contactRows = strictPartial(
     'contacts/_rows',
     ['rows', 'createdId', 'selection', 'isSelected', 'displayName', 't', 'url', 'avatar', 'assignmentLabel'],
-    { cache: app.enabled('view cache') },
+    { cache: app.enabled('view cache'), escape: escapeForView },
   );
   app.locals.notificationPollSeconds = config.notificationPollSeconds;
 

@@ -7,6 +7,8 @@ import { loadConfig, ConfigError } from '../src/config';
 import { useTestDatabase } from './db';
 import { buildApp, createUser, loginAs, testConfig } from './helpers';
 import { strictPartial } from '../src/web/partials';
+import { escapeForView, html } from '../src/web/html';
+import ejs from 'ejs';
 import { avatar, displayName, type Pictured } from '../src/contacts/format';
 import { assignmentLabel } from '../src/assignment/label';
 import { translator } from '../src/i18n';
@@ -182,15 +184,25 @@ describe('partials compiled strict (the list rows)', () => {
   };
 
   it('prints the rows escaped, the same from the cached compilation', () => {
-    const rows = strictPartial('contacts/_rows', names, { cache: true });
+    const rows = strictPartial('contacts/_rows', names, { cache: true, escape: escapeForView });
     const first = rows(locals).toString();
     expect(first).toContain('<a href="/crm/contacts/7">Jörg &lt;Müller&gt;</a>');
     expect(first).toContain('<span class="badge status-customer">Kunde</span>');
     expect(rows(locals).toString()).toBe(first);
   });
 
+  it('escapes what it prints exactly as EJS itself does, and so does html``', () => {
+    const values = [undefined, null, '', 'Müller', '<script>alert("x")</script>', `O'Brien & Söhne`, '&amp;', '>>', 0, 42, false, true, ['a<', 'b'], { toString: () => '"q"' }];
+    for (const value of values) {
+      expect(escapeForView(value)).toBe(ejs.escapeXML(value as string));
+      // html`` prints nothing for false and joins lists without commas; everything else as <%= %>.
+      if (value !== undefined && value !== null && value !== false && !Array.isArray(value)) expect(html`${value}`.toString()).toBe(ejs.escapeXML(value as string));
+    }
+    expect(ejs.render('<%= v %>', { v: `<b title='x'>&"` }, { escape: escapeForView })).toBe('&lt;b title=&#39;x&#39;&gt;&amp;&#34;');
+  });
+
   it('fails loudly when the template reads a local it does not declare', () => {
-    const rows = strictPartial('contacts/_rows', names.filter((n) => n !== 'avatar'), { cache: false });
+    const rows = strictPartial('contacts/_rows', names.filter((n) => n !== 'avatar'), { cache: false, escape: escapeForView });
     expect(() => rows({ ...locals, avatar: undefined })).toThrow(/avatar/);
   });
 });

@@ -15,10 +15,14 @@ import { viewsDir } from './assets';
  * Compiled once with `cache` (Express's "view cache", on in production); read
  * afresh otherwise, so an edited template shows without a restart.
  */
-export function strictPartial(view: string, names: readonly string[], { cache }: { cache: boolean }): (locals: Record<string, unknown>) => Html {
+export function strictPartial(
+  view: string,
+  names: readonly string[],
+  { cache, escape }: { cache: boolean; escape: (value: unknown) => string },
+): (locals: Record<string, unknown>) => Html {
   const filename = path.join(viewsDir, `${view}.ejs`);
   const compile = () =>
-    ejs.compile(readFileSync(filename, 'utf8'), { filename, root: viewsDir, _with: false, strict: true, destructuredLocals: [...names] });
+    ejs.compile(readFileSync(filename, 'utf8'), { filename, root: viewsDir, escape, _with: false, strict: true, destructuredLocals: [...names] });
   let cached: ejs.TemplateFunction | undefined;
   return (locals) => {
     const template = cache ? (cached ??= compile()) : compile();
