@@ -29,13 +29,20 @@ describe('the dashboard', () => {
     await insertEvent(t.db, { contact_id: everyone, actor_id: colleague.id, kind: 'status', payload: { from: 'inbox', to: 'prospect' } });
 
     const { agent } = await loginAs(buildApp(t.db), me.email);
+    const statements: string[] = [];
+    const listen = (q: { sql: string }) => statements.push(q.sql);
+    t.db.on('query', listen);
     const page = await agent.get('/');
+    t.db.off('query', listen);
+    // The counts per status are read with the layout's bell, in one statement.
+    expect(statements.filter((sql) => sql.includes('"notifications"'))).toEqual([expect.stringMatching(/json_object_agg/)]);
     expect(page.text).toContain('Guten Tag, Sabine Schröder!');
     expect(page.text).toMatch(/Alma Alle<\/a>[\s\S]*Jürgen Weiß[\s\S]*hat den Status geändert: Eingang → Interessent[\s\S]*Max Team<\/a>[\s\S]*Angebot geschickt/);
     expect(page.text).not.toContain('Geheim');
     expect(page.text).not.toContain('Meine eigene Notiz');
     expect(page.text).toMatch(/status-prospect">Interessent<\/span> <strong>1<\/strong>/);
     expect(page.text).toMatch(/status-customer">Kunde<\/span> <strong>1<\/strong>/);
+    expect(page.text).toMatch(/status-inbox">Eingang<\/span> <strong>0<\/strong>/);
 
     const withOwn = await agent.get('/?own=1');
     expect(withOwn.text).toContain('Meine eigene Notiz');

@@ -1,5 +1,6 @@
 import type { Db } from '../db/knex';
 import { toCount } from '../db/knex';
+import type { ValueQuery } from '../db/batch';
 import { whereResponsible } from '../assignment/responsibility';
 import type { Status } from '../contacts/status';
 
@@ -48,11 +49,15 @@ export async function findActivities(
   return rows.map((r) => ({ ...r, id: String(r.id), contact_id: String(r.contact_id) }));
 }
 
-/** How many contacts the employee is responsible for, per status. */
-export async function countMyContacts(db: Db, userId: string): Promise<Record<Status, number>> {
-  const query = db('contacts as c').select('c.status').count({ n: '*' }).groupBy('c.status');
-  whereResponsible(query, db, userId);
+/** How many contacts the employee is responsible for, per status, as one value (for batchRead, with the page's bell). */
+export function myContactCountsQuery(db: Db, userId: string): ValueQuery {
+  const perStatus = db('contacts as c').select('c.status').count({ n: '*' }).groupBy('c.status');
+  whereResponsible(perStatus, db, userId);
+  return db.from(perStatus.as('s')).select(db.raw(`coalesce(json_object_agg(s.status, s.n), '{}')`));
+}
+
+export function toStatusCounts(value: unknown): Record<Status, number> {
   const counts: Record<Status, number> = { inbox: 0, prospect: 0, customer: 0, archived: 0 };
-  for (const row of (await query) as { status: Status; n: string }[]) counts[row.status] = toCount(row.n);
+  for (const [status, n] of Object.entries(value as Record<Status, number>)) counts[status as Status] = toCount(n);
   return counts;
 }

@@ -2,7 +2,9 @@ import { Router } from 'express';
 import { z } from 'zod';
 import type { Db } from '../db/knex';
 import { renderPageOrFragment } from '../web/render';
-import { countMyContacts, findActivities } from './queries';
+import { isHtmx } from '../web/htmx';
+import { batchRead } from '../db/batch';
+import { findActivities, myContactCountsQuery, toStatusCounts } from './queries';
 import { displayName } from '../contacts/format';
 import { statuses } from '../contacts/status';
 
@@ -16,13 +18,14 @@ const DashboardQuery = z.object({
 export function dashboardRoutes(db: Db): Router {
   const router = Router();
 
-  // The start page: activities on my contacts (excluding my own unless asked), and my contacts per status.
+  // The start page: activities on my contacts (excluding my own unless asked), and my contacts per status
+  // (read with the layout's bell: one statement).
   router.get('/', async (req, res) => {
     const query = DashboardQuery.parse(req.query);
     const userId = req.user!.id;
     const [activities, counts] = await Promise.all([
       findActivities(db, userId, { includeOwn: query.own === '1', beforeId: query.before, limit: PAGE + 1 }),
-      query.before ? undefined : countMyContacts(db, userId),
+      query.before || isHtmx(req) ? undefined : batchRead(res, db, myContactCountsQuery(db, userId)).then(toStatusCounts),
     ]);
     await renderPageOrFragment(req, res, 'dashboard/index', 'dashboard/_activities', {
       title: req.t('dashboard.title'),
