@@ -4,7 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { createDb, migrate, type Db } from '../src/db/knex';
 import { ensureDatabase, startEmbedded } from '../src/db/embedded';
-import { assignGeneratedNumber, defaultCircle, withNumberTransaction } from '../src/numbers/service';
+import { assignGeneratedNumber, withNumberTransaction } from '../src/numbers/service';
+import { findDefaultCircle } from '../src/numbers/queries';
 
 export interface NumbersBenchOptions {
   connections?: number;
@@ -45,7 +46,7 @@ export async function benchNumbers(dbUrl: string, { connections = 50, durationMs
   const tag = `Benchmark ${randomBytes(4).toString('hex')}`;
   try {
     await migrate(db);
-    const borrowed = await defaultCircle(db, 'contacts');
+    const borrowed = await findDefaultCircle(db, 'contacts');
     const circleId =
       borrowed?.id ??
       String(

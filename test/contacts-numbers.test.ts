@@ -87,6 +87,18 @@ describe('"Nummer erzeugen" on the master data page', () => {
     expect(after.text).not.toContain('form="generate-number-form"');
   });
 
+  it('is disabled with the reason while no default circle exists, known from the statement that reads the assignment options', async () => {
+    const { agent } = await login();
+    const id = await createContact(t.db, { last_name: 'Ohne', status: 'customer' });
+    const statements: string[] = [];
+    const listen = (q: { sql: string }) => statements.push(q.sql);
+    t.db.on('query', listen);
+    const page = await agent.get(`/contacts/${id}`);
+    t.db.off('query', listen);
+    expect(page.text).toMatch(/<button type="submit" form="generate-number-form" disabled title="Für Kontakte ist kein Standard-Nummernkreis eingerichtet\.[^"]*">Nummer erzeugen<\/button>/);
+    expect(statements.filter((sql) => sql.includes('"number_circles"'))).toEqual([expect.stringMatching(/from users where active[\s\S]*"number_circles"/)]);
+  });
+
   it('is refused for inbox and archived contacts and burns no number', async () => {
     await circle();
     const { agent, csrf } = await login();

@@ -6,7 +6,8 @@ import { parse, serviceFieldErrors, type FieldErrors } from '../web/validation';
 import { flash, renderFragment, renderPage, renderPageOrFragment } from '../web/render';
 import { isHtmx, redirect, trigger, varyOnHtmx } from '../web/htmx';
 import { Conflict, Invalid, NotFound } from '../web/errors';
-import { defaultCircle, predictNextNumber } from '../numbers/service';
+import { predictNextNumber } from '../numbers/service';
+import { hasDefaultCircleQuery } from '../numbers/queries';
 import { ContactCreate, ContactId, ContactUpdate, ListQuery, NoteInput, StatusChange, countryCodes, salutations, editableFields } from './schema';
 import { findContact, listEvents, type Contact } from './queries';
 import { loadList, queryOfCurrentPage } from './list';
@@ -110,8 +111,9 @@ export function contactRoutes(db: Db): Router {
     const [events, assignments, options, circle] = await Promise.all([
       listEvents(db, contact.id, HISTORY_PAGE + 1),
       loadAssignments(db, contactTarget, [contact.id]),
-      assignmentOptions(db),
-      defaultCircle(db, 'contacts'),
+      // Two one-value reads: one statement (batchRead).
+      batchRead(res, db, assignmentOptionsQuery(db)) as Promise<AssignmentOptions>,
+      batchRead(res, db, hasDefaultCircleQuery(db, 'contacts')) as Promise<boolean>,
     ]);
     const numbering = can('number', contact.status);
     const assignment = assignments.get(contact.id)!;
@@ -133,7 +135,7 @@ export function contactRoutes(db: Db): Router {
         options,
         numbering: contact.customer_number
           ? undefined
-          : { form: 'generate-number-form', circle: circle !== undefined, reason: numbering.ok ? undefined : res.locals.t(numbering.reason) },
+          : { form: 'generate-number-form', circle, reason: numbering.ok ? undefined : res.locals.t(numbering.reason) },
         ...helpers,
         ...extra,
       },

@@ -196,11 +196,6 @@ export async function predictNextNumber(db: Db, target: Target): Promise<string 
   return circle && (await firstFree(db, circle)).number;
 }
 
-/** The circle "Nummer erzeugen" uses for the target, if one is configured. */
-export function defaultCircle(db: Db, target: Target): Promise<Circle | undefined> {
-  return findDefaultCircle(db, target);
-}
-
 // Settings → Nummernkreise
 
 export type CircleWithPreview = Circle & { preview: string };
