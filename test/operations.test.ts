@@ -79,6 +79,12 @@ describe('prepared statements (the session and the list)', () => {
 });
 
 describe('the list reads', () => {
+  it('and every other statement are planned for memory-resident data and never JIT-compiled', async () => {
+    const settings = (db: typeof t.db) => db.select(db.raw("current_setting('random_page_cost') as cost, current_setting('jit') as jit"));
+    expect(await settings(t.db)).toEqual([{ cost: '1.1', jit: 'off' }]);
+    expect(await listReads(t.db, settings(t.db))).toEqual([{ cost: '1.1', jit: 'off' }]);
+  });
+
   it('run prepared on a pool of their own that plans every call for its parameters, and with knex inside a transaction', async () => {
     const mode = (db: typeof t.db) => db.select(db.raw("current_setting('plan_cache_mode') as mode"));
     expect(await listReads(t.db, mode(t.db))).toEqual([{ mode: 'force_custom_plan' }]);
