@@ -37,12 +37,12 @@ export async function findCircle(db: Db, id: string): Promise<Circle | undefined
   return row && toCircle(row);
 }
 
-/** The default circle of a target (always active: a database check makes sure). */
 /** Whether the target has a default circle ("Nummer erzeugen" can number), as one value: for batchRead. */
 export function hasDefaultCircleQuery(db: Db, target: Target): ValueQuery {
   return db.select(db.raw('exists (?)', [db('number_circles').select(db.raw('1')).where({ target, is_default: true })]));
 }
 
+/** The default circle of a target (always active: a database check makes sure). */
 export async function findDefaultCircle(db: Db, target: Target): Promise<Circle | undefined> {
   const row: CircleRow | undefined = await db('number_circles').select(columns).where({ target, is_default: true }).first();
   return row && toCircle(row);
