@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { useTestDatabase } from './db';
-import { buildApp, createUser, loginAs } from './helpers';
+import { buildApp, createUser, loginAs, withStatements } from './helpers';
 import { createContact } from './factories';
 
 const t = useTestDatabase();
@@ -90,11 +90,7 @@ describe('"Nummer erzeugen" on the master data page', () => {
   it('is disabled with the reason while no default circle exists, known from the statement that reads the assignment options', async () => {
     const { agent } = await login();
     const id = await createContact(t.db, { last_name: 'Ohne', status: 'customer' });
-    const statements: string[] = [];
-    const listen = (q: { sql: string }) => statements.push(q.sql);
-    t.db.on('query', listen);
-    const page = await agent.get(`/contacts/${id}`);
-    t.db.off('query', listen);
+    const { result: page, statements } = await withStatements(t.db, () => agent.get(`/contacts/${id}`));
     expect(page.text).toMatch(/<button type="submit" form="generate-number-form" disabled title="Für Kontakte ist kein Standard-Nummernkreis eingerichtet\.[^"]*">Nummer erzeugen<\/button>/);
     expect(statements.filter((sql) => sql.includes('"number_circles"'))).toEqual([expect.stringMatching(/from users where active[\s\S]*"number_circles"/)]);
   });

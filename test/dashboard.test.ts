@@ -1,5 +1,5 @@
 import { useTestDatabase } from './db';
-import { buildApp, createUser, loginAs } from './helpers';
+import { buildApp, createUser, loginAs, withStatements } from './helpers';
 import { createContact } from './factories';
 import { insertEvent } from '../src/contacts/queries';
 
@@ -29,11 +29,7 @@ describe('the dashboard', () => {
     await insertEvent(t.db, { contact_id: everyone, actor_id: colleague.id, kind: 'status', payload: { from: 'inbox', to: 'prospect' } });
 
     const { agent } = await loginAs(buildApp(t.db), me.email);
-    const statements: string[] = [];
-    const listen = (q: { sql: string }) => statements.push(q.sql);
-    t.db.on('query', listen);
-    const page = await agent.get('/');
-    t.db.off('query', listen);
+    const { result: page, statements } = await withStatements(t.db, () => agent.get('/'));
     // The counts per status are read with the layout's bell, in one statement.
     expect(statements.filter((sql) => sql.includes('"notifications"'))).toEqual([expect.stringMatching(/json_object_agg/)]);
     expect(page.text).toContain('Guten Tag, Sabine Schröder!');

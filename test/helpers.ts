@@ -57,3 +57,15 @@ export async function loginAs(app: Express, email: string, password = PASSWORD, 
   const home = await agent.get(`${basePath}/`);
   return { agent, csrf: csrfFrom(home.text) };
 }
+
+/** What `work` returns, and the SQL of every statement knex sent on `db` meanwhile. */
+export async function withStatements<T>(db: Db, work: () => Promise<T>): Promise<{ result: T; statements: string[] }> {
+  const statements: string[] = [];
+  const listen = (query: { sql: string }) => statements.push(query.sql);
+  db.on('query', listen);
+  try {
+    return { result: await work(), statements };
+  } finally {
+    db.off('query', listen);
+  }
+}
