@@ -55,7 +55,7 @@ export function createApp({ db, config, logger = pino({ level: 'silent' }), jobs
   app.locals.contactRows = strictPartial(
     'contacts/_rows',
     ['rows', 'createdId', 'selection', 'isSelected', 'displayName', 't', 'url', 'avatar', 'assignmentLabel'],
-    { cache: app.enabled('view cache'), escape: escapeForView },
+    { cache: app.enabled('view cache') },
   );
   app.locals.notificationPollSeconds = config.notificationPollSeconds;
 

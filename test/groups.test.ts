@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { useTestDatabase } from './db';
-import { buildApp, createUser, loginAs } from './helpers';
+import { buildApp, createUser, loginAs, withStatements } from './helpers';
 import { createContact } from './factories';
 import { ListFilter } from '../src/contacts/schema';
 import { applyFilter } from '../src/contacts/queries';
@@ -86,11 +86,7 @@ describe('the group sidebar on the contacts list', () => {
     const active = await group({ kind: 'dynamic', filter: JSON.stringify({}) });
     const percent = await group({ kind: 'dynamic', filter: JSON.stringify({ q: '100%' }) });
     const broken = await group({ kind: 'dynamic', filter: JSON.stringify({ status: ['verschollen'] }) });
-    const statements: string[] = [];
-    const listen = (q: { sql: string }) => statements.push(q.sql);
-    t.db.on('query', listen);
-    const counts = await countDynamicGroups(t.db, me.id);
-    t.db.off('query', listen);
+    const { result: counts, statements } = await withStatements(t.db, () => countDynamicGroups(t.db, me.id));
     const exactly = (n: number) => ({ n, capped: false });
     expect(Object.fromEntries(counts)).toEqual({ [koeln]: exactly(2), [active]: exactly(2), [percent]: exactly(0), [broken]: exactly(0) });
     expect(statements.filter((sql) => sql.includes('from "contacts"'))).toHaveLength(2);
@@ -525,11 +521,7 @@ describe('adding and removing members (the bulk actions use these)', () => {
     const colleague = await createUser(t.db);
     const contacts = [await createContact(t.db), await createContact(t.db), await createContact(t.db)];
     const { id } = await createGroup(t.db, { name: 'Messe „Nord“', kind: 'static', assignment: toAll, actorId: me.id });
-    const statements: string[] = [];
-    const listen = (q: { sql: string }) => statements.push(q.sql);
-    t.db.on('query', listen);
-    await addMembers(t.db, id, contacts, me.id);
-    t.db.off('query', listen);
+    const { statements } = await withStatements(t.db, () => addMembers(t.db, id, contacts, me.id));
     expect(statements.filter((sql) => /insert into/i.test(sql))).toHaveLength(2);
     const events = await t.db('contact_events').where({ kind: 'group_added' }).orderBy('contact_id');
     expect(events.map((e) => [String(e.contact_id), String(e.actor_id), e.payload])).toEqual(contacts.map((c) => [c, me.id, { group: 'Messe „Nord“', group_id: Number(id) }]));

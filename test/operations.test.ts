@@ -190,7 +190,7 @@ describe('partials compiled strict (the list rows)', () => {
   };
 
   it('prints the rows escaped, the same from the cached compilation', () => {
-    const rows = strictPartial('contacts/_rows', names, { cache: true, escape: escapeForView });
+    const rows = strictPartial('contacts/_rows', names, { cache: true });
     const first = rows(locals).toString();
     expect(first).toContain('<a href="/crm/contacts/7">Jörg &lt;Müller&gt;</a>');
     expect(first).toContain('<span class="badge status-customer">Kunde</span>');
@@ -208,7 +208,7 @@ describe('partials compiled strict (the list rows)', () => {
   });
 
   it('fails loudly when the template reads a local it does not declare', () => {
-    const rows = strictPartial('contacts/_rows', names.filter((n) => n !== 'avatar'), { cache: false, escape: escapeForView });
+    const rows = strictPartial('contacts/_rows', names.filter((n) => n !== 'avatar'), { cache: false });
     expect(() => rows({ ...locals, avatar: undefined })).toThrow(/avatar/);
   });
 });

@@ -120,7 +120,7 @@ describe('the session cache', () => {
         Number(
           (
             await t.db.raw(
-              `select count(*) as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock' and query like 'select s.sess, s.expire%'`,
+              `select count(*) as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock' and query like 'select s.sess::text as sess, s.expire%'`,
             )
           ).rows[0].n,
         );

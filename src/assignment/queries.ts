@@ -104,11 +104,11 @@ export interface AssignmentOptions {
 
 /** What the assignment fields offer: active employees and all competences, by name (one statement for both). */
 export async function assignmentOptions(db: Conn): Promise<AssignmentOptions> {
-  return readValue(db, assignmentOptionsQuery(db)) as Promise<AssignmentOptions>;
+  return readValue(db, assignmentOptionsQuery(db));
 }
 
 /** assignmentOptions as one value, `{ users, competences }`: for batchRead, with the rest of a page's frame. */
-export function assignmentOptionsQuery(db: Conn): ValueQuery {
+export function assignmentOptionsQuery(db: Conn): ValueQuery<AssignmentOptions> {
   const options = (table: string, where: string) =>
     `(select coalesce(json_agg(json_build_object('id', id::text, 'name', name) order by name, id), '[]') from ${table} ${where})`;
   return db.select(db.raw(`json_build_object('users', ${options('users', 'where active')}, 'competences', ${options('competences', '')})`));

@@ -16,7 +16,7 @@ import { can, statuses, transition, type Status } from './status';
 import { displayName } from './format';
 import { listQueryString } from './urls';
 import { AssignmentInput } from '../assignment/schema';
-import { assignmentOptions, assignmentOptionsQuery, contactTarget, loadAssignments, type AssignmentOptions } from '../assignment/queries';
+import { assignmentOptions, assignmentOptionsQuery, contactTarget, loadAssignments } from '../assignment/queries';
 import { isSelected } from './selection';
 import { processPicture, pictureUpload } from './pictures';
 
@@ -51,7 +51,7 @@ export function contactRoutes(db: Db): Router {
     const parsed = parse(ListQuery, req.query, req.t);
     const base = { title: req.t('contacts.title'), nav: 'contacts', ...helpers };
     // The page's filter fields read their options with the rest of its frame (bell, sidebar): one statement.
-    const reading = isHtmx(req) ? undefined : (batchRead(res, db, assignmentOptionsQuery(db)) as Promise<AssignmentOptions>);
+    const reading = isHtmx(req) ? undefined : batchRead(res, db, assignmentOptionsQuery(db));
     if (!parsed.ok) {
       const options = await reading;
       return renderPageOrFragment(req, res, 'contacts/index', 'contacts/_results', { ...base, query: {}, raw: req.query, errors: parsed.errors, page: undefined, total: 0, options }, 422);
@@ -112,8 +112,8 @@ export function contactRoutes(db: Db): Router {
       listEvents(db, contact.id, HISTORY_PAGE + 1),
       loadAssignments(db, contactTarget, [contact.id]),
       // Two one-value reads: one statement (batchRead).
-      batchRead(res, db, assignmentOptionsQuery(db)) as Promise<AssignmentOptions>,
-      batchRead(res, db, hasDefaultCircleQuery(db, 'contacts')) as Promise<boolean>,
+      batchRead(res, db, assignmentOptionsQuery(db)),
+      batchRead(res, db, hasDefaultCircleQuery(db, 'contacts')),
     ]);
     const numbering = can('number', contact.status);
     const assignment = assignments.get(contact.id)!;

@@ -1,5 +1,4 @@
 import type { Db } from '../db/knex';
-import { toCount } from '../db/knex';
 import type { ValueQuery } from '../db/batch';
 import { whereResponsible } from '../assignment/responsibility';
 import type { Status } from '../contacts/status';
@@ -50,14 +49,13 @@ export async function findActivities(
 }
 
 /** How many contacts the employee is responsible for, per status, as one value (for batchRead, with the page's bell). */
-export function myContactCountsQuery(db: Db, userId: string): ValueQuery {
+export function myContactCountsQuery(db: Db, userId: string): ValueQuery<Partial<Record<Status, number>>> {
   const perStatus = db('contacts as c').select('c.status').count({ n: '*' }).groupBy('c.status');
   whereResponsible(perStatus, db, userId);
   return db.from(perStatus.as('s')).select(db.raw(`coalesce(json_object_agg(s.status, s.n), '{}')`));
 }
 
-export function toStatusCounts(value: unknown): Record<Status, number> {
-  const counts: Record<Status, number> = { inbox: 0, prospect: 0, customer: 0, archived: 0 };
-  for (const [status, n] of Object.entries(value as Record<Status, number>)) counts[status as Status] = toCount(n);
-  return counts;
+/** Every status, 0 where the employee has none. */
+export function toStatusCounts(counted: Partial<Record<Status, number>>): Record<Status, number> {
+  return { inbox: 0, prospect: 0, customer: 0, archived: 0, ...counted };
 }

@@ -1,8 +1,10 @@
 import type { Knex } from 'knex';
 import type { Db } from './knex';
 
-/** A query that yields one row of one column: a count, a JSON list. */
-export type ValueQuery = Knex.QueryBuilder;
+declare const valueType: unique symbol;
+
+/** A query that yields one row of one column (a count, a JSON list); `T` is what that value arrives as. */
+export type ValueQuery<T = unknown> = Knex.QueryBuilder & { readonly [valueType]?: T };
 
 interface Pending {
   query: ValueQuery;
@@ -23,7 +25,7 @@ const batches = new WeakMap<object, Map<Db, Pending[]>>();
  * belong to (the response): reads of different requests are never mixed.
  * A failed statement fails every read in it.
  */
-export function batchRead(scope: object, db: Db, query: ValueQuery): Promise<unknown> {
+export function batchRead<T>(scope: object, db: Db, query: ValueQuery<T>): Promise<T> {
   let byDb = batches.get(scope);
   if (!byDb) batches.set(scope, (byDb = new Map()));
   let pending = byDb.get(db);
@@ -34,7 +36,7 @@ export function batchRead(scope: object, db: Db, query: ValueQuery): Promise<unk
       void run(db, pending!);
     });
   }
-  return new Promise((resolve, reject) => pending.push({ query, resolve, reject }));
+  return new Promise<T>((resolve, reject) => pending.push({ query, resolve: resolve as (value: unknown) => void, reject }));
 }
 
 async function run(db: Db, reads: Pending[]): Promise<void> {
@@ -47,6 +49,6 @@ async function run(db: Db, reads: Pending[]): Promise<void> {
 }
 
 /** A one-value query on its own, for callers outside a request's batch. */
-export async function readValue(db: Db | Knex.Transaction, query: ValueQuery): Promise<unknown> {
+export async function readValue<T>(db: Db | Knex.Transaction, query: ValueQuery<T>): Promise<T> {
   return (await db.select({ v: query }).first()).v;
 }

@@ -247,14 +247,15 @@ export async function listGroupsForSidebar(db: Conn, viewerId: string): Promise<
 }
 
 /** The sidebar's groups as one value, a JSON list: for batchRead, with the rest of the contacts page's frame. */
-export function sidebarGroupsQuery(db: Conn, viewerId: string): ValueQuery {
+type SidebarGroupJson = Omit<SidebarGroup, 'members' | 'expires_at'> & { expires_at: string | null; member_count: number };
+
+export function sidebarGroupsQuery(db: Conn, viewerId: string): ValueQuery<SidebarGroupJson[]> {
   const group = `json_build_object('id', g.id::text, 'name', g.name, 'group_number', g.group_number, 'kind', g.kind, 'expires_at', g.expires_at, 'member_count', g.member_count)`;
   return whereVisible(db('groups as g').select(db.raw(`coalesce(json_agg(${group} order by lower(g.name), g.id), '[]')`)), db, viewerId);
 }
 
-export function toSidebarGroups(value: unknown): SidebarGroup[] {
-  type Row = Omit<SidebarGroup, 'members' | 'expires_at'> & { expires_at: string | null; member_count: number };
-  return (value as Row[]).map(({ member_count, expires_at, ...group }) => ({
+export function toSidebarGroups(groups: SidebarGroupJson[]): SidebarGroup[] {
+  return groups.map(({ member_count, expires_at, ...group }) => ({
     ...group,
     expires_at: expires_at === null ? null : new Date(expires_at),
     members: group.kind === 'dynamic' ? null : member_count,

@@ -1,6 +1,5 @@
 import type { Knex } from 'knex';
 import type { Db } from '../db/knex';
-import { toCount } from '../db/knex';
 import type { ValueQuery } from '../db/batch';
 import { responsibleByAssignment, whereResponsible } from '../assignment/responsibility';
 import type { Told } from './summary';
@@ -120,20 +119,16 @@ export interface Bell {
 /**
  * The bell as one value (batchRead, with the rest of the page's frame): two
  * index look-ups (notifications_unread, notifications_user_id_id_index)
- * rather than visiting every notification the employee ever had.
+ * rather than visiting every notification the employee ever had. The count
+ * arrives as a JSON number, the id as text.
  */
-export function bellQuery(db: Conn, userId: string): ValueQuery {
+export function bellQuery(db: Conn, userId: string): ValueQuery<Bell> {
   return db.select(
     db.raw(`json_build_object('unread', (?), 'latest', (?)::text)`, [
       db('notifications').count('*').where({ user_id: userId }).whereNull('read_at'),
       db('notifications').select(db.raw('coalesce(max(id), 0)')).where({ user_id: userId }),
     ]),
   );
-}
-
-export function toBell(value: unknown): Bell {
-  const bell = value as { unread: number; latest: string };
-  return { unread: toCount(bell.unread), latest: bell.latest };
 }
 
 export async function markRead(db: Conn, userId: string, ids: string[] | 'all'): Promise<void> {

@@ -5,7 +5,7 @@ import { batchRead, readValue } from '../db/batch';
 import { NotFound } from '../web/errors';
 import { deferLocal, renderFragment, renderPage } from '../web/render';
 import { redirect, varyOnHtmx, isHtmx } from '../web/htmx';
-import { bellQuery, findNotification, listNotifications, markRead, newUnread, toBell } from './queries';
+import { bellQuery, findNotification, listNotifications, markRead, newUnread } from './queries';
 import { displayName } from '../contacts/format';
 import { isSummary, notificationPath, summaryText } from './summary';
 
@@ -21,7 +21,7 @@ const helpers = { displayName, isSummary, summaryText };
 export function notificationLocals(db: Db) {
   return async (req: Request, res: Response, next: NextFunction) => {
     if (req.user && !isHtmx(req) && req.method === 'GET') {
-      deferLocal(res, 'notifications', batchRead(res, db, bellQuery(db, req.user.id)).then(toBell));
+      deferLocal(res, 'notifications', batchRead(res, db, bellQuery(db, req.user.id)));
     }
     next();
   };
@@ -45,7 +45,7 @@ export function notificationRoutes(db: Db): Router {
     const userId = req.user!.id;
     const [fresh, notifications] = await Promise.all([
       after.success ? newUnread(db, userId, after.data) : Promise.resolve([]),
-      readValue(db, bellQuery(db, userId)).then(toBell),
+      readValue(db, bellQuery(db, userId)),
     ]);
     await renderFragment(res, 'notifications/_poll', { fresh, notifications, ...helpers });
   });

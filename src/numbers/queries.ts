@@ -38,7 +38,7 @@ export async function findCircle(db: Db, id: string): Promise<Circle | undefined
 }
 
 /** Whether the target has a default circle ("Nummer erzeugen" can number), as one value: for batchRead. */
-export function hasDefaultCircleQuery(db: Db, target: Target): ValueQuery {
+export function hasDefaultCircleQuery(db: Db, target: Target): ValueQuery<boolean> {
   return db.select(db.raw('exists (?)', [db('number_circles').select(db.raw('1')).where({ target, is_default: true })]));
 }
 

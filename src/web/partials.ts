@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import ejs from 'ejs';
-import { Html } from './html';
+import { escapeForView, Html } from './html';
 import { viewsDir } from './assets';
 
 /**
@@ -13,16 +13,13 @@ import { viewsDir } from './assets';
  * loudly (strict mode), never silently. A view prints it with
  * `<%- contactRows({ ...locals, rows }) %>`.
  * Compiled once with `cache` (Express's "view cache", on in production); read
- * afresh otherwise, so an edited template shows without a restart.
+ * afresh otherwise, so an edited template shows without a restart. Escapes as
+ * every other view does (escapeForView).
  */
-export function strictPartial(
-  view: string,
-  names: readonly string[],
-  { cache, escape }: { cache: boolean; escape: (value: unknown) => string },
-): (locals: Record<string, unknown>) => Html {
+export function strictPartial(view: string, names: readonly string[], { cache }: { cache: boolean }): (locals: Record<string, unknown>) => Html {
   const filename = path.join(viewsDir, `${view}.ejs`);
   const compile = () =>
-    ejs.compile(readFileSync(filename, 'utf8'), { filename, root: viewsDir, escape, _with: false, strict: true, destructuredLocals: [...names] });
+    ejs.compile(readFileSync(filename, 'utf8'), { filename, root: viewsDir, escape: escapeForView, _with: false, strict: true, destructuredLocals: [...names] });
   let cached: ejs.TemplateFunction | undefined;
   return (locals) => {
     const template = cache ? (cached ??= compile()) : compile();

@@ -51,7 +51,8 @@ export function sessionEmployee(req: Request): CurrentUser | null | undefined {
 function sessionStore(pool: ReturnType<typeof pgPoolOf>, cache: SessionCache | undefined) {
   const PgStore = connectPgSimple(session);
   const columns = currentUserColumns.map((column) => `u.${column}`).join(', ');
-  const read = `select s.sess, s.expire, ${columns} from "session" s
+  // The session as its stored text: it is kept and handed out as JSON, never needed as pg's parsed object.
+  const read = `select s.sess::text as sess, s.expire, ${columns} from "session" s
     left join users u on u.id = case when s.sess->>'userId' ~ '^[0-9]{1,18}$' then (s.sess->>'userId')::bigint end and u.active
     where s.sid = $1 and s.expire >= to_timestamp($2)`;
   const loaded = new WeakMap<object, CurrentUser | null>();
@@ -70,11 +71,10 @@ function sessionStore(pool: ReturnType<typeof pgPoolOf>, cache: SessionCache | u
       rows: [row],
     } = await pool.query(read, [sid, Math.ceil(Date.now() / 1000)]);
     if (!row) return null;
-    const { sess, expire, ...user } = row as { sess: session.SessionData | string; expire: Date; id: string | null } & Omit<CurrentUser, 'id'>;
-    let json: string;
+    const { sess: json, expire, ...user } = row as { sess: string; expire: Date; id: string | null } & Omit<CurrentUser, 'id'>;
     try {
-      // A text column's JSON is checked here, once: what is kept must parse for every request.
-      json = typeof sess === 'string' ? (JSON.parse(sess), sess) : JSON.stringify(sess);
+      // Checked here, once: what is kept must parse for every request.
+      JSON.parse(json);
     } catch {
       return 'corrupt';
     }
