@@ -48,6 +48,8 @@ const settings = {
   rawMaxS: 4,
   serialMaxS: 2,
   nodeEnv: process.env.BENCH_NODE_ENV ?? 'production',
+  /** Each scenario's SQL also under the same load through a bare server (bench/floor.ts); BENCH_FLOOR=0 skips it. */
+  floor: process.env.BENCH_FLOOR !== '0',
 };
 
 const budgets = { p99Ms: 50, ratio: 3, pageKb: 40, fragmentKb: 10 };
@@ -368,6 +370,32 @@ function runLoad(url: string, headers: Record<string, string>, overrides: Partia
   });
 }
 
+// ---------------------------------------------------------------- the floor
+
+interface Floor {
+  url: string;
+  stop(): void;
+}
+
+/** bench/floor.ts for one scenario's SQL, listening: a bare server that runs only that SQL. */
+function startFloor(databaseUrl: string, sql: RawResult['sql']): Promise<Floor> {
+  const statements = [sql.page, ...(sql.count ? [sql.count] : [])];
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'floor.ts'), JSON.stringify({ databaseUrl, statements })], {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  return new Promise((resolve, reject) => {
+    let output = '';
+    child.on('error', reject);
+    child.on('exit', (code) => reject(new Error(`floor server exited with ${code}:\n${output}`)));
+    child.stdout.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      const url = output.match(/^FLOOR (\S+)/m)?.[1];
+      if (url) resolve({ url, stop: () => child.kill('SIGTERM') });
+    });
+  });
+}
+
 // ---------------------------------------------------------------- page weight
 
 interface Weight {
@@ -435,6 +463,8 @@ interface Row {
   scenario: Scenario;
   app: LoadResult;
   raw: RawResult;
+  /** The same SQL under the same load through bench/floor.ts (unless BENCH_FLOOR=0). */
+  floor?: LoadResult;
   cpu: Cpu;
   /** app p50 at 16 connections / raw p50 (serial): what the brief literally asks; queueing included. */
   ratio: number;
@@ -549,14 +579,24 @@ async function main(): Promise<void> {
           `${app.errorSamples.length ? `: ${app.errorSamples.join('; ')}` : ''}${server.exitCode() !== null ? `; the app server exited with ${server.exitCode()}` : ''}`,
       );
     }
+    let floor: LoadResult | undefined;
+    if (settings.floor) {
+      const floorServer = await startFloor(benchUrl, raw.sql);
+      try {
+        floor = await runLoad(floorServer.url, {}, { serialMaxS: 1 });
+      } finally {
+        floorServer.stop();
+      }
+    }
     const ratio = app.p50 / raw.pair.p50;
     const serialRatio = app.serial.p50 / raw.pair.p50;
     const p99Ok = app.p99 <= budgets.p99Ms;
     const ratioOk = serialRatio <= budgets.ratio;
-    rows.push({ scenario, app, raw, cpu, ratio, serialRatio, p99Ok, ratioOk, ok: p99Ok && ratioOk });
+    rows.push({ scenario, app, raw, floor, cpu, ratio, serialRatio, p99Ok, ratioOk, ok: p99Ok && ratioOk });
     log(
       `  ${mark(p99Ok && ratioOk)} ${scenario.name.padEnd(38)} app p50 ${ms(app.p50).padStart(6)} p99 ${ms(app.p99).padStart(6)} ms, ${String(Math.round(app.reqPerSec)).padStart(5)} req/s; ` +
-        `1 conn p50 ${ms(app.serial.p50).padStart(6)} ms | raw p50 ${ms(raw.pair.p50).padStart(6)} ms | CPU/req app ${ms(cpu.server ?? NaN)}, PG ${ms(cpu.postgres ?? NaN)} ms | ${raw.rows} rows of ${raw.total}`,
+        `1 conn p50 ${ms(app.serial.p50).padStart(6)} ms | raw p50 ${ms(raw.pair.p50).padStart(6)} ms | ` +
+        `${floor ? `floor p50 ${ms(floor.p50).padStart(6)} p99 ${ms(floor.p99).padStart(6)} ms, ${String(Math.round(floor.reqPerSec)).padStart(5)} req/s | ` : ''}CPU/req app ${ms(cpu.server ?? NaN)}, PG ${ms(cpu.postgres ?? NaN)} ms | ${raw.rows} rows of ${raw.total}`,
     );
     explains.push(
       `## ${scenario.name}\n\n\`GET /contacts${scenario.query ? `?${scenario.query}` : ''}\` — ${raw.total} matching contacts\n\n` +
@@ -606,7 +646,7 @@ async function main(): Promise<void> {
   // the noise between two runs. The app's latencies are shown for context; on a busy machine they vary more than that.
   const lastOk = last.raw.page.p50 <= first.raw.page.p50 * 1.15 + 0.5;
 
-  const headers = ['scenario', 'app p50', 'app p99', 'req/s', 'raw p50', 'raw p99', 'ratio', 'within budget', 'app p50 1 conn', 'ratio 1 conn', 'raw page p50', 'raw count p50', 'CPU/req app', 'CPU/req PG', 'rows / total'];
+  const headers = ['scenario', 'app p50', 'app p99', 'req/s', 'raw p50', 'raw p99', 'ratio', 'within budget', 'app p50 1 conn', 'ratio 1 conn', 'raw page p50', 'raw count p50', 'floor p50', 'floor p99', 'floor req/s', 'CPU/req app', 'CPU/req PG', 'rows / total'];
   const tableRows = rows.map((r) => [
     r.scenario.name,
     `${ms(r.app.p50)} ms`,
@@ -620,6 +660,9 @@ async function main(): Promise<void> {
     `${r.serialRatio.toFixed(1)}×`,
     `${ms(r.raw.page.p50)} ms`,
     `${ms(r.raw.count.p50)} ms`,
+    r.floor ? `${ms(r.floor.p50)} ms` : '–',
+    r.floor ? `${ms(r.floor.p99)} ms` : '–',
+    r.floor ? String(Math.round(r.floor.reqPerSec)) : '–',
     r.cpu.server === undefined ? '–' : `${ms(r.cpu.server)} ms`,
     r.cpu.postgres === undefined ? '–' : `${ms(r.cpu.postgres)} ms`,
     `${r.raw.rows} / ${r.raw.total}`,
@@ -641,6 +684,7 @@ async function main(): Promise<void> {
     `app p50/p99, req/s: every 2xx response during ${settings.durationS} s at ${settings.connections} connections (after ${settings.warmupS} s warm-up), each connection sending its next request as soon as the last is answered. "app p50 1 conn": ${settings.rawRuns} requests (at most ${settings.serialMaxS} s) one at a time on one connection.`,
     `raw: the SQL the route runs, taken from the app's own functions via knex's query event: findListPage: usually one statement, the page (with the rows' assignment labels) carrying its total as a subquery (the per-status sums, or a count up to 10,001; a search or "direct only" counts and pages its matches in one pass); page and count side by side on two connections where it runs two (an exact count); ${settings.rawRuns} times (at most ${settings.rawMaxS} s, at least 30) one after another, straight on PostgreSQL via pg. "raw p50/p99": wall time of all that; "raw page/count p50": each query's own time. Not in raw: the session (with its employee) every request reads, and (full page only) the bell's count, the group sidebar and the assignment options.`,
     `ratio = app p50 at ${settings.connections} connections / raw p50 (includes queueing: with ${settings.connections} requests always in flight on ${os.cpus().length} cores, p50 ≈ ${settings.connections} × CPU per request / ${os.cpus().length}). "ratio 1 conn" = app p50 1 conn / raw p50, like for like: what the app adds to its SQL. "within budget" = app p99 ≤ ${budgets.p99Ms} ms and ratio 1 conn ≤ ${budgets.ratio}.`,
+    `floor: the scenario's SQL alone under the same load (${settings.connections} connections, ${settings.durationS} s), served by bench/floor.ts: node:http, the same statements prepared on as many connections as the app's list reads, the rows as JSON; no session, middleware or rendering. The app cannot beat it on this machine; the gap is the app's own work. BENCH_FLOOR=0 skips it.`,
     `CPU/req: CPU time per request during the scenario's load (all phases), of the app server's process and of all PostgreSQL processes (embedded only; Linux /proc). Unlike latency, it does not grow when other work shares the machine.`,
     `Budgets (issue 3): list, search and every filter p99 ≤ ${budgets.p99Ms} ms at ${settings.connections} connections; app p50 ≤ ${budgets.ratio} × raw p50; last page no slower than page 1; /contacts HTML + CSS + JS ≤ ${budgets.pageKb} KB gzip; a 50-row fragment ≤ ${budgets.fragmentKb} KB gzip.`,
   ];
@@ -696,6 +740,7 @@ async function main(): Promise<void> {
           htmx: r.scenario.htmx,
           app: r.app,
           cpuMsPerRequest: r.cpu,
+          floor: r.floor,
           raw: { runs: r.raw.runs, pair: r.raw.pair, page: r.raw.page, count: r.raw.count, rows: r.raw.rows, total: r.raw.total },
           ratio: r.ratio,
           serialRatio: r.serialRatio,

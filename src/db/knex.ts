@@ -39,7 +39,7 @@ export const connectionOptions = '-c random_page_cost=1.1 -c jit=off';
 export const listReadOptions = `${connectionOptions} -c plan_cache_mode=force_custom_plan`;
 
 /** Connections for list reads beside the main pool's 10: a list request holds one for one statement. */
-const LIST_READ_CONNECTIONS = 4;
+export const LIST_READ_CONNECTIONS = 4;
 
 const listReadPools = new WeakMap<Db, Db>();
 
