@@ -406,12 +406,20 @@ function startFloor(databaseUrl: string, sql: RawResult['sql']): Promise<Floor> 
   });
   return new Promise((resolve, reject) => {
     let output = '';
-    child.on('error', reject);
-    child.on('exit', (code) => reject(new Error(`floor server exited with ${code}:\n${output}`)));
+    const fail = (error: Error) => {
+      clearTimeout(timer);
+      child.kill('SIGKILL');
+      reject(error);
+    };
+    const timer = setTimeout(() => fail(new Error(`floor server did not listen within 30 s:\n${output}`)), 30_000);
+    child.on('error', fail);
+    child.on('exit', (code) => fail(new Error(`floor server exited with ${code}:\n${output}`)));
     child.stdout.on('data', (chunk: Buffer) => {
       output += chunk.toString();
       const url = output.match(/^FLOOR (\S+)/m)?.[1];
-      if (url) resolve({ url, stop: () => child.kill('SIGTERM') });
+      if (!url) return;
+      clearTimeout(timer);
+      resolve({ url, stop: () => child.kill('SIGTERM') });
     });
   });
 }
@@ -606,6 +614,10 @@ async function main(): Promise<void> {
         floor = await runLoad(floorServer.url, {}, { serialMaxS: 1 });
       } finally {
         floorServer.stop();
+      }
+      // Figures of failed answers would flatter the floor.
+      if (floor.non2xx || floor.errors || floor.timeouts) {
+        throw new Error(`${scenario.name}: the floor server gave ${floor.non2xx} non-2xx answers (${JSON.stringify(floor.statusCodes)}), ${floor.errors} errors, ${floor.timeouts} timeouts`);
       }
     }
     const ratio = app.p50 / raw.pair.p50;
