@@ -11,11 +11,10 @@
  *
  * Prints `FLOOR <url>` once it listens; stops on SIGTERM.
  */
-import { createHash } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Pool } from 'pg';
-import { LIST_READ_CONNECTIONS, listReadOptions } from '../src/db/knex';
+import { LIST_READ_CONNECTIONS, listReadOptions, statementName } from '../src/db/knex';
 
 export interface FloorOptions {
   databaseUrl: string;
@@ -27,7 +26,7 @@ async function main(): Promise<void> {
   const options = JSON.parse(process.argv[2]) as FloorOptions;
   const pool = new Pool({ connectionString: options.databaseUrl, max: LIST_READ_CONNECTIONS, options: listReadOptions });
   const statements = options.statements.map((s) => ({
-    name: `floor_${createHash('sha1').update(s.sql).digest('hex').slice(0, 20)}`,
+    name: statementName(s.sql),
     text: s.sql,
     values: s.bindings,
   }));

@@ -18,7 +18,7 @@
  * (embedded PostgreSQL without fsync), BENCH_ONLY (a regular expression on names).
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -26,7 +26,7 @@ import querystring from 'node:querystring';
 import { pathToFileURL } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { Client, Pool } from 'pg';
-import { createDb, listReadOptions, migrate, type Db } from '../src/db/knex';
+import { createDb, listReadOptions, migrate, statementName, type Db } from '../src/db/knex';
 import { startEmbedded, type EmbeddedServer } from '../src/db/embedded';
 import { startServer, type AppServer } from '../e2e/server';
 import { findContactPage, findListPage } from '../src/contacts/queries';
@@ -315,8 +315,6 @@ async function captureSql(db: Db, query: string, viewerId: string): Promise<Pick
   return { sql: { page: seen[0], count: seen[1] }, rows: found.page.rows.length, total };
 }
 
-const preparedName = (q: CapturedQuery) => `raw_${createHash('sha1').update(q.sql).digest('hex').slice(0, 20)}`;
-
 /**
  * Queries' p50 timed alternately, prepared, so that all see the same machine:
  * page 1 and the last page measured minutes apart, each with its scenario,
@@ -328,7 +326,7 @@ async function interleavedP50(pool: Pool, queries: CapturedQuery[], runs: number
   for (let i = 0; i < runs + 5; i++) {
     for (const [k, q] of queries.entries()) {
       const t = performance.now();
-      await pool.query({ name: preparedName(q), text: q.sql, values: q.bindings });
+      await pool.query({ name: statementName(q.sql), text: q.sql, values: q.bindings });
       if (i >= 5) times[k].push(performance.now() - t);
     }
   }
@@ -341,7 +339,7 @@ async function measureRaw(pool: Pool, db: Db, query: string, viewerId: string): 
   const timed = async (q: CapturedQuery | undefined, prepared = false) => {
     if (!q) return NaN;
     const t = performance.now();
-    await pool.query(prepared ? { name: preparedName(q), text: q.sql, values: q.bindings } : { text: q.sql, values: q.bindings });
+    await pool.query(prepared ? { name: statementName(q.sql), text: q.sql, values: q.bindings } : { text: q.sql, values: q.bindings });
     return performance.now() - t;
   };
   const once = async () => {

@@ -119,7 +119,7 @@ export const PREPARED_PER_CONNECTION = 40;
 const statementNames = new Map<string, string>();
 
 /** A statement's name is made from its text: connections are shared, and a name must always mean the same statement. */
-function statementName(text: string): string {
+export function statementName(text: string): string {
   let name = statementNames.get(text);
   if (!name) {
     // The texts are the app's own (the session store's, the list's filter combinations); bounded all the same.
