@@ -14,17 +14,18 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Pool } from 'pg';
-import { LIST_READ_CONNECTIONS, listReadOptions, statementName } from '../src/db/knex';
+import { LIST_READ_CONNECTIONS, listReadOptions, statementName, type ListPlanning } from '../src/db/knex';
 
 export interface FloorOptions {
   databaseUrl: string;
   /** The route's statements (page, and a count if it runs one beside it), run side by side as the route does. */
-  statements: { sql: string; bindings: unknown[] }[];
+  statements: { sql: string; bindings: unknown[]; planning: ListPlanning }[];
 }
 
 async function main(): Promise<void> {
   const options = JSON.parse(process.argv[2]) as FloorOptions;
-  const pool = new Pool({ connectionString: options.databaseUrl, max: LIST_READ_CONNECTIONS, options: listReadOptions });
+  // Planned as the app's list reads plan the page statement.
+  const pool = new Pool({ connectionString: options.databaseUrl, max: LIST_READ_CONNECTIONS, options: listReadOptions[options.statements[0].planning] });
   const statements = options.statements.map((s) => ({
     name: statementName(s.sql),
     text: s.sql,

@@ -26,7 +26,7 @@ import querystring from 'node:querystring';
 import { pathToFileURL } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { Client, Pool } from 'pg';
-import { createDb, listReadOptions, migrate, statementName, type Db } from '../src/db/knex';
+import { createDb, listReadOptions, migrate, statementName, type Db, type ListPlanning } from '../src/db/knex';
 import { startEmbedded, type EmbeddedServer } from '../src/db/embedded';
 import { startServer, type AppServer } from '../e2e/server';
 import { findContactPage, findListPage } from '../src/contacts/queries';
@@ -276,7 +276,12 @@ async function assignmentScenarios(db: Db, seed: SeedResult, qs: (params: Record
 interface CapturedQuery {
   sql: string;
   bindings: unknown[];
+  /** How the app's list reads plan it (listReads); a count run alone goes through knex, planned per call. */
+  planning: ListPlanning;
 }
+
+/** Connections with the app's planner settings, one pool per way the list reads plan, so that raw runs get the app's plans. */
+type RawPools = Record<ListPlanning, Pool>;
 
 interface RawResult {
   /** How many times it ran (rawRuns, fewer if that took longer than rawMaxS). */
@@ -301,7 +306,7 @@ interface RawResult {
 async function captureSql(db: Db, query: string, viewerId: string): Promise<Pick<RawResult, 'sql' | 'rows' | 'total'>> {
   const parsed = ListQuery.parse(querystring.parse(query));
   const seen: CapturedQuery[] = [];
-  const listener = (q: { sql: string; bindings?: unknown[] }) => seen.push({ sql: q.sql, bindings: q.bindings ?? [] });
+  const listener = (q: { sql: string; bindings?: unknown[]; planning?: ListPlanning }) => seen.push({ sql: q.sql, bindings: q.bindings ?? [], planning: q.planning ?? 'perCall' });
   db.on('query', listener);
   let found: Awaited<ReturnType<typeof findListPage>>;
   try {
@@ -321,25 +326,25 @@ async function captureSql(db: Db, query: string, viewerId: string): Promise<Pick
  * differed by whatever the machine did in between (0.3 ms either way in trials
  * of the same two statements).
  */
-async function interleavedP50(pool: Pool, queries: CapturedQuery[], runs: number): Promise<number[]> {
+async function interleavedP50(pools: RawPools, queries: CapturedQuery[], runs: number): Promise<number[]> {
   const times = queries.map((): number[] => []);
   for (let i = 0; i < runs + 5; i++) {
     for (const [k, q] of queries.entries()) {
       const t = performance.now();
-      await pool.query({ name: statementName(q.sql), text: q.sql, values: q.bindings });
+      await pools[q.planning].query({ name: statementName(q.sql), text: q.sql, values: q.bindings });
       if (i >= 5) times[k].push(performance.now() - t);
     }
   }
   return times.map((values) => percentile(values.sort((a, b) => a - b), 50));
 }
 
-async function measureRaw(pool: Pool, db: Db, query: string, viewerId: string): Promise<RawResult> {
+async function measureRaw(pools: RawPools, db: Db, query: string, viewerId: string): Promise<RawResult> {
   const { sql, rows, total } = await captureSql(db, query, viewerId);
   // The page query prepared, as the app runs it (listReads); a count alone as knex runs it.
   const timed = async (q: CapturedQuery | undefined, prepared = false) => {
     if (!q) return NaN;
     const t = performance.now();
-    await pool.query(prepared ? { name: statementName(q.sql), text: q.sql, values: q.bindings } : { text: q.sql, values: q.bindings });
+    await pools[q.planning].query(prepared ? { name: statementName(q.sql), text: q.sql, values: q.bindings } : { text: q.sql, values: q.bindings });
     return performance.now() - t;
   };
   const once = async () => {
@@ -359,10 +364,35 @@ async function measureRaw(pool: Pool, db: Db, query: string, viewerId: string): 
   return { runs, pair, page, count, rows, total, sql };
 }
 
-async function explain(pool: Pool, q: CapturedQuery): Promise<string> {
+/**
+ * The plan a query gets in the app. A page query runs prepared (listReads): it
+ * is explained as such, after the calls PostgreSQL makes before it keeps a
+ * plan, so that a kept plan (ListPlanning) is the one shown; a count alone is
+ * explained as knex sends it.
+ */
+async function explain(pools: RawPools, q: CapturedQuery, prepared: boolean): Promise<string> {
   // Per-node timing off: its clock calls cost more than the query in a VM; rows and buffers tell where the work is.
-  const result = await pool.query(`explain (analyze, buffers, timing off) ${q.sql}`, q.bindings);
-  return result.rows.map((r: Record<string, string>) => r['QUERY PLAN']).join('\n');
+  const options = 'analyze, buffers, timing off';
+  const client = await pools[q.planning].connect();
+  try {
+    let result;
+    if (prepared) {
+      const name = statementName(q.sql);
+      for (let i = 0; i < 6; i++) await client.query({ name, text: q.sql, values: q.bindings });
+      // EXECUTE takes its arguments as literals, not as the outer statement's parameters.
+      const literal = (value: unknown): string => {
+        if (value === null || value === undefined) return 'null';
+        if (Array.isArray(value)) return client.escapeLiteral(`{${value.map((v) => `"${String(v).replace(/["\\]/g, '\\$&')}"`).join(',')}}`);
+        return client.escapeLiteral(value instanceof Date ? value.toISOString() : String(value));
+      };
+      result = await client.query(`explain (${options}) execute ${name}(${q.bindings.map(literal).join(', ')})`);
+    } else {
+      result = await client.query(`explain (${options}) ${q.sql}`, q.bindings);
+    }
+    return result.rows.map((r: Record<string, string>) => r['QUERY PLAN']).join('\n');
+  } finally {
+    client.release();
+  }
 }
 
 // ---------------------------------------------------------------- load
@@ -572,8 +602,11 @@ async function main(): Promise<void> {
   const only = process.env.BENCH_ONLY ? new RegExp(process.env.BENCH_ONLY, 'i') : undefined;
   const scenarios = (await buildScenarios(db, seed)).filter((s) => !only || only.test(s.name) || s.name === 'page 1' || s.name === 'last page');
   // With the app's own planner settings, so that raw runs the plans the app gets.
-  const pool = new Pool({ connectionString: benchUrl, max: 2, options: listReadOptions });
-  cleanups.push(() => pool.end());
+  const pools: RawPools = {
+    kept: new Pool({ connectionString: benchUrl, max: 2, options: listReadOptions.kept }),
+    perCall: new Pool({ connectionString: benchUrl, max: 2, options: listReadOptions.perCall }),
+  };
+  cleanups.push(() => Promise.all([pools.kept.end(), pools.perCall.end()]).then(() => undefined));
   const rows: Row[] = [];
   const explains: string[] = [];
   log(`\nMeasuring ${scenarios.length} scenarios: ${settings.rawRuns}× the raw SQL, then ${settings.durationS} s of load at ${settings.connections} connections each …`);
@@ -583,7 +616,7 @@ async function main(): Promise<void> {
     await runLoad(`${server.url}/contacts`, { Cookie: cookie, ...(htmx ? { 'HX-Request': 'true' } : {}) }, { durationS: 3, warmupS: 0, serialRequests: 1, serialMaxS: 1 });
   }
   for (const scenario of scenarios) {
-    const raw = await measureRaw(pool, db, scenario.query, seed.adminId);
+    const raw = await measureRaw(pools, db, scenario.query, seed.adminId);
     const url = `${server.url}/contacts${scenario.query ? `?${scenario.query}` : ''}`;
     const headers: Record<string, string> = { Cookie: cookie, ...(scenario.htmx ? { 'HX-Request': 'true' } : {}) };
     const probe = await fetch(url, { headers });
@@ -630,9 +663,9 @@ async function main(): Promise<void> {
     );
     explains.push(
       `## ${scenario.name}\n\n\`GET /contacts${scenario.query ? `?${scenario.query}` : ''}\` — ${raw.total} matching contacts\n\n` +
-        `### page query\n\n\`\`\`sql\n${raw.sql.page.sql}\n-- ${JSON.stringify(raw.sql.page.bindings)}\n\`\`\`\n\n\`\`\`\n${await explain(pool, raw.sql.page)}\n\`\`\`\n\n` +
+        `### page query\n\n\`\`\`sql\n${raw.sql.page.sql}\n-- ${JSON.stringify(raw.sql.page.bindings)}\n\`\`\`\n\n\`\`\`\n${await explain(pools, raw.sql.page, true)}\n\`\`\`\n\n` +
         (raw.sql.count
-          ? `### count query\n\n\`\`\`sql\n${raw.sql.count.sql}\n-- ${JSON.stringify(raw.sql.count.bindings)}\n\`\`\`\n\n\`\`\`\n${await explain(pool, raw.sql.count)}\n\`\`\`\n`
+          ? `### count query\n\n\`\`\`sql\n${raw.sql.count.sql}\n-- ${JSON.stringify(raw.sql.count.bindings)}\n\`\`\`\n\n\`\`\`\n${await explain(pools, raw.sql.count, false)}\n\`\`\`\n`
           : 'No count query: the page query counts the matches itself (findListPage).\n'),
     );
   }
@@ -640,7 +673,7 @@ async function main(): Promise<void> {
   // Last page vs page 1, on the same machine: their page queries alternately.
   const first = rows.find((r) => r.scenario.name === 'page 1')!;
   const last = rows.find((r) => r.scenario.name === 'last page')!;
-  const [firstPageP50, lastPageP50] = await interleavedP50(pool, [first.raw.sql.page, last.raw.sql.page], settings.rawRuns);
+  const [firstPageP50, lastPageP50] = await interleavedP50(pools, [first.raw.sql.page, last.raw.sql.page], settings.rawRuns);
 
   // 4. Page weight
   const weights = await pageWeights(server.url, cookie);

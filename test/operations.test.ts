@@ -85,20 +85,42 @@ describe('the list reads', () => {
     expect(await listReads(t.db, settings(t.db))).toEqual([{ cost: '1.1', jit: 'off' }]);
   });
 
-  it('run prepared on a pool of their own that plans every call for its parameters, and with knex inside a transaction', async () => {
+  it('run prepared on pools of their own: one plans every call, one keeps plans as PostgreSQL judges; with knex inside a transaction', async () => {
     const mode = (db: typeof t.db) => db.select(db.raw("current_setting('plan_cache_mode') as mode"));
     expect(await listReads(t.db, mode(t.db))).toEqual([{ mode: 'force_custom_plan' }]);
+    expect(await listReads(t.db, mode(t.db), 'kept')).toEqual([{ mode: 'auto' }]);
     // The main pool keeps PostgreSQL's default: foreign-key checks there keep their plans.
     expect((await t.db.raw("select current_setting('plan_cache_mode') as mode")).rows).toEqual([{ mode: 'auto' }]);
     await t.db.transaction(async (trx) => expect(await listReads(trx, mode(trx))).toEqual([{ mode: 'auto' }]));
-    // And the list's page comes through them, prepared.
+  });
+
+  it('keep the plan of the list by status alone, with its limit written in; any other filter is planned per call', async () => {
     const user = await createUser(t.db);
     const { agent } = await loginAs(buildApp(t.db), user.email);
-    expect((await agent.get('/contacts').set('HX-Request', 'true')).status).toBe(200);
+    const seen: { sql: string; planning?: string }[] = [];
+    const listener = (q: { sql: string; planning?: string }) => seen.push(q);
+    t.db.on('query', listener);
+    try {
+      const list = async (query: string) => {
+        seen.length = 0;
+        expect((await agent.get(`/contacts?${query}`).set('HX-Request', 'true')).status).toBe(200);
+        return seen.filter((q) => q.planning);
+      };
+      const [byStatus] = await list('status=inbox&sort=-created');
+      expect(byStatus.planning).toBe('kept');
+      // A bound limit left the kept plan guessing a tenth of the table, and it joined every contact.
+      expect(byStatus.sql).toMatch(/ order by c\.created_at desc, c\.id desc limit 51\) as "p"/);
+      for (const filter of ['q=anna', 'city=K%C3%B6ln', 'postal_code=8', 'country=AT', 'has_email=no', 'created_from=2026-01-01', 'assigned=me']) {
+        expect((await list(filter)).map((q) => q.planning)).toEqual(['perCall']);
+      }
+    } finally {
+      t.db.removeListener('query', listener);
+    }
+    // Each on its own pool, named apart.
     const { rows } = await t.db.raw(
-      "select query from pg_stat_activity where datname = current_database() and application_name = 'kontakte-list' and query like '%as sort_key%'",
+      `select distinct application_name as name from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid() and query like '%"p"."sort_key"%' order by 1`,
     );
-    expect(rows.length).toBeGreaterThan(0);
+    expect(rows.map((r: { name: string }) => r.name)).toEqual(['kontakte-list', 'kontakte-list-per-call']);
   });
 });
 

@@ -154,10 +154,12 @@ async function findContactPageCounting(
   const { key, direction } = order;
   // Which contacts, from the index alone where it holds the filtered columns
   // (contacts_sort_name_covering); then only those rows are read, with their labels.
+  // The limit is written into the statement, not bound: a plan kept for any limit (ListPlanning)
+  // assumed a tenth of the contacts and joined all of them (90 instead of 0.5 ms).
   const ids = applyFilter(db, db('contacts as c'), filter, viewerId, group)
     .select('c.id', db.raw(`${key.expr}::text as sort_key`))
     .orderByRaw(`${key.expr} ${direction}, c.id ${direction}`)
-    .limit(limit + 1);
+    .limit(limit + 1, { skipBinding: true });
   if (order.cursor) ids.whereRaw(`(${key.expr}, c.id) ${order.backwards ? '<' : '>'} (?::${key.cast}, ?::bigint)`, order.cursor);
   const query = db
     .select(...listColumns, ...assignmentLabelColumns(db, contactTarget, 'c'), 'p.sort_key')
@@ -166,7 +168,9 @@ async function findContactPageCounting(
     .orderByRaw(`${key.expr} ${direction}, c.id ${direction}`);
   if (count) query.select(db.raw('(?) as counted', [count]));
   if (statusCountRows) query.select(db.raw('(?) as status_count_rows', [statusCountRowsQuery(db)]));
-  const fetched = await listReads<PageRow & { counted?: string; status_count_rows?: string }>(db, query);
+  // The list by status alone keeps its plan; any other filter's best plan depends on its values.
+  const planning = countedByStatus(filter, group) ? 'kept' : 'perCall';
+  const fetched = await listReads<PageRow & { counted?: string; status_count_rows?: string }>(db, query, planning);
   const first = fetched[0];
   return {
     page: toPage(fetched, limit, order),

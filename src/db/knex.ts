@@ -30,18 +30,32 @@ export const seedConfig: Knex.SeederConfig = {
 export const connectionOptions = '-c random_page_cost=1.1 -c jit=off';
 
 /**
- * The list reads' connections (listReads) also plan every prepared statement
- * for its own parameters: a plan made once for any filter reads every contact
- * for "ohne E-Mail", 12 times slower. Not on the main pool: foreign-key checks
- * are prepared plans too, and planned anew for every row they made a bulk
- * archive of 10,000 take 688 instead of 464 ms.
+ * How the list reads' connections (listReads) plan their prepared statements.
+ * - `kept`: PostgreSQL's own way (plan_cache_mode auto): after five calls a
+ *   statement keeps one plan if that plan costs no more than planning each
+ *   call. For the list by status alone (every sort and page) it does, and
+ *   planning the list's statement of some 2 KB was most of what PostgreSQL
+ *   spent on a page: page 1 cost it 1.2 ms of CPU planned per call, 0.4 ms
+ *   with its plan kept, and the app answered 40% more requests a second.
+ * - `perCall` (force_custom_plan): every other filter. Their best plan depends
+ *   on the value: one plan for any search word walks the whole list in name
+ *   order for a common word ("müller": 150 instead of 5 ms), likewise for a
+ *   city, a postal code, a group or a competence with few contacts.
+ * Per call is not for the main pool: foreign-key checks are prepared plans
+ * too, and planned anew for every row they made a bulk archive of 10,000 take
+ * 688 instead of 464 ms.
  */
-export const listReadOptions = `${connectionOptions} -c plan_cache_mode=force_custom_plan`;
+export type ListPlanning = 'kept' | 'perCall';
 
-/** Connections for list reads beside the main pool's 10: a list request holds one for one statement. */
+export const listReadOptions: Record<ListPlanning, string> = {
+  kept: connectionOptions,
+  perCall: `${connectionOptions} -c plan_cache_mode=force_custom_plan`,
+};
+
+/** Connections of each list reads' pool beside the main pool's 10 (opened when used): a list request holds one for one statement. */
 export const LIST_READ_CONNECTIONS = 4;
 
-const listReadPools = new WeakMap<Db, Db>();
+const listReadPools = new WeakMap<Db, Record<ListPlanning, Db>>();
 
 function connect(connectionString: string, pool: Knex.PoolConfig, options: string, applicationName: string): Db {
   return knex({
@@ -78,15 +92,20 @@ export function closeWithDb(db: Db, close: () => Promise<void>): void {
 
 /**
  * A pool that survives a database restart: broken connections are dropped and
- * replaced. Beside it, a small pool for the list's prepared reads (listReads),
- * opened on first use and closed with it.
+ * replaced. Beside it, two small pools for the list's prepared reads
+ * (listReads, one per ListPlanning), opened on first use and closed with it.
  */
 export function createDb(connectionString: string, pool: Knex.PoolConfig = { min: 0, max: 10 }): Db {
   const db = connect(connectionString, pool, connectionOptions, 'kontakte');
   // Named apart in pg_stat_activity.
-  const reads = connect(connectionString, { min: 0, max: LIST_READ_CONNECTIONS }, listReadOptions, 'kontakte-list');
+  const reads = {
+    kept: connect(connectionString, { min: 0, max: LIST_READ_CONNECTIONS }, listReadOptions.kept, 'kontakte-list'),
+    perCall: connect(connectionString, { min: 0, max: LIST_READ_CONNECTIONS }, listReadOptions.perCall, 'kontakte-list-per-call'),
+  };
   listReadPools.set(db, reads);
-  closeWithDb(db, () => reads.destroy());
+  closeWithDb(db, async () => {
+    await Promise.all([reads.kept.destroy(), reads.perCall.destroy()]);
+  });
   const destroyMain = db.destroy.bind(db);
   Object.defineProperty(db, 'destroy', {
     configurable: true,
@@ -167,17 +186,16 @@ export async function preparedQuery<Row>(db: Db, text: string, values: readonly 
 
 /**
  * A select of the list (a page with its total), prepared on the list reads'
- * pool, where each call is planned for its own filter: PostgreSQL skips
- * parsing a statement of some 2 KB, 0.1 to 0.5 ms of its CPU a request at
- * 100,000 contacts. Announced as knex's own queries are, to the main handle's
- * listeners. Inside a transaction, or on a handle not made by createDb, knex
- * runs it as usual.
+ * pool that plans as `planning` says: PostgreSQL skips parsing a statement of
+ * some 2 KB, 0.1 to 0.5 ms of its CPU a request at 100,000 contacts, and with
+ * `kept` planning it too. Announced as knex's own queries are, to the main
+ * handle's listeners, with the planning (the benchmark times it the same way).
+ * Inside a transaction, or on a handle not made by createDb, knex runs it as usual.
  */
-export async function listReads<Row>(db: Db, query: Knex.QueryBuilder): Promise<Row[]> {
+export async function listReads<Row>(db: Db, query: Knex.QueryBuilder, planning: ListPlanning = 'perCall'): Promise<Row[]> {
   const reads = listReadPools.get(db);
   if (!reads) return (await query) as Row[];
   const { sql, bindings } = query.toSQL().toNative();
-  db.client.emit('query', { sql, bindings, method: 'select' });
-  return preparedQuery<Row>(reads, sql, bindings);
+  db.client.emit('query', { sql, bindings, method: 'select', planning });
+  return preparedQuery<Row>(reads[planning], sql, bindings);
 }
-
