@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import type { Db } from './knex';
+import { preparedSelect, type Db } from './knex';
 
 declare const valueType: unique symbol;
 
@@ -39,9 +39,16 @@ export function batchRead<T>(scope: object, db: Db, query: ValueQuery<T>): Promi
   return new Promise<T>((resolve, reject) => pending.push({ query, resolve: resolve as (value: unknown) => void, reject }));
 }
 
+/**
+ * Prepared (preparedSelect): the frame of a kind of page is the same statement
+ * for every request, and PostgreSQL parsed and planned the list page's frame
+ * (bell, group sidebar, assignment options) anew each time, more of its CPU
+ * than the page of the list itself took. Its reads are of small tables or of
+ * one employee's rows by index, so their plan does not depend on whose.
+ */
 async function run(db: Db, reads: Pending[]): Promise<void> {
   try {
-    const row = await db.select(Object.fromEntries(reads.map((read, i) => [`v${i}`, read.query]))).first();
+    const [row] = await preparedSelect<Record<string, unknown>>(db, db.select(Object.fromEntries(reads.map((read, i) => [`v${i}`, read.query]))));
     reads.forEach((read, i) => read.resolve(row[`v${i}`]));
   } catch (error) {
     for (const read of reads) read.reject(error);

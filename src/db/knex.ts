@@ -195,7 +195,16 @@ export async function preparedQuery<Row>(db: Db, text: string, values: readonly 
 export async function listReads<Row>(db: Db, query: Knex.QueryBuilder, planning: ListPlanning = 'perCall'): Promise<Row[]> {
   const reads = listReadPools.get(db);
   if (!reads) return (await query) as Row[];
+  return preparedSelect<Row>(db, query, { pool: reads[planning], planning });
+}
+
+/**
+ * A knex select run by preparedQuery (on `pool`, the handle's own unless
+ * given), announced to the handle's query listeners as knex's own queries are,
+ * with `note` added to what they hear.
+ */
+export async function preparedSelect<Row>(db: Db, query: Knex.QueryBuilder, { pool = db, ...note }: { pool?: Db } & Record<string, unknown> = {}): Promise<Row[]> {
   const { sql, bindings } = query.toSQL().toNative();
-  db.client.emit('query', { sql, bindings, method: 'select', planning });
-  return preparedQuery<Row>(reads[planning], sql, bindings);
+  db.client.emit('query', { sql, bindings, method: 'select', ...note });
+  return preparedQuery<Row>(pool, sql, bindings);
 }
