@@ -57,6 +57,12 @@ export function createApp({ db, config, logger = pino({ level: 'silent' }), jobs
     ['rows', 'createdId', 'selection', 'isSelected', 'displayName', 't', 'url', 'avatar', 'assignmentLabel'],
     { cache: app.enabled('view cache') },
   );
+  // The filter form loops over every employee and country on each full page of the list: strict too.
+  app.locals.filterForm = strictPartial(
+    'contacts/_filters',
+    ['raw', 'errors', 'query', 'options', 'statuses', 'countryCodes', 'listQueryString', 't', 'url'],
+    { cache: app.enabled('view cache') },
+  );
   app.locals.notificationPollSeconds = config.notificationPollSeconds;
 
   const router = Router();
