@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import type { Db } from '../db/knex';
-import { listReads, toCount } from '../db/knex';
+import { listReads, toCount, type ListPlanning } from '../db/knex';
 import { countByStatus, noteStatusCountRows, statusCountQuery, statusCountRowsQuery } from './counts';
 import { effectiveStatuses, ListFilter, type ListPosition, type Sort } from './schema';
 import type { Status } from './status';
@@ -50,8 +50,9 @@ export function applyFilter(db: Db, query: Knex.QueryBuilder, filter: ListFilter
   if (filter.created_from) query.whereRaw(`c.created_at >= (?::date)::timestamp at time zone 'Europe/Berlin'`, [filter.created_from]);
   if (filter.created_to) query.whereRaw(`c.created_at < (?::date + 1)::timestamp at time zone 'Europe/Berlin'`, [filter.created_to]);
   // The generated flags, not the columns themselves: the list's indexes carry them (contact_filter_flags migration).
-  if (filter.has_number) query.where('c.has_number', filter.has_number === 'yes');
-  if (filter.has_email) query.where('c.has_email', filter.has_email === 'yes');
+  // Written as true or false, not bound: the two are two statements, each keeping a plan of its own (listPlanning).
+  if (filter.has_number) query.whereRaw(`c.has_number = ${filter.has_number === 'yes'}`);
+  if (filter.has_email) query.whereRaw(`c.has_email = ${filter.has_email === 'yes'}`);
   return query;
 }
 
@@ -168,15 +169,25 @@ async function findContactPageCounting(
     .orderByRaw(`${key.expr} ${direction}, c.id ${direction}`);
   if (count) query.select(db.raw('(?) as counted', [count]));
   if (statusCountRows) query.select(db.raw('(?) as status_count_rows', [statusCountRowsQuery(db)]));
-  // The list by status alone keeps its plan; any other filter's best plan depends on its values.
-  const planning = countedByStatus(filter, group) ? 'kept' : 'perCall';
-  const fetched = await listReads<PageRow & { counted?: string; status_count_rows?: string }>(db, query, planning);
+  const fetched = await listReads<PageRow & { counted?: string; status_count_rows?: string }>(db, query, listPlanning(filter, group));
   const first = fetched[0];
   return {
     page: toPage(fetched, limit, order),
     counted: count && first ? toCount(first.counted) : undefined,
     statusCountRows: statusCountRows && first ? toCount(first.status_count_rows) : undefined,
   };
+}
+
+/** Filters whose values the list's plan does not depend on: status (bound), and the flags (written into the statement). */
+const plannedOnce = new Set<string>(['status', 'has_number', 'has_email']);
+
+/**
+ * How the page's statement is planned (ListPlanning): the list by status and
+ * flags keeps its plan; any other filter's best plan depends on its values
+ * (a common word or a rare one, a big group or a small one).
+ */
+function listPlanning(filter: ListFilter, group?: GroupScope): ListPlanning {
+  return !group && filterKeys.every((key) => plannedOnce.has(key) || filter[key] === undefined) ? 'kept' : 'perCall';
 }
 
 /**
@@ -413,7 +424,8 @@ export function listTotal(counted: number, filter: ListFilter, group?: GroupScop
  */
 export function cappedCountQuery(db: Db, filter: ListFilter, viewerId?: string, group?: GroupScope, cap = LIST_COUNT_CAP): Knex.QueryBuilder {
   if (countedByStatus(filter, group)) return statusCountQuery(db, effectiveStatuses(filter));
-  const matches = applyFilter(db, db('contacts as c'), filter, viewerId, group).select(db.raw('1')).limit(cap + 1);
+  // The cap written in, as the page's limit is (findContactPageCounting).
+  const matches = applyFilter(db, db('contacts as c'), filter, viewerId, group).select(db.raw('1')).limit(cap + 1, { skipBinding: true });
   return db.count({ n: '*' }).from(matches.as('m'));
 }
 

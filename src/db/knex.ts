@@ -33,7 +33,7 @@ export const connectionOptions = '-c random_page_cost=1.1 -c jit=off';
  * How the list reads' connections (listReads) plan their prepared statements.
  * - `kept`: PostgreSQL's own way (plan_cache_mode auto): after five calls a
  *   statement keeps one plan if that plan costs no more than planning each
- *   call. For the list by status alone (every sort and page) it does, and
+ *   call. For the list by status and flags (every sort and page) it does, and
  *   planning the list's statement of some 2 KB was most of what PostgreSQL
  *   spent on a page: page 1 cost it 1.2 ms of CPU planned per call, 0.4 ms
  *   with its plan kept, and the app answered 40% more requests a second.
@@ -41,6 +41,7 @@ export const connectionOptions = '-c random_page_cost=1.1 -c jit=off';
  *   on the value: one plan for any search word walks the whole list in name
  *   order for a common word ("müller": 150 instead of 5 ms), likewise for a
  *   city, a postal code, a group or a competence with few contacts.
+ * Which is which: listPlanning (src/contacts/queries.ts).
  * Per call is not for the main pool: foreign-key checks are prepared plans
  * too, and planned anew for every row they made a bulk archive of 10,000 take
  * 688 instead of 464 ms.
