@@ -94,7 +94,7 @@ describe('the list reads', () => {
     await t.db.transaction(async (trx) => expect(await listReads(trx, mode(trx))).toEqual([{ mode: 'auto' }]));
   });
 
-  it('keep the plan of the list by status and flags, with its limit written in; any other filter is planned per call', async () => {
+  it('keep the plan of the list by status, flags and country, with its limit written in; any other filter is planned per call', async () => {
     const user = await createUser(t.db);
     const { agent } = await loginAs(buildApp(t.db), user.email);
     const seen: { sql: string; planning?: string }[] = [];
@@ -110,11 +110,11 @@ describe('the list reads', () => {
       expect(byStatus.planning).toBe('kept');
       // A bound limit left the kept plan guessing a tenth of the table, and it joined every contact.
       expect(byStatus.sql).toMatch(/ order by c\.created_at desc, c\.id desc limit 51\) as "p"/);
-      // The flags are written in as true or false: each value its own statement and plan.
-      const [withoutEmail] = await list('has_email=no&has_number=yes');
+      // The flags and the country are written in: each value its own statement and plan.
+      const [withoutEmail] = await list('country=AT&has_email=no&has_number=yes');
       expect(withoutEmail.planning).toBe('kept');
-      expect(withoutEmail.sql).toMatch(/and c\.has_number = true and c\.has_email = false order by/);
-      for (const filter of ['q=anna', 'city=K%C3%B6ln', 'postal_code=8', 'country=AT', 'created_from=2026-01-01', 'assigned=me', 'competence=1&has_email=no']) {
+      expect(withoutEmail.sql).toMatch(/and c\.country = 'AT' and c\.has_number = true and c\.has_email = false order by/);
+      for (const filter of ['q=anna', 'city=K%C3%B6ln', 'postal_code=8', 'created_from=2026-01-01', 'assigned=me', 'competence=1&has_email=no']) {
         expect((await list(filter)).map((q) => q.planning)).toEqual(['perCall']);
       }
     } finally {

@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 import type { Db } from '../db/knex';
 import { listReads, toCount, type ListPlanning } from '../db/knex';
 import { countByStatus, noteStatusCountRows, statusCountQuery, statusCountRowsQuery } from './counts';
-import { effectiveStatuses, ListFilter, type ListPosition, type Sort } from './schema';
+import { countryCodes, effectiveStatuses, ListFilter, type ListPosition, type Sort } from './schema';
 import type { Status } from './status';
 import { notifyResponsible } from '../notifications/queries';
 import { whereDirectlyAssigned, whereResponsible } from '../assignment/responsibility';
@@ -46,7 +46,13 @@ export function applyFilter(db: Db, query: Knex.QueryBuilder, filter: ListFilter
   }
   if (filter.postal_code) query.where('c.postal_code', 'like', `${escapeLike(filter.postal_code)}%`);
   if (filter.city) query.whereRaw(`c.city_key like kontakte_fold(?) || '%'`, [escapeLike(filter.city)]);
-  if (filter.country) query.where('c.country', filter.country);
+  if (filter.country) {
+    // Written in from the app's own list of countries, never the request's text: each country is a
+    // statement of its own that keeps a plan for it (listPlanning). Any other value stays bound.
+    const known = countryCodes.find((code) => code === filter.country);
+    if (known) query.whereRaw(`c.country = '${known}'`);
+    else query.where('c.country', filter.country);
+  }
   if (filter.created_from) query.whereRaw(`c.created_at >= (?::date)::timestamp at time zone 'Europe/Berlin'`, [filter.created_from]);
   if (filter.created_to) query.whereRaw(`c.created_at < (?::date + 1)::timestamp at time zone 'Europe/Berlin'`, [filter.created_to]);
   // The generated flags, not the columns themselves: the list's indexes carry them (contact_filter_flags migration).
@@ -178,12 +184,12 @@ async function findContactPageCounting(
   };
 }
 
-/** Filters whose values the list's plan does not depend on: status (bound), and the flags (written into the statement). */
-const plannedOnce = new Set<string>(['status', 'has_number', 'has_email']);
+/** Filters whose values the list's plan does not depend on: status (bound), the flags and the country (written into the statement). */
+const plannedOnce = new Set<string>(['status', 'has_number', 'has_email', 'country']);
 
 /**
- * How the page's statement is planned (ListPlanning): the list by status and
- * flags keeps its plan; any other filter's best plan depends on its values
+ * How the page's statement is planned (ListPlanning): the list by status,
+ * flags and country keeps its plan; any other filter's best plan depends on its values
  * (a common word or a rare one, a big group or a small one).
  */
 function listPlanning(filter: ListFilter, group?: GroupScope): ListPlanning {
