@@ -164,6 +164,11 @@ describe('the contacts list', () => {
     expect(res.text).toMatch(/<legend>Status<\/legend>[\s\S]*Ungültiger Wert./);
     expect(res.text).not.toContain('<script>');
     expect(res.text).toContain('&lt;script&gt;');
+    // A has/has-no choice that is none of its options is marked at its own select, the rest kept.
+    const flags = await agent.get('/contacts?has_email=vielleicht&city=Bonn');
+    expect(flags.status).toBe(422);
+    expect(flags.text).toMatch(/<select id="flt-has_email" name="has_email" aria-invalid="true" aria-describedby="flt-has_email-error">[\s\S]*?<\/select>\s*<p class="field-error" id="flt-has_email-error">Ungültiger Wert.<\/p>/);
+    expect(flags.text).toContain('name="city" value="Bonn"');
   });
 
   it('ignores a cursor that was tampered with and starts from the top', async () => {
