@@ -43,8 +43,10 @@ export function batchRead<T>(scope: object, db: Db, query: ValueQuery<T>): Promi
  * Prepared (preparedSelect): the frame of a kind of page is the same statement
  * for every request, and PostgreSQL parsed and planned the list page's frame
  * (bell, group sidebar, assignment options) anew each time, more of its CPU
- * than the page of the list itself took. Its reads are of small tables or of
- * one employee's rows by index, so their plan does not depend on whose.
+ * than the page of the list itself took. Its reads are of small tables, of
+ * one employee's rows, or (the start page) a count over all contacts: their
+ * best plan does not depend on whose, and PostgreSQL's default plan cache
+ * keeps planning per call wherever one plan would cost more.
  */
 async function run(db: Db, reads: Pending[]): Promise<void> {
   try {
