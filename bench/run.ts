@@ -25,7 +25,7 @@ import path from 'node:path';
 import querystring from 'node:querystring';
 import { pathToFileURL } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import { Client, Pool } from 'pg';
+import pg, { Client, Pool } from 'pg';
 import { createDb, listReadOptions, migrate, statementName, type Db, type ListPlanning } from '../src/db/knex';
 import { startEmbedded, type EmbeddedServer } from '../src/db/embedded';
 import { startServer, type AppServer } from '../e2e/server';
@@ -34,6 +34,9 @@ import { ListQuery } from '../src/contacts/schema';
 import { benchBulk } from './bulk';
 import { seedContacts, type SeedResult } from './seed';
 import type { LoadResult } from './load';
+
+/** pg's own conversion of a parameter to the text it sends (exported by pg, not in its type declarations). */
+const pgUtils = (pg as unknown as { utils: { prepareValue(value: unknown): string | Buffer | null } }).utils;
 
 const root = path.resolve(__dirname, '..');
 const resultsDir = path.join(__dirname, 'results');
@@ -379,11 +382,11 @@ async function explain(pools: RawPools, q: CapturedQuery, prepared: boolean): Pr
     if (prepared) {
       const name = statementName(q.sql);
       for (let i = 0; i < 6; i++) await client.query({ name, text: q.sql, values: q.bindings });
-      // EXECUTE takes its arguments as literals, not as the outer statement's parameters.
+      // EXECUTE takes its arguments as literals, not as the outer statement's parameters: each
+      // value as pg would send it (prepareValue: arrays, dates), quoted.
       const literal = (value: unknown): string => {
-        if (value === null || value === undefined) return 'null';
-        if (Array.isArray(value)) return client.escapeLiteral(`{${value.map((v) => `"${String(v).replace(/["\\]/g, '\\$&')}"`).join(',')}}`);
-        return client.escapeLiteral(value instanceof Date ? value.toISOString() : String(value));
+        const text = pgUtils.prepareValue(value);
+        return text === null ? 'null' : client.escapeLiteral(String(text));
       };
       result = await client.query(`explain (${options}) execute ${name}(${q.bindings.map(literal).join(', ')})`);
     } else {

@@ -58,13 +58,20 @@ export async function loginAs(app: Express, email: string, password = PASSWORD, 
   return { agent, csrf: csrfFrom(home.text) };
 }
 
-/** What `work` returns, and the SQL of every statement knex sent on `db` meanwhile. */
-export async function withStatements<T>(db: Db, work: () => Promise<T>): Promise<{ result: T; statements: string[] }> {
-  const statements: string[] = [];
-  const listen = (query: { sql: string }) => statements.push(query.sql);
+/** A statement as the query listeners hear it; the list reads add how they plan it (listReads). */
+export interface HeardQuery {
+  sql: string;
+  planning?: string;
+}
+
+/** What `work` returns, and the SQL of every statement knex sent on `db` meanwhile (`queries`: as heard). */
+export async function withStatements<T>(db: Db, work: () => Promise<T>): Promise<{ result: T; statements: string[]; queries: HeardQuery[] }> {
+  const queries: HeardQuery[] = [];
+  const listen = (query: HeardQuery) => queries.push(query);
   db.on('query', listen);
   try {
-    return { result: await work(), statements };
+    const result = await work();
+    return { result, statements: queries.map((q) => q.sql), queries };
   } finally {
     db.off('query', listen);
   }

@@ -5,7 +5,7 @@ import { createDb, listReads, preparedQuery, PREPARED_PER_CONNECTION } from '../
 import { freePort, socketDirFor } from '../src/db/net';
 import { loadConfig, ConfigError } from '../src/config';
 import { useTestDatabase } from './db';
-import { buildApp, createUser, loginAs, testConfig } from './helpers';
+import { buildApp, createUser, loginAs, testConfig, withStatements } from './helpers';
 import { strictPartial } from '../src/web/partials';
 import { escapeForView, html } from '../src/web/html';
 import ejs from 'ejs';
@@ -97,28 +97,22 @@ describe('the list reads', () => {
   it('keep the plan of the list by status, flags and country, with its limit written in; any other filter is planned per call', async () => {
     const user = await createUser(t.db);
     const { agent } = await loginAs(buildApp(t.db), user.email);
-    const seen: { sql: string; planning?: string }[] = [];
-    const listener = (q: { sql: string; planning?: string }) => seen.push(q);
-    t.db.on('query', listener);
-    try {
-      const list = async (query: string) => {
-        seen.length = 0;
-        expect((await agent.get(`/contacts?${query}`).set('HX-Request', 'true')).status).toBe(200);
-        return seen.filter((q) => q.planning);
-      };
-      const [byStatus] = await list('status=inbox&sort=-created');
-      expect(byStatus.planning).toBe('kept');
-      // A bound limit left the kept plan guessing a tenth of the table, and it joined every contact.
-      expect(byStatus.sql).toMatch(/ order by c\.created_at desc, c\.id desc limit 51\) as "p"/);
-      // The flags and the country are written in: each value its own statement and plan.
-      const [withoutEmail] = await list('country=AT&has_email=no&has_number=yes');
-      expect(withoutEmail.planning).toBe('kept');
-      expect(withoutEmail.sql).toMatch(/and c\.country = 'AT' and c\.has_number = true and c\.has_email = false order by/);
-      for (const filter of ['q=anna', 'city=K%C3%B6ln', 'postal_code=8', 'created_from=2026-01-01', 'assigned=me', 'competence=1&has_email=no']) {
-        expect((await list(filter)).map((q) => q.planning)).toEqual(['perCall']);
-      }
-    } finally {
-      t.db.removeListener('query', listener);
+    // The list reads of one request, with how each is planned.
+    const list = async (query: string) => {
+      const { result, queries } = await withStatements(t.db, () => agent.get(`/contacts?${query}`).set('HX-Request', 'true'));
+      expect(result.status).toBe(200);
+      return queries.filter((q) => q.planning);
+    };
+    const [byStatus] = await list('status=inbox&sort=-created');
+    expect(byStatus.planning).toBe('kept');
+    // A bound limit left the kept plan guessing a tenth of the table, and it joined every contact.
+    expect(byStatus.sql).toMatch(/ order by c\.created_at desc, c\.id desc limit 51\) as "p"/);
+    // The flags and the country are written in: each value its own statement and plan.
+    const [withoutEmail] = await list('country=AT&has_email=no&has_number=yes');
+    expect(withoutEmail.planning).toBe('kept');
+    expect(withoutEmail.sql).toMatch(/and c\.country = 'AT' and c\.has_number = true and c\.has_email = false order by/);
+    for (const filter of ['q=anna', 'city=K%C3%B6ln', 'postal_code=8', 'created_from=2026-01-01', 'assigned=me', 'competence=1&has_email=no']) {
+      expect((await list(filter)).map((q) => q.planning)).toEqual(['perCall']);
     }
     // Each on its own pool, named apart.
     const { rows } = await t.db.raw(

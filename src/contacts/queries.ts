@@ -193,7 +193,7 @@ const plannedOnce = new Set<string>(['status', 'has_number', 'has_email', 'count
  * (a common word or a rare one, a big group or a small one).
  */
 function listPlanning(filter: ListFilter, group?: GroupScope): ListPlanning {
-  return !group && filterKeys.every((key) => plannedOnce.has(key) || filter[key] === undefined) ? 'kept' : 'perCall';
+  return !group && narrowsOnlyBy(filter, plannedOnce) ? 'kept' : 'perCall';
 }
 
 /**
@@ -442,7 +442,14 @@ const filterKeys = ListFilter.keyof().options;
  * group, and a filter that narrows by status only (or not at all).
  */
 function countedByStatus(filter: ListFilter, group?: GroupScope): boolean {
-  return !group && filterKeys.every((key) => key === 'status' || filter[key] === undefined);
+  return !group && narrowsOnlyBy(filter, byStatusOnly);
+}
+
+const byStatusOnly = new Set<string>(['status']);
+
+/** True when the filter sets none of its fields but `keys` (or none at all). */
+function narrowsOnlyBy(filter: ListFilter, keys: ReadonlySet<string>): boolean {
+  return filterKeys.every((key) => keys.has(key) || filter[key] === undefined);
 }
 
 export interface Contact extends ContactRow {
