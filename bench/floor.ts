@@ -18,21 +18,23 @@ import { LIST_READ_CONNECTIONS, listReadOptions, statementName, type ListPlannin
 
 export interface FloorOptions {
   databaseUrl: string;
-  /** The route's statements (page, and a count if it runs one beside it), run side by side as the route does. */
+  /** The route's statements (page, and a count or the full page's frame if it runs them beside it), run side by side as the route does. */
   statements: { sql: string; bindings: unknown[]; planning: ListPlanning }[];
 }
 
 async function main(): Promise<void> {
   const options = JSON.parse(process.argv[2]) as FloorOptions;
-  // Planned as the app's list reads plan the page statement.
-  const pool = new Pool({ connectionString: options.databaseUrl, max: LIST_READ_CONNECTIONS, options: listReadOptions[options.statements[0].planning] });
+  // Each statement planned as the app plans it: a pool per way of planning, as many connections as the app's list reads.
+  const pools = new Map<ListPlanning, Pool>();
+  for (const { planning } of options.statements) {
+    if (!pools.has(planning)) pools.set(planning, new Pool({ connectionString: options.databaseUrl, max: LIST_READ_CONNECTIONS, options: listReadOptions[planning] }));
+  }
   const statements = options.statements.map((s) => ({
-    name: statementName(s.sql),
-    text: s.sql,
-    values: s.bindings,
+    pool: pools.get(s.planning)!,
+    query: { name: statementName(s.sql), text: s.sql, values: s.bindings },
   }));
   const server = http.createServer((_req, res) => {
-    Promise.all(statements.map((s) => pool.query(s))).then(
+    Promise.all(statements.map((s) => s.pool.query(s.query))).then(
       (results) => {
         const body = JSON.stringify(results.map((r) => r.rows));
         res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
@@ -48,7 +50,7 @@ async function main(): Promise<void> {
   process.stdout.write(`FLOOR http://127.0.0.1:${(server.address() as AddressInfo).port}/\n`);
   process.on('SIGTERM', () => {
     server.closeAllConnections();
-    server.close(() => void pool.end().then(() => process.exit(0)));
+    server.close(() => void Promise.all([...pools.values()].map((pool) => pool.end())).then(() => process.exit(0)));
   });
 }
 

@@ -31,6 +31,9 @@ import { startEmbedded, type EmbeddedServer } from '../src/db/embedded';
 import { startServer, type AppServer } from '../e2e/server';
 import { findContactPage, findListPage } from '../src/contacts/queries';
 import { ListQuery } from '../src/contacts/schema';
+import { assignmentOptionsQuery } from '../src/assignment/queries';
+import { sidebarGroupsQuery } from '../src/groups/queries';
+import { bellQuery } from '../src/notifications/queries';
 import { benchBulk } from './bulk';
 import { seedContacts, type SeedResult } from './seed';
 import type { LoadResult } from './load';
@@ -294,10 +297,12 @@ interface RawResult {
   /** Each query's own time within those runs (no count query when the page query counts itself). */
   page: { p50: number; p99: number };
   count: { p50: number; p99: number };
+  /** The full page's frame statement (bell, group sidebar, assignment options), run beside the page; NaN for a fragment. */
+  frame: { p50: number; p99: number };
   rows: number;
   /** What the list says: the exact total, or "more than 10000". */
   total: string;
-  sql: { page: CapturedQuery; count?: CapturedQuery };
+  sql: { page: CapturedQuery; count?: CapturedQuery; frame?: CapturedQuery };
 }
 
 /**
@@ -306,7 +311,7 @@ interface RawResult {
  * assignment labels, and the total (src/contacts/list.ts); for a search, one
  * query that brings both.
  */
-async function captureSql(db: Db, query: string, viewerId: string): Promise<Pick<RawResult, 'sql' | 'rows' | 'total'>> {
+async function captureSql(db: Db, query: string, viewerId: string, fullPage: boolean): Promise<Pick<RawResult, 'sql' | 'rows' | 'total'>> {
   const parsed = ListQuery.parse(querystring.parse(query));
   const seen: CapturedQuery[] = [];
   const listener = (q: { sql: string; bindings?: unknown[]; planning?: ListPlanning }) => seen.push({ sql: q.sql, bindings: q.bindings ?? [], planning: q.planning ?? 'perCall' });
@@ -320,7 +325,18 @@ async function captureSql(db: Db, query: string, viewerId: string): Promise<Pick
   // Page and count side by side, or a search's single query; anything else would be timed wrongly here.
   if (seen.length < 1 || seen.length > 2) throw new Error(`expected one or two queries, saw ${seen.length}`);
   const total = `${found.total.capped ? 'more than ' : ''}${found.total.n}`;
-  return { sql: { page: seen[0], count: seen[1] }, rows: found.page.rows.length, total };
+  return { sql: { page: seen[0], count: seen[1], frame: fullPage ? frameSql(db, viewerId) : undefined }, rows: found.page.rows.length, total };
+}
+
+/**
+ * The full page's other statement, run beside the list's (src/contacts/routes.ts):
+ * its frame's reads (the bell, the group sidebar, the filter's assignment
+ * options) as batchRead (src/db/batch.ts) sends them, one statement, prepared
+ * on the main pool, which keeps PostgreSQL's default plan cache.
+ */
+function frameSql(db: Db, viewerId: string): CapturedQuery {
+  const { sql, bindings } = db.select({ v0: bellQuery(db, viewerId), v1: sidebarGroupsQuery(db, viewerId), v2: assignmentOptionsQuery(db) }).toSQL().toNative();
+  return { sql, bindings: [...bindings], planning: 'kept' };
 }
 
 /**
@@ -341,8 +357,8 @@ async function interleavedP50(pools: RawPools, queries: CapturedQuery[], runs: n
   return times.map((values) => percentile(values.sort((a, b) => a - b), 50));
 }
 
-async function measureRaw(pools: RawPools, db: Db, query: string, viewerId: string): Promise<RawResult> {
-  const { sql, rows, total } = await captureSql(db, query, viewerId);
+async function measureRaw(pools: RawPools, db: Db, query: string, viewerId: string, fullPage: boolean): Promise<RawResult> {
+  const { sql, rows, total } = await captureSql(db, query, viewerId, fullPage);
   // The page query prepared, as the app runs it (listReads); a count alone as knex runs it.
   const timed = async (q: CapturedQuery | undefined, prepared = false) => {
     if (!q) return NaN;
@@ -352,19 +368,19 @@ async function measureRaw(pools: RawPools, db: Db, query: string, viewerId: stri
   };
   const once = async () => {
     const t = performance.now();
-    const [p, c] = await Promise.all([timed(sql.page, true), timed(sql.count)]);
-    return [performance.now() - t, p, c];
+    const [p, c, f] = await Promise.all([timed(sql.page, true), timed(sql.count), timed(sql.frame, true)]);
+    return [performance.now() - t, p, c, f];
   };
-  const series: number[][] = [[], [], []];
+  const series: number[][] = [[], [], [], []];
   for (let i = 0; i < 5; i++) await once();
   const until = performance.now() + settings.rawMaxS * 1000;
   for (let i = 0; i < settings.rawRuns && (i < 30 || performance.now() < until); i++) (await once()).forEach((v, k) => series[k].push(v));
   const runs = series[0].length;
-  const [pair, page, count] = series.map((values) => {
+  const [pair, page, count, frame] = series.map((values) => {
     values.sort((a, b) => a - b);
     return { p50: percentile(values, 50), p99: percentile(values, 99) };
   });
-  return { runs, pair, page, count, rows, total, sql };
+  return { runs, pair, page, count, frame, rows, total, sql };
 }
 
 /**
@@ -430,7 +446,7 @@ interface Floor {
 
 /** bench/floor.ts for one scenario's SQL, listening: a bare server that runs only that SQL. */
 function startFloor(databaseUrl: string, sql: RawResult['sql']): Promise<Floor> {
-  const statements = [sql.page, ...(sql.count ? [sql.count] : [])];
+  const statements = [sql.page, ...(sql.count ? [sql.count] : []), ...(sql.frame ? [sql.frame] : [])];
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'floor.ts'), JSON.stringify({ databaseUrl, statements })], {
     cwd: root,
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -619,7 +635,7 @@ async function main(): Promise<void> {
     await runLoad(`${server.url}/contacts`, { Cookie: cookie, ...(htmx ? { 'HX-Request': 'true' } : {}) }, { durationS: 3, warmupS: 0, serialRequests: 1, serialMaxS: 1 });
   }
   for (const scenario of scenarios) {
-    const raw = await measureRaw(pools, db, scenario.query, seed.adminId);
+    const raw = await measureRaw(pools, db, scenario.query, seed.adminId, !scenario.htmx);
     const url = `${server.url}/contacts${scenario.query ? `?${scenario.query}` : ''}`;
     const headers: Record<string, string> = { Cookie: cookie, ...(scenario.htmx ? { 'HX-Request': 'true' } : {}) };
     const probe = await fetch(url, { headers });
@@ -669,7 +685,10 @@ async function main(): Promise<void> {
         `### page query\n\n\`\`\`sql\n${raw.sql.page.sql}\n-- ${JSON.stringify(raw.sql.page.bindings)}\n\`\`\`\n\n\`\`\`\n${await explain(pools, raw.sql.page, true)}\n\`\`\`\n\n` +
         (raw.sql.count
           ? `### count query\n\n\`\`\`sql\n${raw.sql.count.sql}\n-- ${JSON.stringify(raw.sql.count.bindings)}\n\`\`\`\n\n\`\`\`\n${await explain(pools, raw.sql.count, false)}\n\`\`\`\n`
-          : 'No count query: the page query counts the matches itself (findListPage).\n'),
+          : 'No count query: the page query counts the matches itself (findListPage).\n') +
+        (raw.sql.frame
+          ? `\n### frame query (full page only, beside the page query)\n\n\`\`\`sql\n${raw.sql.frame.sql}\n-- ${JSON.stringify(raw.sql.frame.bindings)}\n\`\`\`\n\n\`\`\`\n${await explain(pools, raw.sql.frame, true)}\n\`\`\`\n`
+          : ''),
     );
   }
 
@@ -715,7 +734,7 @@ async function main(): Promise<void> {
   // within 15 % + 0.5 ms. The app's latencies are shown for context; on a busy machine they vary more than that.
   const lastOk = lastPageP50 <= firstPageP50 * 1.15 + 0.5;
 
-  const headers = ['scenario', 'app p50', 'app p99', 'req/s', 'raw p50', 'raw p99', 'ratio', 'within budget', 'app p50 1 conn', 'ratio 1 conn', 'raw page p50', 'raw count p50', 'floor p50', 'floor p99', 'floor req/s', 'CPU/req app', 'CPU/req PG', 'rows / total'];
+  const headers = ['scenario', 'app p50', 'app p99', 'req/s', 'raw p50', 'raw p99', 'ratio', 'within budget', 'app p50 1 conn', 'ratio 1 conn', 'raw page p50', 'raw count p50', 'raw frame p50', 'floor p50', 'floor p99', 'floor req/s', 'CPU/req app', 'CPU/req PG', 'rows / total'];
   const tableRows = rows.map((r) => [
     r.scenario.name,
     `${ms(r.app.p50)} ms`,
@@ -729,6 +748,7 @@ async function main(): Promise<void> {
     `${r.serialRatio.toFixed(1)}×`,
     `${ms(r.raw.page.p50)} ms`,
     `${ms(r.raw.count.p50)} ms`,
+    r.raw.sql.frame ? `${ms(r.raw.frame.p50)} ms` : '–',
     r.floor ? `${ms(r.floor.p50)} ms` : '–',
     r.floor ? `${ms(r.floor.p99)} ms` : '–',
     r.floor ? String(Math.round(r.floor.reqPerSec)) : '–',
@@ -751,7 +771,7 @@ async function main(): Promise<void> {
   const method = [
     `${settings.contacts.toLocaleString('en')} contacts; app server NODE_ENV=${settings.nodeEnv}, logged in; load generator: ${rows[0]?.app.generator ?? '–'} in its own process (wrk when installed, else autocannon; BENCH_LOAD=autocannon forces it); fragment requests send \`HX-Request: true\`.`,
     `app p50/p99, req/s: every 2xx response during ${settings.durationS} s at ${settings.connections} connections (after ${settings.warmupS} s warm-up), each connection sending its next request as soon as the last is answered. "app p50 1 conn": ${settings.rawRuns} requests (at most ${settings.serialMaxS} s) one at a time on one connection.`,
-    `raw: the SQL the route runs, taken from the app's own functions via knex's query event: findListPage: usually one statement, the page (with the rows' assignment labels) carrying its total as a subquery (the per-status sums, or a count up to 10,001; a search or "direct only" counts and pages its matches in one pass); page and count side by side on two connections where it runs two (an exact count); ${settings.rawRuns} times (at most ${settings.rawMaxS} s, at least 30) one after another, straight on PostgreSQL via pg. "raw p50/p99": wall time of all that; "raw page/count p50": each query's own time. Not in raw: the session (with its employee) every request reads, and (full page only) the bell's count, the group sidebar and the assignment options.`,
+    `raw: the SQL the route runs, taken from the app's own functions via knex's query event: findListPage: usually one statement, the page (with the rows' assignment labels) carrying its total as a subquery (the per-status sums, or a count up to 10,001; a search or "direct only" counts and pages its matches in one pass); page and count side by side on two connections where it runs two (an exact count); for the full page, its frame statement (the bell's count, the group sidebar and the assignment options, one statement: src/db/batch.ts) beside them, as the route runs it; ${settings.rawRuns} times (at most ${settings.rawMaxS} s, at least 30) one after another, straight on PostgreSQL via pg. "raw p50/p99": wall time of all that; "raw page/count/frame p50": each query's own time. Not in raw: the session (with its employee) every request reads (cached in the app: src/web/session-cache.ts).`,
     `ratio = app p50 at ${settings.connections} connections / raw p50 (includes queueing: with ${settings.connections} requests always in flight on ${os.cpus().length} cores, p50 ≈ ${settings.connections} × CPU per request / ${os.cpus().length}). "ratio 1 conn" = app p50 1 conn / raw p50, like for like: what the app adds to its SQL. "within budget" = app p99 ≤ ${budgets.p99Ms} ms and ratio 1 conn ≤ ${budgets.ratio}.`,
     `floor: the scenario's SQL alone under the same load (${settings.connections} connections, ${settings.durationS} s), served by bench/floor.ts: node:http, the same statements prepared on as many connections as the app's list reads, the rows as JSON; no session, middleware or rendering. The app cannot beat it on this machine; the gap is the app's own work. BENCH_FLOOR=0 skips it.`,
     `CPU/req: CPU time per request during the scenario's load (all phases), of the app server's process and of all PostgreSQL processes (embedded only; Linux /proc). Unlike latency, it does not grow when other work shares the machine.`,
@@ -811,7 +831,7 @@ async function main(): Promise<void> {
           app: r.app,
           cpuMsPerRequest: r.cpu,
           floor: r.floor,
-          raw: { runs: r.raw.runs, pair: r.raw.pair, page: r.raw.page, count: r.raw.count, rows: r.raw.rows, total: r.raw.total },
+          raw: { runs: r.raw.runs, pair: r.raw.pair, page: r.raw.page, count: r.raw.count, frame: r.raw.sql.frame ? r.raw.frame : undefined, rows: r.raw.rows, total: r.raw.total },
           ratio: r.ratio,
           serialRatio: r.serialRatio,
           p99Ok: r.p99Ok,
