@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { useTestDatabase } from './db';
-import { buildApp, createUser, loginAs } from './helpers';
+import { buildApp, createUser, loginAs, withStatements } from './helpers';
+import { whereResponsible } from '../src/assignment/responsibility';
 import { createContact } from './factories';
 
 const t = useTestDatabase();
@@ -115,6 +116,43 @@ describe('the assigned-employee filter', () => {
     expect(names((await agent.get(`/contacts?assigned=${other.id}`)).text)).toEqual(['Testperson Alle', 'Testperson Direkt', 'Testperson FremdDirekt', 'Testperson FremdTeam']);
     expect(names((await agent.get(`/contacts?competence=${theirs}`)).text)).toEqual(['Testperson FremdTeam']);
     expect(names((await agent.get(`/contacts?assigned=me&q=team`)).text)).toEqual(['Testperson Team']);
+  });
+
+  it("counts an employee's contacts by kind of assignment, each once, as many as the rule finds in the table", async () => {
+    const me = await createUser(t.db);
+    const other = await createUser(t.db);
+    const mine = await competence('Meine', [me.id]);
+    const alsoMine = await competence('Auch meine', [me.id, other.id]);
+    const theirs = await competence('Fremde', [other.id]);
+    // Every kind and status, and a contact assigned to me and another employee by name (counted once).
+    for (const status of ['inbox', 'prospect', 'customer', 'archived'] as const) {
+      await createContact(t.db, { last_name: `Alle ${status}`, status });
+      await assign(await createContact(t.db, { last_name: `Direkt ${status}`, status }), { users: [me.id, other.id] });
+      await assign(await createContact(t.db, { last_name: `Team ${status}`, status }), { competence: mine });
+      await assign(await createContact(t.db, { last_name: `Auch ${status}`, status }), { competence: alsoMine });
+      await assign(await createContact(t.db, { last_name: `FremdDirekt ${status}`, status }), { users: [other.id] });
+      await assign(await createContact(t.db, { last_name: `FremdTeam ${status}`, status }), { competence: theirs });
+    }
+    const byRule = async (user: string, statuses: string[]) =>
+      Number((await whereResponsible(t.db('contacts as c').whereIn('c.status', statuses), t.db, user).count({ n: '*' }).first())?.n);
+    const { agent } = await loginAs(buildApp(t.db), me.email);
+    const cases: [string, string, string[]][] = [
+      ['assigned=me', me.id, ['prospect', 'customer']],
+      [`assigned=${other.id}`, other.id, ['prospect', 'customer']],
+      ['assigned=me&status=archived', me.id, ['archived']],
+      ['assigned=me&status=inbox&status=prospect&status=customer&status=archived', me.id, ['inbox', 'prospect', 'customer', 'archived']],
+    ];
+    for (const [query, user, statuses] of cases) {
+      const { result: res, statements } = await withStatements(t.db, () => agent.get(`/contacts?${query}`));
+      const expected = await byRule(user, statuses);
+      expect([query, res.text.match(/(\d+) Kontakte/)?.[1]]).toEqual([query, String(expected)]);
+      // Counted by kind (responsibleParts), not by testing every contact against the rule.
+      expect(statements.some((sql) => /union all/.test(sql))).toBe(true);
+    }
+    expect(await byRule(me.id, ['prospect', 'customer'])).toBe(8);
+    // With another filter beside it, the rule's one condition stays.
+    const { statements } = await withStatements(t.db, () => agent.get('/contacts?assigned=me&q=team'));
+    expect(statements.some((sql) => /union all/.test(sql))).toBe(false);
   });
 
   it('is always visible next to the search, with "Mir zugewiesen" and the employees', async () => {

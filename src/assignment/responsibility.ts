@@ -18,6 +18,27 @@ export function whereResponsible(query: Knex.QueryBuilder, knex: Knex, user: str
 }
 
 /**
+ * whereResponsible's rule as three disjoint conditions, one per kind of
+ * assignment: to all, by name, to one of the employee's competences. A contact
+ * has exactly one kind, names only when assigned by name (saveAssignment) and
+ * a competence only when assigned to one (check contacts_assignment_competence),
+ * so `base()` narrowed by each part, the three put together (union all), is
+ * what whereResponsible selects, each contact once. PostgreSQL finds each part
+ * through an index of its own; the OR of the three it can only test contact
+ * by contact, and counting an employee's contacts walked every active one
+ * when there were fewer than the count's cap (src/contacts/queries.ts,
+ * matchesOf).
+ */
+export function responsibleParts(base: () => Knex.QueryBuilder, knex: Knex, user: string, alias = 'c'): Knex.QueryBuilder[] {
+  const competences = knex('competence_members').select('competence_id').where('user_id', user);
+  return [
+    base().where(`${alias}.assignment`, 'all'),
+    whereDirectlyAssigned(base().where(`${alias}.assignment`, 'users'), knex, user, alias),
+    base().where(`${alias}.assignment`, 'competence').whereIn(`${alias}.competence_id`, competences),
+  ];
+}
+
+/**
  * The same rule for many contacts at once, without testing every employee
  * against every contact (10,000 contacts and 50 employees are half a million
  * tests): the rows of `relation` (with contact_id, assignment, competence_id)
