@@ -146,10 +146,16 @@ describe('the assigned-employee filter', () => {
       const { result: res, statements } = await withStatements(t.db, () => agent.get(`/contacts?${query}`));
       const expected = await byRule(user, statuses);
       expect([query, res.text.match(/(\d+) Kontakte/)?.[1]]).toEqual([query, String(expected)]);
-      // Counted by kind (responsibleParts), not by testing every contact against the rule.
+      // Counted by kind (responsibleUnion), not by testing every contact against the rule.
       expect(statements.some((sql) => /union all/.test(sql))).toBe(true);
     }
     expect(await byRule(me.id, ['prospect', 'customer'])).toBe(8);
+    // The start page's counts per status, likewise.
+    const { result: start, statements: startStatements } = await withStatements(t.db, () => agent.get('/'));
+    for (const status of ['inbox', 'prospect', 'customer', 'archived']) {
+      expect([status, start.text.match(new RegExp(`status-${status}">[^<]+</span> <strong>(\\d+)</strong>`))?.[1]]).toEqual([status, String(await byRule(me.id, [status]))]);
+    }
+    expect(startStatements.some((sql) => /json_object_agg[\s\S]*union all/.test(sql))).toBe(true);
     // With another filter beside it, the rule's one condition stays.
     const { statements } = await withStatements(t.db, () => agent.get('/contacts?assigned=me&q=team'));
     expect(statements.some((sql) => /union all/.test(sql))).toBe(false);

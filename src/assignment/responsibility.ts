@@ -22,20 +22,23 @@ export function whereResponsible(query: Knex.QueryBuilder, knex: Knex, user: str
  * assignment: to all, by name, to one of the employee's competences. A contact
  * has exactly one kind, names only when assigned by name (saveAssignment) and
  * a competence only when assigned to one (check contacts_assignment_competence),
- * so `base()` narrowed by each part, the three put together (union all), is
- * what whereResponsible selects, each contact once. PostgreSQL finds each part
- * through an index of its own; the OR of the three it can only test contact
- * by contact, and counting an employee's contacts walked every active one
- * when there were fewer than the count's cap (src/contacts/queries.ts,
- * matchesOf).
+ * so `base()` narrowed by each part, the three put together (`(a) union all
+ * (b) union all (c)`, to select from), is what whereResponsible selects, each
+ * contact once. PostgreSQL finds each part through an index of its own; the
+ * OR of the three it can only test contact by contact, and counting an
+ * employee's contacts walked every contact in the statuses counted (the
+ * list's total: src/contacts/queries.ts, matchesOf; the start page's counts).
+ * `base()` should narrow by status: the status index is how the part for all
+ * is found.
  */
-export function responsibleParts(base: () => Knex.QueryBuilder, knex: Knex, user: string, alias = 'c'): Knex.QueryBuilder[] {
+export function responsibleUnion(base: () => Knex.QueryBuilder, knex: Knex, user: string, alias = 'c'): Knex.Raw {
   const competences = knex('competence_members').select('competence_id').where('user_id', user);
-  return [
+  const parts = [
     base().where(`${alias}.assignment`, 'all'),
     whereDirectlyAssigned(base().where(`${alias}.assignment`, 'users'), knex, user, alias),
     base().where(`${alias}.assignment`, 'competence').whereIn(`${alias}.competence_id`, competences),
   ];
+  return knex.raw(parts.map(() => '(?)').join(' union all '), parts);
 }
 
 /**

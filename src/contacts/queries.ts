@@ -5,7 +5,7 @@ import { countByStatus, noteStatusCountRows, statusCountQuery, statusCountRowsQu
 import { countryCodes, effectiveStatuses, ListFilter, type ListPosition, type Sort } from './schema';
 import type { Status } from './status';
 import { notifyResponsible } from '../notifications/queries';
-import { responsibleParts, whereDirectlyAssigned, whereResponsible } from '../assignment/responsibility';
+import { responsibleUnion, whereDirectlyAssigned, whereResponsible } from '../assignment/responsibility';
 import { assignmentLabelColumns, contactTarget, labelOf, type AssignmentLabel, type LabelColumns } from '../assignment/queries';
 
 export const PAGE_SIZE = 50;
@@ -300,7 +300,7 @@ export async function countContacts(db: Db, filter: ListFilter, viewerId?: strin
 /**
  * The filter's matches, a row each, for counting. "Mir zugewiesen" (or
  * another employee's contacts), narrowed by nothing but status, is counted
- * by kind of assignment (responsibleParts): the contacts for all from the
+ * by kind of assignment (responsibleUnion): the contacts for all from the
  * status index, the employee's own through their names, their competences'
  * through the competence. Tested contact by contact, every active contact
  * was walked whenever the employee had fewer than the cap: one responsible
@@ -312,8 +312,8 @@ export async function countContacts(db: Db, filter: ListFilter, viewerId?: strin
 function matchesOf(db: Db, filter: ListFilter, viewerId?: string, group?: GroupScope): Knex.QueryBuilder {
   if (!group && filter.assigned && !filter.assigned_direct && narrowsOnlyBy(filter, countedByAssignment)) {
     const rest: ListFilter = { ...filter, assigned: undefined };
-    const parts = responsibleParts(() => applyFilter(db, db('contacts as c'), rest).select(db.raw('1')), db, assignedUser(filter, viewerId));
-    return db.select(db.raw('1')).from(db.raw(`(${parts.map(() => '(?)').join(' union all ')}) as r`, parts));
+    const parts = responsibleUnion(() => applyFilter(db, db('contacts as c'), rest).select(db.raw('1')), db, assignedUser(filter, viewerId));
+    return db.select(db.raw('1')).from(db.raw('(?) as r', [parts]));
   }
   return applyFilter(db, db('contacts as c'), filter, viewerId, group).select(db.raw('1'));
 }

@@ -1,7 +1,7 @@
 import type { Db } from '../db/knex';
 import type { ValueQuery } from '../db/batch';
-import { whereResponsible } from '../assignment/responsibility';
-import type { Status } from '../contacts/status';
+import { responsibleUnion, whereResponsible } from '../assignment/responsibility';
+import { statuses, type Status } from '../contacts/status';
 
 export interface Activity {
   id: string;
@@ -48,10 +48,16 @@ export async function findActivities(
   return rows.map((r) => ({ ...r, id: String(r.id), contact_id: String(r.contact_id) }));
 }
 
-/** How many contacts the employee is responsible for, per status, as one value (for batchRead, with the page's bell). */
+/**
+ * How many contacts the employee is responsible for, per status, as one value
+ * (for batchRead, with the page's bell). Counted by kind of assignment
+ * (responsibleUnion): testing every contact against the rule took 12.5 ms at
+ * 100,000 contacts for an employee with 13 of their own and 5,000 for all,
+ * now 2-4 ms; 12 vs 13 ms where half the contacts are for all.
+ */
 export function myContactCountsQuery(db: Db, userId: string): ValueQuery<Partial<Record<Status, number>>> {
-  const perStatus = db('contacts as c').select('c.status').count({ n: '*' }).groupBy('c.status');
-  whereResponsible(perStatus, db, userId);
+  const mine = responsibleUnion(() => db('contacts as c').select('c.status').whereIn('c.status', [...statuses]), db, userId);
+  const perStatus = db.select('r.status').count({ n: '*' }).from(db.raw('(?) as r', [mine])).groupBy('r.status');
   return db.from(perStatus.as('s')).select(db.raw(`coalesce(json_object_agg(s.status, s.n), '{}')`));
 }
 
