@@ -153,3 +153,41 @@ export async function seedContacts(db: Db, count: number, admin: { email: string
     },
   };
 }
+
+/**
+ * Issue 4's second case, on a seeded database: a company that assigns most of
+ * its contacts. All but `share` of the contacts for all are assigned by name
+ * instead (one employee each, in turn, as seedContacts does), and a new
+ * employee in no competence gets 13 contacts of their own (spread over the
+ * alphabet, taken from those assigned by name: the employees there keep
+ * theirs too). Vacuumed and analysed, as the seed is.
+ */
+export async function assignMostContacts(db: Db, share: number): Promise<{ newcomerId: string; newcomerContacts: number; line: string }> {
+  const [{ n: all }] = (await db('contacts').where('assignment', 'all').count({ n: '*' })) as { n: string }[];
+  const [{ n: total }] = (await db('contacts').count({ n: '*' })) as { n: string }[];
+  // Every k-th contact for all stays so: `share` of all contacts.
+  const keepEvery = Math.max(1, Math.round(Number(all) / (share * Number(total))));
+  const users = `{${((await db('users').select('id').orderBy('id')) as { id: string }[]).map((row) => row.id).join(',')}}`;
+  const newcomerId = await db.transaction(async (trx) => {
+    await trx.raw(
+      `with ranked as (select id, row_number() over (order by id) as n from contacts where assignment = 'all'),
+       moved as (update contacts c set assignment = 'users' from ranked r where c.id = r.id and r.n % ? <> 0 returning c.id)
+       insert into contact_assignees (contact_id, user_id)
+       select m.id, u.users[1 + (m.id / 20) % cardinality(u.users)] from moved m, (select ?::bigint[] as users) u`,
+      [keepEvery, users],
+    );
+    const [{ id }] = await trx('users')
+      .insert({ name: 'Nora Neu', email: 'neu@bench.example', password_hash: trx('users').select('password_hash').orderBy('id').limit(1), role: 'member' })
+      .returning('id');
+    await trx.raw(`insert into contact_assignees (contact_id, user_id) select id, ? from contacts where assignment = 'users' and id % 7919 = 1 order by id limit 13`, [id]);
+    return String(id);
+  });
+  await db.raw('vacuum analyze contacts, contact_assignees, users');
+  const kinds = (await db('contacts').select('assignment').count({ n: '*' }).groupBy('assignment').orderBy('assignment')) as { assignment: string; n: string }[];
+  const [{ n: newcomerContacts }] = (await db('contact_assignees').where('user_id', newcomerId).count({ n: '*' })) as { n: string }[];
+  return {
+    newcomerId,
+    newcomerContacts: Number(newcomerContacts),
+    line: `assignment ${kinds.map((k) => `${k.assignment} ${k.n}`).join(', ')}; ${newcomerContacts} contacts by name for a new employee in no competence`,
+  };
+}
