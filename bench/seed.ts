@@ -156,11 +156,11 @@ export async function seedContacts(db: Db, count: number, admin: { email: string
 
 /**
  * Issue 4's second case, on a seeded database: a company that assigns most of
- * its contacts. All but `share` of the contacts for all are assigned by name
- * instead (one employee each, in turn, as seedContacts does), and a new
- * employee in no competence gets 13 contacts of their own (spread over the
- * alphabet, taken from those assigned by name: the employees there keep
- * theirs too). Vacuumed and analysed, as the seed is.
+ * its contacts. Contacts for all are assigned by name instead (one employee
+ * each, in turn, as seedContacts does) until `share` of all contacts are left
+ * for all, and a new employee in no competence gets about ten contacts of
+ * their own (spread over the alphabet, taken from those assigned by name: the
+ * employees there keep theirs too). Vacuumed and analysed, as the seed is.
  */
 export async function assignMostContacts(db: Db, share: number): Promise<{ newcomerId: string; newcomerContacts: number; line: string }> {
   const [{ n: all }] = (await db('contacts').where('assignment', 'all').count({ n: '*' })) as { n: string }[];
