@@ -229,6 +229,9 @@ interface Scenario {
   htmx: boolean;
 }
 
+/** A scenario's query string. */
+const qs = (params: Record<string, string>) => new URLSearchParams(params).toString();
+
 const isoDay = (daysAgo: number) => new Date(Date.now() - daysAgo * 86_400_000).toISOString().slice(0, 10);
 
 async function buildScenarios(db: Db, seed: SeedResult): Promise<Scenario[]> {
@@ -241,7 +244,6 @@ async function buildScenarios(db: Db, seed: SeedResult): Promise<Scenario[]> {
   }
   // A rare term: one customer number, matching exactly one contact.
   const rare = await db('contacts').select('customer_number').whereNotNull('customer_number').whereIn('status', ['prospect', 'customer']).orderBy('id').offset(Math.floor(settings.contacts / 25)).first();
-  const qs = (params: Record<string, string>) => new URLSearchParams(params).toString();
   return [
     { name: 'page 1 (full page)', query: '', htmx: false },
     { name: 'page 1', query: '', htmx: true },
@@ -259,7 +261,7 @@ async function buildScenarios(db: Db, seed: SeedResult): Promise<Scenario[]> {
     { name: 'has_email=no', query: qs({ has_email: 'no' }), htmx: true },
     // "Mir zugewiesen": all-employee contacts, mine by name, my competence's (only if the schema has assignments).
     ...(seed.assignments ? [{ name: 'assigned=me', query: qs({ assigned: 'me' }), htmx: true }] : []),
-    ...(seed.assignments ? await assignmentScenarios(db, seed, qs) : []),
+    ...(seed.assignments ? await assignmentScenarios(db, seed) : []),
     { name: 'combined: customer+DE+city b+email', query: qs({ status: 'customer', country: 'DE', city: 'b', has_email: 'yes' }), htmx: true },
     { name: 'sort=number', query: qs({ sort: 'number' }), htmx: true },
     { name: 'sort=-created', query: qs({ sort: '-created' }), htmx: true },
@@ -267,7 +269,7 @@ async function buildScenarios(db: Db, seed: SeedResult): Promise<Scenario[]> {
 }
 
 /** Issue 4's filter in its other forms: direct assignment only, another employee (a competence member), a competence. */
-async function assignmentScenarios(db: Db, seed: SeedResult, qs: (params: Record<string, string>) => string): Promise<Scenario[]> {
+async function assignmentScenarios(db: Db, seed: SeedResult): Promise<Scenario[]> {
   const member = await db('competence_members').select('user_id', 'competence_id').whereNot('user_id', seed.adminId).orderBy('user_id').first();
   if (!member) return [];
   return [
@@ -699,7 +701,7 @@ async function main(): Promise<void> {
 
   // 3b. Issue 4's filter where the company assigns most contacts (the seed gives half to all, so every
   // employee is responsible for 50,000 and each count reaches its cap): 5 % for all, and an employee with
-  // 13 contacts of their own. The server restarts: what it remembered of the first data must not serve the second.
+  // about ten contacts of their own. The server restarts: what it remembered of the first data must not serve the second.
   const mix = seed.assignments && (!only || only.test('assignment mix')) ? await assignMostContacts(db, 0.05) : undefined;
   if (mix) {
     log(`\nReassigning for issue 4's second case: ${mix.line}; restarting the app server …`);
@@ -707,7 +709,6 @@ async function main(): Promise<void> {
     server = await startAppServer(benchUrl);
     cookie = await login(server.url);
     await warmUp();
-    const qs = (params: Record<string, string>) => new URLSearchParams(params).toString();
     for (const scenario of [
       { name: 'assigned=me (5 % for all)', query: qs({ assigned: 'me' }), htmx: true },
       { name: `assigned=employee with ${mix.newcomerContacts} contacts (5 % for all)`, query: qs({ assigned: mix.newcomerId }), htmx: true },

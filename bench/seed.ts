@@ -44,6 +44,15 @@ export interface SeedResult {
   ms: { users: number; contacts: number; events: number; assignments: number; vacuum: number; total: number };
 }
 
+/** The employee a contact assigned by name gets, in turn by its id, from `u.users` (an array of user ids). */
+const nameAssignee = (id: string) => `u.users[1 + (${id} / 20) % cardinality(u.users)]`;
+
+/** Contacts per assignment kind (all / competence / users). */
+async function countAssignments(db: Db): Promise<Record<string, number>> {
+  const rows = (await db('contacts').select('assignment').count({ n: '*' }).groupBy('assignment').orderBy('assignment')) as { assignment: string; n: string }[];
+  return Object.fromEntries(rows.map((r) => [r.assignment, Number(r.n)]));
+}
+
 /**
  * Fills a freshly migrated database with an admin (who logs in), 49 employees
  * and `count` deterministic German contacts (seeds/data/german-contacts.ts),
@@ -118,14 +127,12 @@ export async function seedContacts(db: Db, count: number, admin: { email: string
     const users = `{${userIds.join(',')}}`;
     await db.raw(
       `insert into contact_assignees (contact_id, user_id)
-       select c.id, u.users[1 + (c.id / 20) % cardinality(u.users)] from contacts c, (select ?::bigint[] as users) u where c.assignment = 'users'
+       select c.id, ${nameAssignee('c.id')} from contacts c, (select ?::bigint[] as users) u where c.assignment = 'users'
        union
        select c.id, u.users[1 + (c.id / 7) % cardinality(u.users)] from contacts c, (select ?::bigint[] as users) u where c.assignment = 'users' and c.id % 3 = 0`,
       [users, users],
     );
-    assignments = Object.fromEntries(
-      ((await db('contacts').select('assignment').count({ n: '*' }).groupBy('assignment')) as { assignment: string; n: string }[]).map((r) => [r.assignment, Number(r.n)]),
-    );
+    assignments = await countAssignments(db);
   }
   const assignmentsDone = performance.now();
 
@@ -173,7 +180,7 @@ export async function assignMostContacts(db: Db, share: number): Promise<{ newco
       `with ranked as (select id, row_number() over (order by id) as n from contacts where assignment = 'all'),
        moved as (update contacts c set assignment = 'users' from ranked r where c.id = r.id and r.n % ? <> 0 returning c.id)
        insert into contact_assignees (contact_id, user_id)
-       select m.id, u.users[1 + (m.id / 20) % cardinality(u.users)] from moved m, (select ?::bigint[] as users) u`,
+       select m.id, ${nameAssignee('m.id')} from moved m, (select ?::bigint[] as users) u`,
       [keepEvery, users],
     );
     const [{ id }] = await trx('users')
@@ -183,11 +190,11 @@ export async function assignMostContacts(db: Db, share: number): Promise<{ newco
     return String(id);
   });
   await db.raw('vacuum analyze contacts, contact_assignees, users');
-  const kinds = (await db('contacts').select('assignment').count({ n: '*' }).groupBy('assignment').orderBy('assignment')) as { assignment: string; n: string }[];
+  const kinds = await countAssignments(db);
   const [{ n: newcomerContacts }] = (await db('contact_assignees').where('user_id', newcomerId).count({ n: '*' })) as { n: string }[];
   return {
     newcomerId,
     newcomerContacts: Number(newcomerContacts),
-    line: `assignment ${kinds.map((k) => `${k.assignment} ${k.n}`).join(', ')}; ${newcomerContacts} contacts by name for a new employee in no competence`,
+    line: `assignment ${Object.entries(kinds).map(([kind, n]) => `${kind} ${n}`).join(', ')}; ${newcomerContacts} contacts by name for a new employee in no competence`,
   };
 }
