@@ -107,7 +107,16 @@ export function createApp({ db, config, logger = pino({ level: 'silent' }), jobs
   router.use(sessionMiddleware(db, config, logger));
   router.use(currentUser(db, config));
   router.use((req, res, next) => {
-    res.locals.csrfToken = csrf.generateToken(req);
+    // Made when a view shows it, not for every request: a token changes the session, and a
+    // changed session is stored, so every request without a session (a redirect to the login,
+    // a 401 to htmx, a health probe on the wrong path) wrote a row into "session".
+    let csrfToken: string | undefined;
+    Object.defineProperty(res.locals, 'csrfToken', {
+      get: () => (csrfToken ??= csrf.generateToken(req)),
+      set: (value: string) => void (csrfToken = value),
+      enumerable: true,
+      configurable: true,
+    });
     res.locals.messages = req.session?.flash ?? [];
     if (req.session?.flash) delete req.session.flash;
     next();

@@ -1,6 +1,6 @@
 import request from 'supertest';
 import { useTestDatabase } from './db';
-import { buildApp, createUser, csrfFrom, loginAs } from './helpers';
+import { buildApp, createUser, csrfFrom, loginAs, PASSWORD } from './helpers';
 
 const t = useTestDatabase();
 
@@ -60,6 +60,27 @@ describe('headers', () => {
     expect(csp).not.toContain('unsafe-eval');
     expect(res.headers['x-powered-by']).toBeUndefined();
     expect(res.headers['x-content-type-options']).toBe('nosniff');
+  });
+
+  it('store no session for a request that shows no form: only the login page starts one', async () => {
+    const app = buildApp(t.db);
+    const sessions = async () => Number((await t.db('session').count({ n: '*' }).first())!.n);
+    const before = await sessions();
+    const redirected = await request(app).get('/contacts');
+    expect(redirected.status).toBe(303);
+    expect(redirected.headers['set-cookie']).toBeUndefined();
+    const htmx = await request(app).get('/contacts').set('HX-Request', 'true');
+    expect(htmx.status).toBe(401);
+    expect((await request(app).get('/nirgends')).status).toBe(303);
+    expect(await sessions()).toBe(before);
+
+    const agent = request.agent(app);
+    const form = await agent.get('/login');
+    expect(await sessions()).toBe(before + 1);
+    // The token the form shows is the one the session keeps: posting it is accepted.
+    const user = await createUser(t.db);
+    const login = await agent.post('/login').type('form').send({ email: user.email, password: PASSWORD, _csrf: csrfFrom(form.text) });
+    expect(login.status).toBe(303);
   });
 
   it('keep logged-in pages out of every cache', async () => {
