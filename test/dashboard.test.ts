@@ -2,6 +2,7 @@ import { useTestDatabase } from './db';
 import { buildApp, createUser, loginAs, withStatements } from './helpers';
 import { createContact } from './factories';
 import { insertEvent } from '../src/contacts/queries';
+import { FEW_CONTACTS, findActivities } from '../src/dashboard/queries';
 
 const t = useTestDatabase();
 
@@ -58,6 +59,70 @@ describe('the dashboard', () => {
     expect(fragment.text).not.toContain('<html');
     expect(fragment.text).toContain('Notiz 0');
     expect(fragment.text).not.toContain('Notiz 34');
+  });
+
+  it('finds the same activities whether an employee has few contacts (read contact by contact) or many (the events walked)', async () => {
+    const few = await createUser(t.db, { name: 'Nora Neu' });
+    const many = await createUser(t.db, { name: 'Gustav Groß' });
+    const colleague = await createUser(t.db);
+    const team = await competence('Großkunden', [many.id]);
+    // FEW_CONTACTS + 1 contacts for the team, a handful by name for the newcomer, one for all, one for nobody of the two.
+    const teamContacts = (await t.db.raw(
+      `insert into contacts (last_name, status, assignment, competence_id)
+       select 'Team ' || n, case when n % 5 = 0 then 'archived' else 'customer' end, 'competence', ? from generate_series(1, ?) n returning id`,
+      [team, FEW_CONTACTS + 1],
+    )).rows.map((row: { id: string }) => String(row.id));
+    const named: string[] = [];
+    for (const status of ['inbox', 'prospect', 'customer', 'archived'] as const) {
+      const id = await createContact(t.db, { last_name: `Neu ${status}`, status });
+      await t.db('contacts').where({ id }).update({ assignment: 'users' });
+      await t.db('contact_assignees').insert({ contact_id: id, user_id: few.id });
+      named.push(id);
+    }
+    const everyone = await createContact(t.db, { last_name: 'Für alle' });
+    const foreign = await createContact(t.db, { last_name: 'Fremd' });
+    await t.db('contacts').where({ id: foreign }).update({ assignment: 'users' });
+    await t.db('contact_assignees').insert({ contact_id: foreign, user_id: colleague.id });
+    // Events interleaved over all of them, some by the two employees themselves.
+    const targets = [...named, everyone, foreign, teamContacts[0], teamContacts[500], teamContacts[FEW_CONTACTS]];
+    for (let i = 0; i < 90; i++) {
+      const actor = i % 7 === 0 ? few.id : i % 11 === 0 ? many.id : colleague.id;
+      await insertEvent(t.db, { contact_id: targets[i % targets.length], actor_id: actor, kind: 'note', payload: { text: `Notiz ${i}` } });
+    }
+
+    // The rule spelled out plainly, as the oracle.
+    const expected = async (userId: string, includeOwn: boolean, beforeId?: string) =>
+      (
+        await t.db.raw(
+          `select e.id from contact_events e join contacts c on c.id = e.contact_id
+           where (c.assignment = 'all'
+             or exists (select 1 from contact_assignees a where a.contact_id = c.id and a.user_id = :user)
+             or exists (select 1 from competence_members m where m.competence_id = c.competence_id and m.user_id = :user))
+             and (:own or e.actor_id is distinct from :user) and (:before::bigint is null or e.id < :before::bigint)
+           order by e.id desc limit 31`,
+          { user: userId, own: includeOwn, before: beforeId ?? null },
+        )
+      ).rows.map((row: { id: string }) => String(row.id));
+
+    for (const [user, walked] of [[few, false], [many, true]] as const) {
+      for (const includeOwn of [false, true]) {
+        const { result: found, statements } = await withStatements(t.db, () => findActivities(t.db, user.id, { includeOwn, limit: 31 }));
+        expect(found.map((a) => a.id)).toEqual(await expected(user.id, includeOwn));
+        expect(found).toHaveLength(31);
+        expect(statements.some((sql) => sql.includes('cross join lateral'))).toBe(!walked);
+        const before = found[10].id;
+        const older = await findActivities(t.db, user.id, { includeOwn, beforeId: before, limit: 31 });
+        expect(older.map((a) => a.id)).toEqual(await expected(user.id, includeOwn, before));
+      }
+    }
+
+    // And on the start page.
+    const { agent } = await loginAs(buildApp(t.db), few.email);
+    const page = await agent.get('/');
+    expect(page.text).toContain('Neu inbox</a>');
+    expect(page.text).toContain('Für alle</a>');
+    expect(page.text).not.toContain('Fremd</a>');
+    expect(page.text).not.toContain('Team 1</a>');
   });
 });
 

@@ -17,13 +17,49 @@ export interface Activity {
   picture_updated_at: Date | null;
 }
 
-/** History events of the contacts an employee is responsible for, newest first. */
+/**
+ * Up to this many contacts of their own, an employee's activities are read
+ * contact by contact; with more, by walking the newest events. At 100,000
+ * contacts, both read about as much for an employee with this many (1,000
+ * index probes, or some 3,100 events walked for 31 of theirs).
+ */
+export const FEW_CONTACTS = 1_000;
+
+/**
+ * History events of the contacts an employee is responsible for, newest first,
+ * found one of two ways, chosen by how many contacts they have (counted up to
+ * FEW_CONTACTS + 1, which stops early for everyone with more):
+ * - many (everything for all, a big competence): walk the events newest first,
+ *   keep those whose contact is the employee's, stop at `limit`;
+ * - few (a new employee, a company that assigns nearly every contact): each of
+ *   their contacts' newest events through the contact's index, merged. Walking
+ *   the events took 130 ms at 100,000 contacts for an employee with 10 (every
+ *   event tested and turned away), and grew with the history.
+ */
 export async function findActivities(
   db: Db,
   userId: string,
   { includeOwn, beforeId, limit }: { includeOwn: boolean; beforeId?: string; limit: number },
 ): Promise<Activity[]> {
-  const query = db('contact_events as e')
+  const anyStatus = () => db('contacts as c').select('c.id').whereIn('c.status', [...statuses]);
+  const mine = () => db.select('r.id').from(db.raw('(?) as r', [responsibleUnion(anyStatus, db, userId)]));
+  const [{ n }] = (await db.count({ n: '*' }).from(mine().limit(FEW_CONTACTS + 1).as('m'))) as { n: string }[];
+  const events = () => {
+    const query = db('contact_events as e').select('e.*').orderBy('e.id', 'desc').limit(limit);
+    if (!includeOwn) query.whereRaw('e.actor_id is distinct from ?', [userId]);
+    if (beforeId) query.where('e.id', '<', beforeId);
+    return query;
+  };
+  const found =
+    Number(n) <= FEW_CONTACTS
+      ? db
+          .from(db.raw('(?) as m cross join lateral (?) as e', [mine(), events().whereRaw('e.contact_id = m.id')]))
+          .select('e.*')
+          .orderBy('e.id', 'desc')
+          .limit(limit)
+      : whereResponsible(events().join('contacts as c', 'c.id', 'e.contact_id'), db, userId);
+  const rows = await db
+    .from(found.as('e'))
     .join('contacts as c', 'c.id', 'e.contact_id')
     .leftJoin('users as u', 'u.id', 'e.actor_id')
     .select(
@@ -39,12 +75,7 @@ export async function findActivities(
       'c.company',
       'c.picture_updated_at',
     )
-    .orderBy('e.id', 'desc')
-    .limit(limit);
-  whereResponsible(query, db, userId);
-  if (!includeOwn) query.whereRaw('e.actor_id is distinct from ?', [userId]);
-  if (beforeId) query.where('e.id', '<', beforeId);
-  const rows = await query;
+    .orderBy('e.id', 'desc');
   return rows.map((r) => ({ ...r, id: String(r.id), contact_id: String(r.contact_id) }));
 }
 
