@@ -16,11 +16,12 @@ function totalLine(html: string): string {
   return html.match(/<p class="result-count">([^<]*)/)![1].trim();
 }
 
-/** The per-status counts the database keeps, next to what counting the contacts gives. */
+/** The per-status counts the database keeps, next to what counting the contacts gives; those not for all marked so. */
 async function keptAndCounted(): Promise<{ kept: Record<string, number>; counted: Record<string, number> }> {
-  const kept = await t.db('contact_status_counts').select('status').sum({ n: 'delta' }).groupBy('status').having(t.db.raw('sum(delta) <> 0'));
-  const counted = await t.db('contacts').select('status').count({ n: '*' }).groupBy('status');
-  const asRecord = (rows: { status?: string; n?: string | number }[]) => Object.fromEntries(rows.map((r) => [String(r.status), Number(r.n)]).sort());
+  const kept = await t.db('contact_status_counts').select('status', 'for_all').sum({ n: 'delta' }).groupBy('status', 'for_all').having(t.db.raw('sum(delta) <> 0'));
+  const counted = await t.db('contacts').select('status', t.db.raw(`assignment = 'all' as for_all`)).count({ n: '*' }).groupByRaw('1, 2');
+  const asRecord = (rows: { status?: string; for_all?: boolean; n?: string | number }[]) =>
+    Object.fromEntries(rows.map((r) => [`${r.status}${r.for_all ? '' : ' (not for all)'}`, Number(r.n)]).sort());
   return { kept: asRecord(kept), counted: asRecord(counted) };
 }
 
@@ -39,19 +40,23 @@ describe('the list total', () => {
     await t.db('contacts').where({ city: 'Eingangstadt' }).andWhere('id', '<=', t.db.raw('(select min(id) + 9 from contacts where city = ?)', ['Eingangstadt'])).update({ status: 'customer' });
     await t.db('contacts').whereRaw('id in (select id from contacts where status = ? order by id limit 5)', ['inbox']).delete();
     await t.db('contacts').whereRaw('id in (select id from contacts where status = ? order by id limit 5)', ['inbox']).delete();
+    // Assigned by name and back: what is for all is kept apart (the start page, "Mir zugewiesen").
+    await t.db('contacts').whereRaw('id in (select id from contacts where status = ? order by id limit 4)', ['customer']).update({ assignment: 'users' });
+    await t.db('contacts').whereRaw('id in (select id from contacts where assignment = ? order by id limit 1)', ['users']).update({ assignment: 'all' });
+    await t.db('contacts').whereRaw('id in (select id from contacts where assignment = ? order by id desc limit 1)', ['users']).update({ status: 'archived', previous_status: 'customer' });
 
     let { kept, counted } = await keptAndCounted();
     expect(kept).toEqual(counted);
-    expect(counted).toEqual({ archived: 1, customer: 11, inbox: 10 });
+    expect(counted).toEqual({ archived: 1, 'archived (not for all)': 1, customer: 8, 'customer (not for all)': 2, inbox: 10 });
     const agent = await member();
-    expect(totalLine((await agent.get('/contacts')).text)).toBe('11 Kontakte');
-    expect(totalLine((await agent.get('/contacts?status=inbox&status=archived')).text)).toBe('11 Kontakte');
+    expect(totalLine((await agent.get('/contacts')).text)).toBe('10 Kontakte');
+    expect(totalLine((await agent.get('/contacts?status=inbox&status=archived')).text)).toBe('12 Kontakte');
 
     await foldStatusCounts(t.db);
     ({ kept, counted } = await keptAndCounted());
     expect(kept).toEqual(counted);
-    expect(await t.db('contact_status_counts').count({ n: '*' }).first()).toEqual({ n: '3' });
-    expect(totalLine((await agent.get('/contacts?status=archived')).text)).toBe('1 Kontakt');
+    expect(await t.db('contact_status_counts').count({ n: '*' }).first()).toEqual({ n: '5' });
+    expect(totalLine((await agent.get('/contacts?status=archived')).text)).toBe('2 Kontakte');
   });
 
   it('folds the kept counts once a list has read more than a hundred of their rows', async () => {

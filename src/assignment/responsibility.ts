@@ -32,12 +32,30 @@ export function whereResponsible(query: Knex.QueryBuilder, knex: Knex, user: str
  * is found.
  */
 export function responsibleUnion(base: () => Knex.QueryBuilder, knex: Knex, user: string, alias = 'c'): Knex.Raw {
+  return unionAll(knex, [base().where(`${alias}.assignment`, 'all'), ...ownParts(base, knex, user, alias)]);
+}
+
+/**
+ * responsibleUnion without the part for all: the employee's own contacts, by
+ * name or by competence. Whoever counts adds the contacts for all from the
+ * kept counts (statusCountQuery with `forAll`).
+ */
+export function ownContactsUnion(base: () => Knex.QueryBuilder, knex: Knex, user: string, alias = 'c'): Knex.Raw {
+  return unionAll(knex, ownParts(base, knex, user, alias));
+}
+
+function ownParts(base: () => Knex.QueryBuilder, knex: Knex, user: string, alias: string): Knex.QueryBuilder[] {
   const competences = knex('competence_members').select('competence_id').where('user_id', user);
-  const parts = [
-    base().where(`${alias}.assignment`, 'all'),
-    whereDirectlyAssigned(base().where(`${alias}.assignment`, 'users'), knex, user, alias),
+  const named = knex('contact_assignees').select('contact_id').where('user_id', user);
+  return [
+    // Their ids as one array, each looked up by the key (which carries status and assignment): as a
+    // join, PostgreSQL preferred hashing all 80,000 contacts assigned by name to find 1,900 (16 of 23 ms).
+    base().where(`${alias}.assignment`, 'users').whereRaw(`${alias}.id = any(array(?))`, [named]),
     base().where(`${alias}.assignment`, 'competence').whereIn(`${alias}.competence_id`, competences),
   ];
+}
+
+function unionAll(knex: Knex, parts: Knex.QueryBuilder[]): Knex.Raw {
   return knex.raw(parts.map(() => '(?)').join(' union all '), parts);
 }
 

@@ -27,9 +27,19 @@ export function noteStatusCountRows(db: Db, rows: number): void {
   if (rows > FOLD_ABOVE) foldLater(db);
 }
 
-/** The count as a query with one column `n`, to run alone or as a subquery of a bigger statement. */
-export function statusCountQuery(db: Db, statuses: readonly Status[]): Knex.QueryBuilder {
-  return db('contact_status_counts').select(db.raw('coalesce(sum(delta) filter (where status = any(?::text[])), 0) as n', [[...statuses]]));
+/**
+ * The count as a query with one column `n`, to run alone or as a subquery of a
+ * bigger statement; `forAll`: only the contacts assigned to all (whom every
+ * employee is responsible for).
+ */
+export function statusCountQuery(db: Db, statuses: readonly Status[], { forAll = false }: { forAll?: boolean } = {}): Knex.QueryBuilder {
+  const which = forAll ? 'for_all and status = any(?::text[])' : 'status = any(?::text[])';
+  return db('contact_status_counts').select(db.raw(`coalesce(sum(delta) filter (where ${which}), 0) as n`, [[...statuses]]));
+}
+
+/** The contacts assigned to all, per status (`status`, `n`), as a query. */
+export function forAllByStatusQuery(db: Db): Knex.QueryBuilder {
+  return db('contact_status_counts').select('status').sum({ n: 'delta' }).where('for_all', true).groupBy('status');
 }
 
 let folding: Promise<void> | undefined;
@@ -42,7 +52,7 @@ function foldLater(db: Db): void {
 }
 
 /**
- * Replaces the rows by one per status, in one statement. Instances sharing the
+ * Replaces the rows by one per status and kind (for all or not), in one statement. Instances sharing the
  * database skip the fold while another one is at it (advisory lock), and a
  * writer appending meanwhile is never blocked: its row is simply not folded yet.
  */
@@ -51,8 +61,8 @@ export async function foldStatusCounts(db: Db): Promise<void> {
     const { rows } = await trx.raw(`select pg_try_advisory_xact_lock(hashtext('contact_status_counts')) as locked`);
     if (!rows[0].locked) return;
     await trx.raw(`
-      with folded as (delete from contact_status_counts returning status, delta)
-      insert into contact_status_counts (status, delta)
-      select status, sum(delta) from folded group by status having sum(delta) <> 0`);
+      with folded as (delete from contact_status_counts returning status, for_all, delta)
+      insert into contact_status_counts (status, for_all, delta)
+      select status, for_all, sum(delta) from folded group by status, for_all having sum(delta) <> 0`);
   });
 }
