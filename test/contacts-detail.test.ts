@@ -211,6 +211,15 @@ describe('the profile picture', () => {
     expect(await t.db('contact_pictures')).toHaveLength(0);
   });
 
+  it('answers a picture over 5 MB for an unknown contact with the not-found page', async () => {
+    const { agent, csrf } = await login();
+    for (const id of ['999999999', 'abc']) {
+      const res = await agent.post(`/contacts/${id}/picture`).set('X-CSRF-Token', csrf).attach('picture', Buffer.alloc(5 * 1024 * 1024 + 10, 1), 'gross.jpg');
+      expect(res.status).toBe(404);
+    }
+    expect((await agent.get('/contacts')).status).toBe(200);
+  });
+
   it('needs the CSRF token', async () => {
     const { agent } = await login();
     const id = await createContact(t.db, { last_name: 'Bild' });

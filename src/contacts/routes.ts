@@ -259,10 +259,13 @@ export function contactRoutes(db: Db): Router {
 
   /** Multer's size limit becomes the same friendly message as any other bad picture. */
   function pictureField(req: Request, res: Response, next: (error?: unknown) => void) {
-    pictureUpload.single('picture')(req, res, async (error: unknown) => {
+    pictureUpload.single('picture')(req, res, (error: unknown) => {
       if ((error as { code?: string })?.code === 'LIMIT_FILE_SIZE') {
-        const contact = await loadContact(db, req);
-        return showPage(res, contact, { pictureError: req.t('contacts.picture.tooBig') }, 413).catch(next);
+        // Any failure goes to the error handler: thrown in multer's callback, an unknown id was an
+        // unhandled rejection, which stops the process.
+        return loadContact(db, req)
+          .then((contact) => showPage(res, contact, { pictureError: req.t('contacts.picture.tooBig') }, 413))
+          .catch(next);
       }
       if (error) return next(new Invalid({ picture: 'contacts.picture.invalid' }));
       next();
