@@ -118,6 +118,14 @@ describe('login', () => {
       .type('form')
       .send({ email: user.email, password: PASSWORD, next: 'https://evil.example/steal', _csrf: second.csrf });
     expect(evil.headers.location).toBe('/steal');
+    // Paths the browser would read as another host ("//evil.example/").
+    for (const next of ['/.//evil.example/steal', 'http://x//evil.example/steal', '/%2e//evil.example/steal', '/\\evil.example/steal']) {
+      const form = await loginForm(app);
+      const res = await form.agent.post('/login').type('form').send({ email: user.email, password: PASSWORD, next, _csrf: form.csrf });
+      expect(res.status).toBe(303);
+      expect(res.headers.location).toMatch(/^\/[^/\\]/);
+      expect(res.headers.location).toMatch(/\/steal$/);
+    }
   });
 });
 

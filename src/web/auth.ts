@@ -116,11 +116,15 @@ export function loginUrl(req: Request, res: Response): string {
   return `${base}/login${next}`;
 }
 
-/** Keeps only path and query, so `next` can never point at another host. */
+/**
+ * Keeps only path and query, so `next` can never point at another host: a
+ * path that starts with two slashes ("/.//evil.example/" becomes one) would be
+ * read by the browser as a host, so leading slashes are made one.
+ */
 export function toLocalPath(url: string): string {
   try {
     const parsed = new URL(url, 'http://local');
-    return parsed.pathname + parsed.search;
+    return parsed.pathname.replace(/^\/+/, '/') + parsed.search;
   } catch {
     return '/';
   }
