@@ -51,6 +51,14 @@ const EnvSchema = z
     if (env.AUTH_PROXY_HEADER && !env.TRUST_PROXY) {
       ctx.addIssue({ code: 'custom', path: ['AUTH_PROXY_HEADER'], message: 'needs TRUST_PROXY, or anyone could send it' });
     }
+    // With "true" or a hop count every peer counts as the proxy: any client could log in as anyone.
+    if (env.AUTH_PROXY_HEADER && env.TRUST_PROXY && /^(true|\d+)$/.test(env.TRUST_PROXY)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['AUTH_PROXY_HEADER'],
+        message: "needs TRUST_PROXY to name the proxy's addresses (10.0.0.5, loopback): with true or a hop count anyone could send it",
+      });
+    }
   });
 
 export interface Config {

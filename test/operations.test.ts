@@ -172,6 +172,12 @@ describe('configuration', () => {
   it('demands a session secret in production and a trusted proxy for the SSO header', () => {
     expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/SESSION_SECRET/);
     expect(() => loadConfig({ AUTH_PROXY_HEADER: 'X-Remote-User' })).toThrow(/AUTH_PROXY_HEADER/);
+    // Every peer is "the proxy" with true or a hop count: the header only with the proxy's addresses.
+    for (const trust of ['true', '1', '2']) {
+      expect(() => loadConfig({ AUTH_PROXY_HEADER: 'X-Remote-User', TRUST_PROXY: trust })).toThrow(/name the proxy's addresses/);
+    }
+    expect(loadConfig({ AUTH_PROXY_HEADER: 'X-Remote-User', TRUST_PROXY: '10.0.0.5' }).authProxyHeader).toBe('x-remote-user');
+    expect(loadConfig({ AUTH_PROXY_HEADER: 'X-Remote-User', TRUST_PROXY: 'loopback' }).trustProxy).toBe('loopback');
   });
 
   it('has working defaults for a newcomer', () => {
