@@ -107,12 +107,13 @@ export function createApp({ db, config, logger = pino({ level: 'silent' }), jobs
   router.use(sessionMiddleware(db, config, logger));
   router.use(currentUser(db, config));
   router.use((req, res, next) => {
-    // Made when a view shows it, not for every request: a token changes the session, and a
-    // changed session is stored, so every request without a session (a redirect to the login,
-    // a 401 to htmx, a health probe on the wrong path) wrote a row into "session".
+    // Made when a view shows it, and for a logged-in employee (or a session that has one already):
+    // a token changes the session, and a changed session is stored, so every request without a
+    // session (a redirect to the login, a 401 to htmx, an error page) wrote a row into "session".
+    // The login form asks for its own (src/auth/routes.ts).
     let csrfToken: string | undefined;
     Object.defineProperty(res.locals, 'csrfToken', {
-      get: () => (csrfToken ??= csrf.generateToken(req)),
+      get: () => (csrfToken ??= req.user || req.session?.csrfToken ? csrf.generateToken(req) : ''),
       set: (value: string) => void (csrfToken = value),
       enumerable: true,
       configurable: true,

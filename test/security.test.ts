@@ -72,6 +72,11 @@ describe('headers', () => {
     const htmx = await request(app).get('/contacts').set('HX-Request', 'true');
     expect(htmx.status).toBe(401);
     expect((await request(app).get('/nirgends')).status).toBe(303);
+    // Error pages for nobody in particular: a POST without a token, a logout without a session.
+    const refused = await request(app).post('/contacts').type('form').send({ last_name: 'Niemand' });
+    expect(refused.status).toBe(403);
+    expect(refused.text).toContain('Das Formular ist abgelaufen');
+    expect((await request(app).post('/logout')).status).toBe(403);
     expect(await sessions()).toBe(before);
 
     const agent = request.agent(app);

@@ -2,6 +2,7 @@ import { Router } from 'express';
 import type { Db } from '../db/knex';
 import { parse } from '../web/validation';
 import { renderPage } from '../web/render';
+import { csrf } from '../web/security';
 import { establishSession, endSession, toLocalPath } from '../web/auth';
 import { redirect } from '../web/htmx';
 import { LoginInput } from './schema';
@@ -13,6 +14,8 @@ export function authRoutes(db: Db): Router {
 
   router.get('/login', async (req, res) => {
     if (req.user) return res.redirect(303, `${res.locals.basePath}/`);
+    // The one form shown before logging in: its token starts the session.
+    res.locals.csrfToken = csrf.generateToken(req);
     await renderPage(res, 'auth/login', {
       title: req.t('login.title'),
       values: { email: '', next: typeof req.query.next === 'string' ? req.query.next : '' },
@@ -24,8 +27,10 @@ export function authRoutes(db: Db): Router {
   router.post('/login', async (req, res) => {
     const form = parse(LoginInput, req.body, req.t);
     const values = { email: String(req.body?.email ?? ''), next: String(req.body?.next ?? '') };
-    const again = (status: number, errors: Record<string, string>) =>
-      renderPage(res, 'auth/login', { title: req.t('login.title'), values, errors }, status);
+    const again = (status: number, errors: Record<string, string>) => {
+      res.locals.csrfToken = csrf.generateToken(req);
+      return renderPage(res, 'auth/login', { title: req.t('login.title'), values, errors }, status);
+    };
     if (!form.ok) return again(422, form.errors);
 
     const user = await authenticate(db, form.data.email, form.data.password, req.ip ?? 'unknown');
