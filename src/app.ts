@@ -8,7 +8,7 @@ import { strictPartial } from './web/partials';
 import { escapeForView } from './web/html';
 import { currentUser, requireLogin } from './web/auth';
 import { errorHandler, notFound } from './web/error-handler';
-import { csrf, noStore, securityHeaders } from './web/security';
+import { csrf, noStore, refuseNulBytes, securityHeaders } from './web/security';
 import { sessionMiddleware } from './web/session';
 import { authRoutes } from './auth/routes';
 import { dashboardRoutes } from './dashboard/routes';
@@ -104,6 +104,7 @@ export function createApp({ db, config, logger = pino({ level: 'silent' }), jobs
   router.use('/api', messageApi(db, logger));
 
   router.use(express.urlencoded({ extended: false, limit: '200kb', parameterLimit: 2000 }));
+  router.use(refuseNulBytes);
   router.use(sessionMiddleware(db, config, logger));
   router.use(currentUser(db, config));
   router.use((req, res, next) => {

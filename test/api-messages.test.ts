@@ -191,6 +191,15 @@ describe('POST /api/contacts/:id/messages', () => {
     expect(await messageEvents()).toEqual([]);
   });
 
+  it('answers a NUL character in the body with 400 and writes nothing', async () => {
+    const token = await apiToken();
+    const contact = await createContact(t.db);
+    const res = await post(`/api/contacts/${contact}/messages`, token).set('Content-Type', 'application/json').send('{"text": "a\\u0000b"}');
+    expect(res.status).toBe(400);
+    expect(res.body.error).toEqual(expect.any(String));
+    expect(await messageEvents()).toEqual([]);
+  });
+
   it.each([
     ['a missing text', {}, { text: 'Bitte ausfüllen.' }],
     ['a blank text', { text: '   ' }, { text: 'Bitte ausfüllen.' }],

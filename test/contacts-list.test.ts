@@ -176,6 +176,34 @@ describe('the contacts list', () => {
     const res = await (await member()).get('/contacts?after=kaputt');
     expect(res.status).toBe(200);
     expect(names(res.text)).toEqual(['Testperson Oben']);
+    // Well-formed, but a key PostgreSQL cannot read as the sort's: ignored too.
+    const cursor = (key: string) => Buffer.from(JSON.stringify([key, '1'])).toString('base64url');
+    for (const [sort, key] of [['created', 'kein Datum'], ['created', '2026-02-30 10:00:00+00'], ['-created', '2026-12-06 25:00:00+00'], ['name', 'a\u0000b']]) {
+      const tampered = await (await member()).get(`/contacts?sort=${sort}&after=${cursor(key)}`);
+      expect(tampered.status).toBe(200);
+      expect(names(tampered.text)).toEqual(['Testperson Oben']);
+    }
+    // A real cursor of the creation sort still pages.
+    await t.db.raw(`insert into contacts (last_name, status, created_at) select 'Reihe ' || lpad(n::text, 2, '0'), 'customer', now() - n * interval '1 minute 0.123456 seconds' from generate_series(1, 55) n`);
+    const first = await (await member()).get('/contacts?sort=-created');
+    const next = first.text.match(/href="(\/contacts\?[^"]*after=[^"]+)"/)![1].replace(/&amp;/g, '&');
+    const second = await (await member()).get(next);
+    expect(names(second.text)).toEqual(['Reihe 50', 'Reihe 51', 'Reihe 52', 'Reihe 53', 'Reihe 54', 'Reihe 55']);
+  });
+
+  it('refuses a NUL byte in a filter or form with 400, and a date in year 0 at its field', async () => {
+    const agent = await member();
+    for (const query of ['q=a%00b', 'city=a%00b', 'status=customer&postal_code=8%000']) {
+      const res = await agent.get(`/contacts?${query}`);
+      expect(res.status).toBe(400);
+      expect(res.text).toContain('unzulässiges Steuerzeichen');
+    }
+    const form = await agent.post('/contacts').type('form').send('last_name=a%00b');
+    expect(form.status).toBe(400);
+    expect(await t.db('contacts').count({ n: '*' }).first()).toEqual({ n: '0' });
+    const year0 = await agent.get('/contacts?created_from=0000-01-01');
+    expect(year0.status).toBe(422);
+    expect(year0.text).toContain('Bitte ein gültiges Datum eingeben.');
   });
 
   it('works without JavaScript: a plain GET form with a search button', async () => {

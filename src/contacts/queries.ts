@@ -249,13 +249,32 @@ interface PageOrder {
   cursor?: [string, string];
 }
 
+/**
+ * A cursor only if PostgreSQL can read its key as the sort's: a tampered one
+ * (a date that is none, a NUL byte) is ignored like any other bad cursor,
+ * where it was an error of the statement (500).
+ */
+function fitting(cursor: [string, string] | undefined, key: { cast: string }): [string, string] | undefined {
+  if (!cursor || cursor[0].includes('\u0000')) return undefined;
+  return key.cast !== 'timestamptz' || isTimestampText(cursor[0]) ? cursor : undefined;
+}
+
+/** PostgreSQL's text of a timestamptz ("2026-12-06 14:05:09.123456+00") with a real date and time. */
+function isTimestampText(text: string): boolean {
+  const match = /^(\d{4}-\d{2}-\d{2}) (\d{2}):(\d{2}):(\d{2})(\.\d{1,6})?([+-]\d{2})(:\d{2})?$/.exec(text);
+  if (!match) return false;
+  const [, date, hours, minutes, seconds] = match;
+  const day = new Date(`${date}T00:00:00Z`);
+  return !Number.isNaN(day.getTime()) && day.toISOString().startsWith(date) && Number(hours) < 24 && Number(minutes) < 60 && Number(seconds) < 60;
+}
+
 /** Where a page starts and which way the index is walked: reading from the end walks it backwards and turns the rows round. */
 function pageOrder(position: ListPosition): PageOrder {
   const sort = position.sort as Sort;
   const descending = sort.startsWith('-');
   const key = sortKeys[sort.replace('-', '') as keyof typeof sortKeys];
-  const after = decodeCursor(position.after);
-  const before = after ? undefined : decodeCursor(position.before);
+  const after = fitting(decodeCursor(position.after), key);
+  const before = after ? undefined : fitting(decodeCursor(position.before), key);
   const fromEnd = Boolean(before) || (!after && position.last === '1');
   const backwards = descending !== fromEnd;
   return { key, direction: backwards ? 'desc' : 'asc', backwards, fromEnd, after, before, cursor: after ?? before };

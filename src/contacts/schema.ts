@@ -13,7 +13,8 @@ const pattern = (max: number, regex: RegExp, message: string) =>
 
 const blankToNull = (v: unknown) => (typeof v === 'string' ? v.trim() || null : v ?? null);
 
-const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'contacts.invalid.date').refine((v) => {
+// Years 1000-9999: PostgreSQL has no year 0 (0000-01-01 was an error of the statement).
+const isoDate = z.string().regex(/^[1-9]\d{3}-\d{2}-\d{2}$/, 'contacts.invalid.date').refine((v) => {
   const d = new Date(`${v}T00:00:00Z`);
   return !Number.isNaN(d.getTime()) && d.toISOString().startsWith(v);
 }, 'contacts.invalid.date');

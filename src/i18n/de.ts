@@ -610,6 +610,7 @@ export const de = {
     500: 'Ein unerwarteter Fehler ist aufgetreten. Bitte versuchen Sie es erneut.',
     503: 'Die Datenbank ist gerade nicht erreichbar. Bitte versuchen Sie es in einigen Augenblicken erneut.',
     offline: 'Keine Verbindung zum Server. Bitte prüfen Sie das Netzwerk und versuchen Sie es erneut.',
+    nul: 'Die Anfrage enthält ein unzulässiges Steuerzeichen (NUL) und wurde nicht verarbeitet.',
     csrf: 'Das Formular ist abgelaufen. Bitte laden Sie die Seite neu und versuchen Sie es erneut.',
   },
   common: {

@@ -610,6 +610,7 @@ export const en: Catalog = {
     500: 'An unexpected error occurred. Please try again.',
     503: 'The database is not reachable right now. Please try again in a few moments.',
     offline: 'No connection to the server. Please check the network and try again.',
+    nul: 'The request contains a forbidden control character (NUL) and was not processed.',
     csrf: 'The form has expired. Please reload the page and try again.',
   },
   common: {

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { Db } from '../db/knex';
 import { languageFromHeader, translator, type MessageKey } from '../i18n';
 import { NotFound, isDatabaseUnavailable } from '../web/errors';
-import { noStore } from '../web/security';
+import { noStore, refuseNulBytes } from '../web/security';
 import { fieldErrors, type FieldErrors } from '../web/validation';
 import { IncomingMessage, RecordId } from './schema';
 import { authenticate, receiveMessage } from './service';
@@ -53,7 +53,7 @@ export function messageApi(db: Db, logger: Logger): Router {
   const router = Router();
   router.use(noStore);
 
-  router.post('/contacts/:id/messages', requireToken(db), express.json({ limit: '16kb' }), async (req, res) => {
+  router.post('/contacts/:id/messages', requireToken(db), express.json({ limit: '16kb' }), refuseNulBytes, async (req, res) => {
     const id = RecordId.safeParse(req.params.id);
     if (!id.success) throw new NotFound();
     if (typeof req.body !== 'object' || req.body === null || Array.isArray(req.body)) return fail(res, 400, 'apiTokens.api.notObject');

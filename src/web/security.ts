@@ -1,6 +1,7 @@
 import type { RequestHandler } from 'express';
 import helmet from 'helmet';
 import { csrfSync } from 'csrf-sync';
+import { HttpError } from './errors';
 
 /**
  * Strict CSP: only the app's own scripts and styles, nothing inline. htmx is
@@ -44,3 +45,19 @@ export const noStore: RequestHandler = (_req, res, next) => {
   res.set('Cache-Control', 'no-store');
   next();
 };
+
+/**
+ * PostgreSQL cannot hold U+0000 in text, and a statement given one fails: a
+ * query string or form (or API body) carrying one is refused with 400 before
+ * any statement sees it. Nobody types one.
+ */
+export const refuseNulBytes: RequestHandler = (req, _res, next) => {
+  next(holdsNul(req.query) || holdsNul(req.body) ? new HttpError(400, 'errors.nul') : undefined);
+};
+
+function holdsNul(value: unknown): boolean {
+  if (typeof value === 'string') return value.includes('\u0000');
+  if (Array.isArray(value)) return value.some(holdsNul);
+  if (value && typeof value === 'object') return Object.entries(value).some(([name, inner]) => name.includes('\u0000') || holdsNul(inner));
+  return false;
+}
