@@ -233,6 +233,17 @@ describe('group actions of the bar', () => {
     expect(res.text).toMatch(/^<dialog/);
     expect(res.text).toContain('Bitte ausfüllen.');
     expect(await t.db('groups')).toHaveLength(0);
+    // The dialog's and the group page's limits: a name over 100 characters, a number over 40.
+    const long = await agent
+      .post('/contacts/bulk')
+      .set('HX-Request', 'true')
+      .set('X-CSRF-Token', csrf)
+      .type('form')
+      .send({ action: 'new_group', ids: [a], name: 'M'.repeat(150), group_number: 'G'.repeat(41) });
+    expect(long.status).toBe(422);
+    expect(long.text).toContain('Höchstens 100 Zeichen.');
+    expect(long.text).toContain('M'.repeat(150));
+    expect(await t.db('groups')).toHaveLength(0);
   });
 
   it('make a temporary group owned by me, add to another group and remove from the one shown', async () => {

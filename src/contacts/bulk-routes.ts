@@ -16,6 +16,7 @@ import { AssignmentInput } from '../assignment/schema';
 import { assignmentOptions } from '../assignment/queries';
 import { findGroupScope } from '../groups/queries';
 import { addMembers, createGroup, removeMembers } from '../groups/service';
+import { GroupFields } from '../groups/schema';
 import type { Knex } from 'knex';
 import type { JobQueue } from '../jobs/queue';
 import { BACKGROUND_THRESHOLD, createBulkJob, findBulkJob, type BulkJob } from './bulk-jobs';
@@ -195,15 +196,19 @@ export function bulkRoutes(db: Db, jobs?: JobQueue): Router {
     try {
       if (name === 'new_group' || name === 'temporary_group') {
         let assignment: AssignmentInput = { kind: 'all', userIds: [], competenceId: undefined };
+        let fields: { name: string | null; group_number: string | null } = { name: null, group_number: null };
         if (name === 'new_group') {
+          // The same rules as the "Neue Gruppe" dialog and the group page (a name over 100 characters
+          // was cut at 200 here, and the group page then refused to save it unchanged).
           const parsed = parse(AssignmentInput, req.body, req.t);
-          if (!parsed.ok) return { errors: parsed.errors };
+          const group = parse(GroupFields, req.body, req.t);
+          if (!parsed.ok || !group.ok) return { errors: { ...(group.ok ? {} : group.errors), ...(parsed.ok ? {} : parsed.errors) } };
           assignment = parsed.data;
+          fields = group.data;
         }
         return await db.transaction(async (trx) => {
           const group = await createGroup(trx, {
-            name: typeof req.body.name === 'string' ? req.body.name.slice(0, 200) : null,
-            group_number: name === 'new_group' && typeof req.body.group_number === 'string' ? req.body.group_number.slice(0, 40) : null,
+            ...fields,
             kind: name === 'new_group' ? 'static' : 'temporary',
             assignment,
             actorId,
