@@ -1,6 +1,7 @@
 import express, { Router, type Request, type Response } from 'express';
 import pino, { type Logger } from 'pino';
 import pinoHttp from 'pino-http';
+import { loggedUrl } from './logger';
 import type { Config } from './config';
 import type { Db } from './db/knex';
 import { assetUrls, publicDir, viewsDir } from './web/assets';
@@ -83,7 +84,7 @@ export function createApp({ db, config, logger = pino({ level: 'silent' }), jobs
         // serialising all headers there cost more than rendering a page of the list.
         wrapSerializers: false,
         serializers: {
-          req: (req: Request) => ({ id: req.id, method: req.method, url: req.originalUrl ?? req.url }),
+          req: (req: Request) => ({ id: req.id, method: req.method, url: loggedUrl(req.originalUrl ?? req.url) }),
           res: (res: Response) => ({ statusCode: res.statusCode }),
         },
       }),

@@ -255,6 +255,15 @@ describe('the request log', () => {
     expect(JSON.stringify(logged[0])).not.toContain('secret');
   });
 
+  it('leaves the CSRF token of a URL out', async () => {
+    const { app, lines } = capture('debug');
+    // Refused (no session): the refusal is logged at debug with its address too.
+    await request(app).post('/contacts/1/picture?_csrf=geheim-token&x=1');
+    const logged = lines.filter((l) => l.msg === 'request completed');
+    expect(logged[0]).toMatchObject({ req: { url: '/contacts/1/picture?_csrf=…&x=1' } });
+    expect(JSON.stringify(lines)).not.toContain('geheim-token');
+  });
+
   it('writes none above info, where the app answers all the same', async () => {
     const { app, lines } = capture('warn');
     expect((await request(app).get('/login')).status).toBe(200);

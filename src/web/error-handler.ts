@@ -1,5 +1,6 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Logger } from 'pino';
+import { loggedUrl } from '../logger';
 import { languageFromHeader, translator, type MessageKey } from '../i18n';
 import { HttpError, NotFound, isDatabaseUnavailable } from './errors';
 import { isHtmx } from './htmx';
@@ -34,8 +35,8 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
   return async (error, req, res, next) => {
     if (res.headersSent) return next(error);
     const { status, messageKey, params } = describe(error);
-    if (status >= 500) logger.error({ err: error, url: req.originalUrl }, 'request failed');
-    else logger.debug({ status, url: req.originalUrl, messageKey }, 'request refused');
+    if (status >= 500) logger.error({ err: error, url: loggedUrl(req.originalUrl) }, 'request failed');
+    else logger.debug({ status, url: loggedUrl(req.originalUrl), messageKey }, 'request refused');
 
     const t = req.t ?? translator(languageFromHeader(req.get('Accept-Language')));
     res.locals.t ??= t;
