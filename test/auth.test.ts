@@ -63,24 +63,49 @@ describe('login', () => {
     expect(res.status).toBe(401);
   });
 
-  it('throttles an account after 10 failures in 15 minutes, even with the right password', async () => {
+  it('throttles an account from an address after 10 failures in 15 minutes, even with the right password', async () => {
     const user = await createUser(t.db);
-    await t.db('login_failures').insert(Array.from({ length: 10 }, (_, i) => ({ email: user.email, ip: `10.0.0.${i}` })));
-    const { agent, csrf } = await loginForm(buildApp(t.db));
+    const app = buildApp(t.db);
+    const { agent, csrf } = await loginForm(app);
+    for (let i = 0; i < 10; i++) {
+      expect((await agent.post('/login').type('form').send({ email: user.email, password: 'falsch', _csrf: csrf })).status).toBe(401);
+    }
     const res = await agent.post('/login').type('form').send({ email: user.email, password: PASSWORD, _csrf: csrf });
     expect(res.status).toBe(429);
     expect(res.text).toContain('Zu viele fehlgeschlagene Anmeldeversuche');
   });
 
-  it('throttles an address after 10 failures on different accounts', async () => {
+  it('lets the owner in while others fail on the account from elsewhere, up to 100 failures', async () => {
+    const user = await createUser(t.db);
+    await t.db('login_failures').insert(Array.from({ length: 99 }, (_, i) => ({ email: user.email, ip: `10.0.${Math.floor(i / 10)}.${i % 10}` })));
+    await expect(loginAs(buildApp(t.db), user.email)).resolves.toBeDefined();
+    // The login cleared them; 100 from elsewhere stop everyone, the owner too.
+    await t.db('login_failures').insert(Array.from({ length: 100 }, (_, i) => ({ email: user.email, ip: `10.1.${Math.floor(i / 10)}.${i % 10}` })));
+    const { agent, csrf } = await loginForm(buildApp(t.db));
+    expect((await agent.post('/login').type('form').send({ email: user.email, password: PASSWORD, _csrf: csrf })).status).toBe(429);
+  });
+
+  it('throttles an address after 30 failures on different accounts', async () => {
     const user = await createUser(t.db);
     const app = buildApp(t.db);
     const { agent, csrf } = await loginForm(app);
-    for (let i = 0; i < 10; i++) {
-      await agent.post('/login').type('form').send({ email: `gibt-es-nicht-${i}@firma.example`, password: 'x', _csrf: csrf });
+    for (let i = 0; i < 30; i++) {
+      expect((await agent.post('/login').type('form').send({ email: `gibt-es-nicht-${i}@firma.example`, password: 'x', _csrf: csrf })).status).toBe(401);
     }
     const res = await agent.post('/login').type('form').send({ email: user.email, password: PASSWORD, _csrf: csrf });
     expect(res.status).toBe(429);
+  });
+
+  it('counts parallel attempts one at a time: no more than 10 get past the limit', async () => {
+    const user = await createUser(t.db);
+    const { agent, csrf } = await loginForm(buildApp(t.db));
+    const answers = await Promise.all(
+      Array.from({ length: 25 }, () => agent.post('/login').type('form').send({ email: user.email, password: 'falsch', _csrf: csrf })),
+    );
+    const statuses = answers.map((res) => res.status);
+    expect(statuses.filter((status) => status === 401)).toHaveLength(10);
+    expect(statuses.filter((status) => status === 429)).toHaveLength(15);
+    expect(await t.db('login_failures').where({ email: user.email }).count({ n: '*' }).first()).toEqual({ n: '10' });
   });
 
   it('forgets failures older than 15 minutes', async () => {

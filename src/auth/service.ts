@@ -4,17 +4,41 @@ import { TooManyRequests } from '../web/errors';
 import { verifyPassword, timingDummyHash } from '../users/passwords';
 import { findLoginCandidate, type CurrentUser } from '../users/queries';
 
-/** After this many failures within the window, per account and per address, logins answer 429. */
-export const MAX_FAILURES = 10;
+/**
+ * Failures within FAILURE_WINDOW_MINUTES after which a login answers 429: for
+ * one account from one address (guessing its password), from one address on
+ * any accounts (trying one password on many; higher, as a whole office may sit
+ * behind one address), and for one account from anywhere (guessing spread over
+ * many addresses; higher still). An account is never locked for its owner by
+ * failures from elsewhere below that.
+ */
+export const LIMITS = { accountFromAddress: 10, address: 30, account: 100 };
 export const FAILURE_WINDOW_MINUTES = 15;
 
-async function isThrottled(db: Db, email: string, ip: string): Promise<boolean> {
-  const since = db.raw(`now() - make_interval(mins => ?)`, [FAILURE_WINDOW_MINUTES]);
-  const [byAccount, byIp] = await Promise.all([
-    db('login_failures').count({ n: '*' }).where('email', email.toLowerCase()).andWhere('at', '>', since).first(),
-    db('login_failures').count({ n: '*' }).where('ip', ip).andWhere('at', '>', since).first(),
-  ]);
-  return toCount(byAccount?.n) >= MAX_FAILURES || toCount(byIp?.n) >= MAX_FAILURES;
+/**
+ * Counts the failures and records this attempt as one, in one transaction
+ * that holds a lock on the account and on the address: parallel attempts
+ * otherwise all passed the count before any of them was recorded (40 at once
+ * got 15 tries past a limit of 10). A successful login removes the record.
+ */
+async function recordAttempt(db: Db, email: string, ip: string): Promise<'throttled' | 'recorded'> {
+  return db.transaction(async (trx) => {
+    // Both locks in one order, so two attempts never wait for each other crosswise.
+    await trx.raw('select pg_advisory_xact_lock(k) from (select unnest(array[hashtext(?), hashtext(?)]) as k order by 1) as locks', [`login:${email}`, `login-ip:${ip}`]);
+    const counted = await trx('login_failures')
+      .select(
+        trx.raw('count(*) filter (where email = ? and ip = ?) as "accountFromAddress"', [email, ip]),
+        trx.raw('count(*) filter (where ip = ?) as address', [ip]),
+        trx.raw('count(*) filter (where email = ?) as account', [email]),
+      )
+      .where((w) => w.where('email', email).orWhere('ip', ip))
+      .andWhere('at', '>', trx.raw(`now() - make_interval(mins => ?)`, [FAILURE_WINDOW_MINUTES]))
+      .first();
+    const over = (Object.keys(LIMITS) as (keyof typeof LIMITS)[]).some((limit) => toCount(counted?.[limit]) >= LIMITS[limit]);
+    if (over) return 'throttled';
+    await trx('login_failures').insert({ email, ip });
+    return 'recorded';
+  });
 }
 
 /**
@@ -22,14 +46,13 @@ async function isThrottled(db: Db, email: string, ip: string): Promise<boolean> 
  * combination (also for deactivated accounts: the message does not tell which).
  */
 export async function authenticate(db: Db, email: string, password: string, ip: string): Promise<CurrentUser | undefined> {
-  if (await isThrottled(db, email, ip)) throw new TooManyRequests('login.throttled');
+  const account = email.toLowerCase();
+  if ((await recordAttempt(db, account, ip)) === 'throttled') throw new TooManyRequests('login.throttled');
   const candidate = await findLoginCandidate(db, email);
   const ok = await verifyPassword(candidate?.password_hash ?? (await timingDummyHash()), password);
-  if (!candidate || !candidate.active || !ok) {
-    await db('login_failures').insert({ email: email.toLowerCase(), ip });
-    return undefined;
-  }
-  await db('login_failures').where('email', email.toLowerCase()).delete();
+  // A failure stays recorded.
+  if (!candidate || !candidate.active || !ok) return undefined;
+  await db('login_failures').where('email', account).delete();
   await db('login_failures').where('at', '<', db.raw(`now() - interval '1 day'`)).delete();
   return { id: String(candidate.id), name: candidate.name, email: candidate.email, role: candidate.role, language: candidate.language, browser_notifications: candidate.browser_notifications };
 }
