@@ -77,6 +77,22 @@ async function main(): Promise<void> {
     assert.equal(await page.locator('#results tbody tr').count(), 1);
     await screenshot(page, '13-search');
 
+    step = 'tick a row straight from the search box';
+    // Leaving the box once searched again and redrew the rows under the click: ticked on the server, not on screen.
+    const searchesAgain: string[] = [];
+    const onRequest = (request: { url(): string; method(): string }) => {
+      if (request.method() === 'GET' && /\/contacts\?/.test(request.url())) searchesAgain.push(request.url());
+    };
+    page.on('request', onRequest);
+    await page.locator('#results .row-select').first().check();
+    await page.locator('#bulk-bar').getByText('1 ausgewählt').waitFor();
+    await page.waitForTimeout(500);
+    page.off('request', onRequest);
+    assert.deepEqual(searchesAgain, []);
+    assert.equal(await page.locator('#results .row-select').first().isChecked(), true);
+    await page.locator('#results .row-select').first().uncheck();
+    await page.locator('#bulk-bar').waitFor({ state: 'hidden' });
+
     step = 'master data';
     await page.getByRole('link', { name: 'Zoë Übermann' }).click();
     await page.getByRole('heading', { name: 'Zoë Übermann' }).waitFor();
@@ -96,6 +112,12 @@ async function main(): Promise<void> {
     await page.getByText('Status von Zoë Übermann geändert: Interessent → Kunde.').waitFor();
     await page.locator('.status-control .current', { hasText: 'Kunde' }).waitFor();
     await page.getByText('hat den Status geändert: Interessent → Kunde').waitFor();
+
+    step = 'assignment: picking an employee chooses "Einzelne Mitarbeiter"';
+    const assignment = page.locator('fieldset.assignment');
+    assert.equal(await assignment.locator('input[name=assignment][value=all]').isChecked(), true);
+    await assignment.locator('select[name=assignee_ids]').selectOption({ index: 0 });
+    assert.equal(await assignment.locator('input[name=assignment][value=users]').isChecked(), true);
 
     step = 'select three rows: the bar appears';
     await page.goto(`${server.url}/contacts`);

@@ -105,6 +105,25 @@ describe('bulk actions', () => {
     expect(await statusOf(outsider)).toBe('prospect');
   });
 
+  it('assign only once a kind of assignment is chosen: the dialog starts with none, and none sent changes nothing', async () => {
+    const { agent, csrf } = await login();
+    const max = await createUser(t.db, { name: 'Max Müller' });
+    const b = await createContact(t.db, { last_name: 'B', status: 'prospect' });
+    await t.db('contacts').where({ id: b }).update({ assignment: 'users' });
+    await t.db('contact_assignees').insert({ contact_id: b, user_id: max.id });
+    await agent.post('/contacts/selection').set('X-CSRF-Token', csrf).type('form').send({ toggle: b, ids: b });
+    const dialog = await agent.get('/contacts/bulk?action=assign').set('HX-Request', 'true');
+    expect(dialog.status).toBe(200);
+    expect(dialog.text).toMatch(/name="assignment" value="all">/);
+    expect(dialog.text).not.toMatch(/name="assignment" value="\w+" checked/);
+    const res = await agent.post('/contacts/bulk').set('HX-Request', 'true').set('X-CSRF-Token', csrf).type('form').send({ action: 'assign', ids: [b] });
+    expect(res.status).toBe(422);
+    expect(res.text).toContain('Bitte eine Art der Zuweisung wählen.');
+    expect(res.text).not.toMatch(/name="assignment" value="\w+" checked/);
+    expect((await t.db('contacts').where({ id: b }).first()).assignment).toBe('users');
+    expect(await t.db('contact_assignees').where({ contact_id: b })).toHaveLength(1);
+  });
+
   it('assign prospects and customers, skipping inbox ones, recording each previous assignment', async () => {
     const { agent, csrf, user } = await login();
     const max = await createUser(t.db, { name: 'Max Müller' });

@@ -58,6 +58,23 @@
     }
   });
 
+  // The search box searches while typing (its input event). Leaving the box fires change as well,
+  // which searched again and redrew the list under the very click that left it: a row's checkbox
+  // was ticked on the server while its box on screen was replaced by an unticked one.
+  document.addEventListener('change', function (event) {
+    if (event.target.matches && event.target.matches('#contact-filter input[type=search]')) event.stopPropagation();
+  }, true);
+
+  // Picking employees or a competence chooses that kind of assignment: saved with "Alle" still
+  // marked, the choice was silently dropped.
+  document.addEventListener('change', function (event) {
+    var field = event.target;
+    var kind = field.name === 'assignee_ids' ? 'users' : field.name === 'competence_id' && field.value ? 'competence' : '';
+    var fieldset = kind && field.closest('fieldset.assignment');
+    var radio = fieldset && fieldset.querySelector('input[type=radio][name=assignment][value=' + kind + ']');
+    if (radio && !radio.checked) radio.checked = true;
+  });
+
   // A successful dialog form answers with HX-Trigger: closeDialog.
   document.addEventListener('closeDialog', function () {
     Array.prototype.forEach.call(document.querySelectorAll('dialog[open]'), function (dialog) { dialog.close(); });

@@ -1,6 +1,6 @@
 import { Router, type Request, type Response } from 'express';
 import type { Db } from '../db/knex';
-import { parse, serviceFieldErrors, type FieldErrors } from '../web/validation';
+import { parse, serviceFieldErrors, type FieldErrors, type Parsed } from '../web/validation';
 import { flash, renderFragment, renderPage } from '../web/render';
 import { isHtmx, redirect, trigger } from '../web/htmx';
 import { Invalid, NotFound } from '../web/errors';
@@ -29,6 +29,12 @@ function listQueryOf(req: Request, source: Record<string, unknown>): ListQuery {
   const parsed = parse(ListQuery, source, req.t);
   if (!parsed.ok) throw new Invalid({}, 'bulk.staleFilter');
   return parsed.data;
+}
+
+/** The bulk "Zuweisen" dialog's choice: none made is an error at the field, not "Alle". */
+function chosenAssignment(req: Request): Parsed<AssignmentInput> {
+  if (!req.body?.assignment) return { ok: false, errors: { assignment: req.t('assignment.invalid.kind') } };
+  return parse(AssignmentInput, req.body, req.t);
 }
 
 export function bulkRoutes(db: Db, jobs?: JobQueue): Router {
@@ -105,7 +111,8 @@ export function bulkRoutes(db: Db, jobs?: JobQueue): Router {
       options,
       groups,
       groupName: current?.name,
-      values: { assignment: 'all', group_id: current && current.kind !== 'dynamic' ? current.id : '' },
+      // "Zuweisen" starts with no kind chosen: one press on "Ausführen" replaced every contact's assignment with "Alle".
+      values: { assignment: action === 'assign' ? '' : 'all', group_id: current && current.kind !== 'dynamic' ? current.id : '' },
       errors: {},
       ...helpers,
       ...extra,
@@ -136,8 +143,8 @@ export function bulkRoutes(db: Db, jobs?: JobQueue): Router {
     let result: BulkResult;
     let groupName = '';
     if (name === 'assign') {
-      const assignment = parse(AssignmentInput, req.body, req.t);
-      if (!assignment.ok) return dialog(req, res, name, query, target, { values: req.body, errors: assignment.errors }, 422);
+      const assignment = chosenAssignment(req);
+      if (!assignment.ok) return dialog(req, res, name, query, target, { values: { ...req.body, assignment: req.body.assignment ?? '' }, errors: assignment.errors }, 422);
       try {
         result = await db.transaction((trx) => bulkAssign(trx, target, assignment.data, req.user!.id, counts!));
       } catch (error) {
@@ -240,8 +247,8 @@ export function bulkRoutes(db: Db, jobs?: JobQueue): Router {
   async function runInBackground(req: Request, res: Response, name: BulkAction, target: Target, query: ListQuery) {
     let params: Record<string, unknown> = {};
     if (name === 'assign') {
-      const assignment = parse(AssignmentInput, req.body, req.t);
-      if (!assignment.ok) return dialog(req, res, name, query, target, { values: req.body, errors: assignment.errors }, 422);
+      const assignment = chosenAssignment(req);
+      if (!assignment.ok) return dialog(req, res, name, query, target, { values: { ...req.body, assignment: req.body.assignment ?? '' }, errors: assignment.errors }, 422);
       params = { assignment: req.body.assignment, assignee_ids: req.body.assignee_ids, competence_id: req.body.competence_id };
     }
     const jobId = await createBulkJob(db, name, params, target, req.user!.id);
