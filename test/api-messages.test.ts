@@ -125,6 +125,10 @@ describe('POST /api/contacts/:id/messages', () => {
     const notified = await t.db('notifications').select('user_id', 'contact_id', 'event_id');
     expect(notified).toEqual([{ user_id: member.id, contact_id: contact, event_id: event.id }]);
     expect((await t.db('api_tokens').first()).last_used_at).toBeInstanceOf(Date);
+    // In the history, the module stands where an employee would.
+    const { agent } = await loginAs(buildApp(t.db), member.email);
+    const page = await agent.get(`/contacts/${contact}`);
+    expect(page.text).toMatch(/<strong>Chat<\/strong>\s*hat eine Nachricht geschickt[\s\S]*<strong>Frau Berger:<\/strong> Bitte rufen Sie mich zurück\./);
   });
 
   it('takes the source from the body when given, and accepts messages for contacts of any status', async () => {

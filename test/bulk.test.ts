@@ -50,7 +50,7 @@ describe('bulk actions', () => {
     expect(dialog.text).toContain('1 Kontakt archivieren?');
     expect(dialog.text).toContain('1 wird übersprungen: Status Archiv');
     const del = await agent.get('/contacts/bulk?action=delete&status=customer&status=archived').set('HX-Request', 'true');
-    expect(del.text).toContain('2 Kontakte löschen? Das Löschen ist endgültig und kann nicht wiederhergestellt werden.');
+    expect(del.text).toContain('2 Kontakte endgültig löschen? Gelöschte Kontakte können nicht wiederhergestellt werden.');
   });
 
   it('archive the selected ids in one go, remembering the active status, with history, skipping archived ones', async () => {
@@ -200,7 +200,7 @@ describe('deleting one contact from its master data page', () => {
     const { agent, csrf } = await login();
     const id = await createContact(t.db, { first_name: 'Erika', last_name: 'Weg' });
     const dialog = await agent.get(`/contacts/${id}/delete`).set('HX-Request', 'true');
-    expect(dialog.text).toContain('Erika Weg löschen? Das Löschen ist endgültig');
+    expect(dialog.text).toContain('Erika Weg endgültig löschen? Ein gelöschter Kontakt kann nicht wiederhergestellt werden');
     expect(await statusOf(id)).toBe('prospect');
     const res = await agent.post(`/contacts/${id}/delete`).type('form').send({ _csrf: csrf });
     expect(res.headers.location).toBe('/contacts');

@@ -329,7 +329,7 @@ export const en: Catalog = {
         picture_removed: 'removed the profile picture',
         note: 'wrote a note',
         assigned: 'changed the assignment: {from} → {to}',
-        message: 'Message from {source}',
+        message: 'sent a message',
         number_assigned: 'assigned customer number {number}',
         group_added: 'added the contact to the group “{group}”',
         group_removed: 'removed the contact from the group “{group}”',
