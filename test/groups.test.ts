@@ -419,13 +419,27 @@ describe('the group page', () => {
 
   it("turns the owner's temporary group into a permanent one that everyone sees", async () => {
     const { user, agent, csrf } = await login();
+    const colleague = await createUser(t.db);
     const id = await group({ name: 'Temporär 27.11. 14:05', kind: 'temporary', owner_id: user.id, expires_at: t.db.raw(`now() + interval '2 hours'`) });
+    // Joining and leaving a temporary group leaves no trace in the history, nor notifications.
+    const [a, b, c] = [await createContact(t.db, { last_name: 'A' }), await createContact(t.db, { last_name: 'B' }), await createContact(t.db, { last_name: 'C' })];
+    expect(await addMembers(t.db, id, [a, b, c], user.id)).toMatchObject({ added: 3 });
+    expect(await removeMembers(t.db, id, [c], user.id)).toEqual({ removed: 1 });
+    expect(await t.db('contact_events').whereIn('kind', ['group_added', 'group_removed'])).toEqual([]);
+    expect(await t.db('notifications')).toEqual([]);
     const page = await agent.get(`/groups/${id}`);
     expect(page.text).toContain('Nur Sie sehen diese Gruppe.');
     expect(page.text).toContain('In dauerhafte Gruppe umwandeln');
     const res = await agent.post(`/groups/${id}/keep`).type('form').send({ _csrf: csrf });
     expect(res.status).toBe(303);
     expect(await t.db('groups').where({ id }).first()).toMatchObject({ kind: 'static', owner_id: null, expires_at: null });
+    // Made permanent, its members are recorded as joining it, and those responsible hear of it.
+    const events = await t.db('contact_events').where({ kind: 'group_added' }).orderBy('contact_id');
+    expect(events.map((e) => [String(e.contact_id), String(e.actor_id), e.payload.group])).toEqual([
+      [a, user.id, 'Temporär 27.11. 14:05'],
+      [b, user.id, 'Temporär 27.11. 14:05'],
+    ]);
+    expect((await t.db('notifications').where({ user_id: colleague.id })).map((n) => String(n.contact_id)).sort()).toEqual([a, b].sort());
     expect((await agent.get(`/groups/${id}`)).text).toContain('ist jetzt eine dauerhafte Gruppe');
     const again = await agent.post(`/groups/${id}/keep`).type('form').send({ _csrf: csrf });
     expect(again.status).toBe(409);

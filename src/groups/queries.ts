@@ -177,7 +177,7 @@ export interface MembersAdded {
  */
 export async function insertMembers(
   trx: Knex.Transaction,
-  group: { id: string; name: string },
+  group: { id: string; name: string; kind: string },
   contacts: ContactIds,
   allowed: Status[],
   actorId: string,
@@ -193,22 +193,52 @@ export async function insertMembers(
      ),
      events as (
        insert into contact_events (contact_id, actor_id, kind, payload)
-       select contact_id, ?, 'group_added', jsonb_build_object('group', ?::text, 'group_id', ?::bigint) from added
+       select contact_id, ?, 'group_added', jsonb_build_object('group', ?::text, 'group_id', ?::bigint) from added where ?
        returning id
      )
      select
        (select coalesce(json_agg(s order by s.status), '[]') from (
           select status, count(*)::int as count from candidates where status <> all(?::text[]) group by status
         ) s) as skipped,
+       (select count(*)::int from added) as added,
        (select coalesce(array_agg(id), '{}') from events) as event_ids`,
-    [candidates, group.id, allowed, actorId, group.name, group.id, allowed],
+    [candidates, group.id, allowed, actorId, group.name, group.id, recordsMembership(group), allowed],
   );
-  const eventIds = (rows[0].event_ids as (string | number)[]).map(String);
-  return { added: eventIds.length, skipped: rows[0].skipped, eventIds };
+  return { added: rows[0].added, skipped: rows[0].skipped, eventIds: (rows[0].event_ids as (string | number)[]).map(String) };
 }
 
-/** Removes the contacts from the group and writes a `group_removed` history event for each one that was in it: one statement. */
-export async function deleteMembers(trx: Knex.Transaction, group: { id: string; name: string }, contacts: ContactIds, actorId: string): Promise<string[]> {
+/**
+ * Whether joining or leaving the group goes into the contacts' history (and so
+ * to their responsible employees): not for a temporary group, one employee's
+ * scratch list for one action that disappears by itself; its members are
+ * recorded when it is made permanent (keepGroup).
+ */
+function recordsMembership(group: { kind: string }): boolean {
+  return group.kind !== 'temporary';
+}
+
+/** Writes a `group_added` history event for each member the group has now (a temporary group made permanent); returns their ids. */
+export async function recordMembers(trx: Knex.Transaction, group: { id: string; name: string }, actorId: string): Promise<string[]> {
+  const { rows } = await trx.raw(
+    `insert into contact_events (contact_id, actor_id, kind, payload)
+     select contact_id, ?, 'group_added', jsonb_build_object('group', ?::text, 'group_id', ?::bigint) from group_members where group_id = ?
+     returning id`,
+    [actorId, group.name, group.id, group.id],
+  );
+  return (rows as { id: string | number }[]).map((row) => String(row.id));
+}
+
+/**
+ * Removes the contacts from the group and, unless it is temporary, writes a
+ * `group_removed` history event for each one that was in it; returns how many
+ * were removed and the events' ids. One statement.
+ */
+export async function deleteMembers(
+  trx: Knex.Transaction,
+  group: { id: string; name: string; kind: string },
+  contacts: ContactIds,
+  actorId: string,
+): Promise<{ removed: number; eventIds: string[] }> {
   const ids = whereContactIn(trx('contacts as c').select('c.id'), 'c.id', contacts);
   const { rows } = await trx.raw(
     `with removed as (
@@ -216,13 +246,13 @@ export async function deleteMembers(trx: Knex.Transaction, group: { id: string; 
      ),
      events as (
        insert into contact_events (contact_id, actor_id, kind, payload)
-       select contact_id, ?, 'group_removed', jsonb_build_object('group', ?::text, 'group_id', ?::bigint) from removed
+       select contact_id, ?, 'group_removed', jsonb_build_object('group', ?::text, 'group_id', ?::bigint) from removed where ?
        returning id
      )
-     select coalesce(array_agg(id), '{}') as event_ids from events`,
-    [group.id, ids, actorId, group.name, group.id],
+     select (select count(*)::int from removed) as removed, (select coalesce(array_agg(id), '{}') from events) as event_ids`,
+    [group.id, ids, actorId, group.name, group.id, recordsMembership(group)],
   );
-  return (rows[0].event_ids as (string | number)[]).map(String);
+  return { removed: rows[0].removed, eventIds: (rows[0].event_ids as (string | number)[]).map(String) };
 }
 
 export interface SidebarGroup {

@@ -20,6 +20,7 @@ import {
   groupTarget,
   insertGroup,
   insertMembers,
+  recordMembers,
   updateGroup as updateGroupRow,
   writeGroupNumberIfFree,
   type ContactIds,
@@ -262,9 +263,9 @@ export async function removeMembers(conn: Conn, groupId: string, contacts: Conta
     const group = await lockGroup(trx, groupId, actorId);
     if (group.kind === 'dynamic') throw new Conflict('groups.dynamicMembers');
     if (Array.isArray(contacts) && !contacts.length) return { removed: 0 };
-    const eventIds = await deleteMembers(trx, group, contacts, actorId);
+    const { removed, eventIds } = await deleteMembers(trx, group, contacts, actorId);
     await notifyResponsible(trx, eventIds);
-    return { removed: eventIds.length };
+    return { removed };
   });
 }
 
@@ -341,6 +342,8 @@ export async function keepGroup(db: Db, id: string, actorId: string): Promise<Gr
     const group = await lockGroup(trx, id, actorId);
     if (group.kind !== 'temporary') throw new Conflict('groups.notTemporary');
     await updateGroupRow(trx, id, { kind: 'static', owner_id: null, expires_at: null });
+    // Its members were not recorded while it was temporary: now they join a group everyone sees.
+    await notifyResponsible(trx, await recordMembers(trx, group, actorId));
     return group;
   });
 }
