@@ -206,6 +206,16 @@ describe('the contacts list', () => {
     expect(year0.text).toContain('Bitte ein gültiges Datum eingeben.');
   });
 
+  it('opens "Erweitert" for a filter set in it, not for the default statuses a live search sends along', async () => {
+    const agent = await member();
+    const open = (html: string) => /<details class="advanced" open>/.test(html);
+    expect(open((await agent.get('/contacts?q=a&status=prospect&status=customer&city=&postal_code=')).text)).toBe(false);
+    expect(open((await agent.get('/contacts?q=a')).text)).toBe(false);
+    expect(open((await agent.get('/contacts?status=customer')).text)).toBe(true);
+    expect(open((await agent.get('/contacts?status=prospect&status=customer&status=inbox')).text)).toBe(true);
+    expect(open((await agent.get('/contacts?city=Bonn')).text)).toBe(true);
+  });
+
   it('works without JavaScript: a plain GET form with a search button', async () => {
     const res = await (await member()).get('/contacts');
     expect(res.text).toMatch(/<form id="contact-filter" class="filters card" method="get" action="\/contacts"/);

@@ -10,7 +10,21 @@
   // Every htmx request carries the CSRF token from the page.
   document.addEventListener('htmx:configRequest', function (event) {
     event.detail.headers['X-CSRF-Token'] = meta('csrf-token');
+    if (event.detail.verb === 'get' && event.detail.elt && event.detail.elt.id === 'contact-filter') leaveOutDefaults(event.detail.formData);
   });
+
+  // The filter form's live requests leave out empty fields and the default statuses (the server's
+  // default too; not inside a group, which shows every status unless told): the address that is
+  // pushed stays short, and a link to it reads as what the clerk chose.
+  function leaveOutDefaults(data) {
+    var names = [];
+    data.forEach(function (value, name) { if (names.indexOf(name) < 0) names.push(name); });
+    names.forEach(function (name) {
+      if (data.getAll(name).every(function (value) { return value === ''; })) data.delete(name);
+    });
+    var statuses = data.getAll('status');
+    if (!data.has('group') && statuses.length === 2 && statuses.indexOf('prospect') >= 0 && statuses.indexOf('customer') >= 0) data.delete('status');
+  }
 
   function showMessage(text, kind) {
     var box = document.getElementById('messages');
