@@ -119,6 +119,11 @@ async function main(): Promise<void> {
     await assignment.locator('select[name=assignee_ids]').selectOption({ index: 0 });
     assert.equal(await assignment.locator('input[name=assignment][value=users]').isChecked(), true);
 
+    step = '"Zurück zur Liste" returns to the search';
+    await page.getByRole('link', { name: /Zurück zur Liste/ }).click();
+    await page.waitForURL(/\/contacts\?q=ubermann/);
+    await page.locator('#results tbody tr', { hasText: 'Zoë Übermann' }).waitFor();
+
     step = 'select three rows: the bar appears';
     await page.goto(`${server.url}/contacts`);
     const boxes = page.locator('#results .row-select');

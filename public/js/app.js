@@ -89,6 +89,22 @@
     if (radio && !radio.checked) radio.checked = true;
   });
 
+  // "Zurück zur Liste" returns to the list as the clerk left it (search, filters, group, page):
+  // this tab remembers the list's address whenever it shows one.
+  function rememberList() {
+    if (!document.getElementById('contact-filter')) return;
+    try { sessionStorage.setItem('kontakte.list', window.location.pathname + window.location.search); } catch (e) { /* storage off: the plain link */ }
+  }
+  document.addEventListener('DOMContentLoaded', rememberList);
+  document.addEventListener('htmx:pushedIntoHistory', rememberList);
+  document.addEventListener('click', function (event) {
+    var link = event.target.closest && event.target.closest('a[data-back-to-list]');
+    if (!link) return;
+    var saved = null;
+    try { saved = sessionStorage.getItem('kontakte.list'); } catch (e) { /* the plain link */ }
+    if (saved && saved.split('?')[0] === link.pathname) link.href = saved;
+  });
+
   // A successful dialog form answers with HX-Trigger: closeDialog.
   document.addEventListener('closeDialog', function () {
     Array.prototype.forEach.call(document.querySelectorAll('dialog[open]'), function (dialog) { dialog.close(); });
