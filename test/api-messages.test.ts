@@ -12,9 +12,14 @@ async function asAdmin() {
   return { app, admin, ...(await loginAs(app, admin.email)) };
 }
 
+/** The one-time id the settings page's form carries. */
+async function formToken(agent: Awaited<ReturnType<typeof asAdmin>>['agent']): Promise<string> {
+  return (await agent.get('/settings/api-tokens')).text.match(/name="create_token" value="([0-9a-f-]{36})"/)![1];
+}
+
 /** A token created through the settings page, as an admin would: returns it as shown once. */
 async function tokenFromSettings(agent: Awaited<ReturnType<typeof asAdmin>>['agent'], csrf: string, name = 'Chat'): Promise<string> {
-  const res = await agent.post('/settings/api-tokens').type('form').send({ _csrf: csrf, name });
+  const res = await agent.post('/settings/api-tokens').type('form').send({ _csrf: csrf, name, create_token: await formToken(agent) });
   expect(res.status).toBe(201);
   return res.text.match(/value="(kt_[A-Za-z0-9_-]+)"/)![1];
 }
@@ -51,7 +56,8 @@ describe('Settings → API-Zugänge', () => {
 
   it('shows a new token once, stores only its SHA-256 hash, and lists it without the token', async () => {
     const { agent, csrf, admin } = await asAdmin();
-    const res = await agent.post('/settings/api-tokens').type('form').send({ _csrf: csrf, name: 'Chat' });
+    const form = await formToken(agent);
+    const res = await agent.post('/settings/api-tokens').type('form').send({ _csrf: csrf, name: 'Chat', create_token: form });
     expect(res.status).toBe(201);
     expect(res.headers['cache-control']).toBe('no-store');
     expect(res.text).toContain('API-Zugang „Chat“ angelegt');
@@ -67,11 +73,19 @@ describe('Settings → API-Zugänge', () => {
     expect(list.text).toMatch(/<td>Chat<\/td>\s*<td>[^<]+ <span class="muted">von Anna Admin<\/span><\/td>\s*<td>nie<\/td>/);
     expect(list.text).toContain('<span class="badge badge-ok">aktiv</span>');
     expect(list.text).not.toContain(token);
+
+    // The same form sent again (F5 on the page with the key): no second token, and no key shown.
+    const again = await agent.post('/settings/api-tokens').type('form').send({ _csrf: csrf, name: 'Chat', create_token: form });
+    expect(again.status).toBe(303);
+    expect(await t.db('api_tokens')).toHaveLength(1);
+    const after = await agent.get('/settings/api-tokens');
+    expect(after.text).toContain('Der API-Zugang „Chat“ wurde mit diesem Formular schon angelegt');
+    expect(after.text).not.toMatch(/kt_[A-Za-z0-9_-]{43}/);
   });
 
   it('refuses a blank name with a message under the field', async () => {
     const { agent, csrf } = await asAdmin();
-    const res = await agent.post('/settings/api-tokens').type('form').send({ _csrf: csrf, name: '  ' });
+    const res = await agent.post('/settings/api-tokens').type('form').send({ _csrf: csrf, name: '  ', create_token: await formToken(agent) });
     expect(res.status).toBe(422);
     expect(res.text).toContain('id="f-name-error">Bitte ausfüllen.</p>');
     expect(await t.db('api_tokens')).toEqual([]);

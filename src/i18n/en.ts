@@ -147,6 +147,7 @@ export const en: Catalog = {
     revoke: 'Revoke',
     revokeNamed: 'Revoke access {name}',
     revokedMessage: 'The access "{name}" is revoked. Requests with its key are refused.',
+    alreadyCreated: 'The API access “{name}” was already created with this form; its key is shown only once. If it was not noted down: revoke the access and create a new one.',
     createdTitle: 'API access "{name}" added',
     tokenLabel: 'API key',
     tokenOnce: 'Copy the key now and enter it in the other module. It is shown this once only; only a fingerprint of it is stored.',

@@ -21,9 +21,10 @@ export async function listTokens(db: Conn): Promise<ApiToken[]> {
   return rows.map((r) => ({ ...r, id: String(r.id) }));
 }
 
-export async function insertToken(db: Conn, token: { name: string; token_hash: string; created_by: string }): Promise<string> {
-  const [row] = await db('api_tokens').insert(token).returning('id');
-  return String(row.id);
+/** The new token's id, or undefined when its form (create_token) made one already. */
+export async function insertToken(db: Conn, token: { name: string; token_hash: string; created_by: string; create_token: string }): Promise<string | undefined> {
+  const [row] = await db('api_tokens').insert(token).onConflict(db.raw('(create_token) where create_token is not null')).ignore().returning('id');
+  return row ? String(row.id) : undefined;
 }
 
 /** Revokes a token once; revoking it again changes nothing. Undefined when there is no such token. */

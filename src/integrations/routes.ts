@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Router, type Request, type Response } from 'express';
 import type { Db } from '../db/knex';
 import { requireAdmin } from '../web/auth';
@@ -24,7 +25,7 @@ export function apiTokenRoutes(db: Db): Router {
   const listUrl = (res: Response) => `${res.locals.basePath}/settings/api-tokens`;
 
   /** The list with the form for a new token above it. */
-  const list = async (req: Request, res: Response, status = 200, values = { name: '' }, errors: FieldErrors = {}) => {
+  const list = async (req: Request, res: Response, status = 200, values = { name: '', create_token: randomUUID() }, errors: FieldErrors = {}) => {
     const tokens = await listTokens(db);
     await renderPage(res, 'integrations/index', { title: req.t('apiTokens.title'), nav: 'settings', tokens, values, errors }, status);
   };
@@ -38,10 +39,16 @@ export function apiTokenRoutes(db: Db): Router {
    * stored in plain text, not even for one request in the session.
    */
   router.post('/', async (req, res) => {
-    const values = { name: typeof req.body?.name === 'string' ? req.body.name : '' };
+    const values = { name: typeof req.body?.name === 'string' ? req.body.name : '', create_token: randomUUID() };
     const input = parse(ApiTokenInput, req.body, req.t);
     if (!input.ok) return list(req, res, 422, values, input.errors);
-    const { token } = await createToken(db, input.data.name, req.user!.id);
+    const created = await createToken(db, input.data.name, req.user!.id, input.data.create_token);
+    if (!created) {
+      // The same form again (F5 on the page that showed the key): no second token, and the key is not shown again.
+      flash(req, res, req.t('apiTokens.alreadyCreated', { name: input.data.name }), 'error');
+      return redirect(req, res, listUrl(res));
+    }
+    const { token } = created;
     await renderPage(res, 'integrations/created', { title: req.t('apiTokens.createdTitle', { name: input.data.name }), nav: 'settings', name: input.data.name, token, origin: `${req.protocol}://${req.get('host')}` }, 201);
   });
 

@@ -5,7 +5,7 @@ import { requiredText } from '../web/validation';
 export const RecordId = z.string().regex(/^[1-9][0-9]{0,17}$/);
 
 /** An admin names a new integration; the name is the default source of its messages, hence 60 characters. */
-export const ApiTokenInput = z.object({ name: requiredText(60) });
+export const ApiTokenInput = z.object({ name: requiredText(60), create_token: z.uuid() });
 export type ApiTokenInput = z.infer<typeof ApiTokenInput>;
 
 const trimmed = (v: unknown) => (typeof v === 'string' ? v.trim() : v);

@@ -17,10 +17,11 @@ export function hashToken(token: string): string {
  * only time: 32 random bytes, base64url, with a `kt_` prefix that secret
  * scanners and people can recognise.
  */
-export async function createToken(db: Db, name: string, createdBy: string): Promise<{ id: string; token: string }> {
+/** A new token, or undefined when this form (`createToken`, its one-time id) made one already: its key was shown then, once. */
+export async function createToken(db: Db, name: string, createdBy: string, formToken: string): Promise<{ id: string; token: string } | undefined> {
   const token = PREFIX + randomBytes(32).toString('base64url');
-  const id = await insertToken(db, { name, token_hash: hashToken(token), created_by: createdBy });
-  return { id, token };
+  const id = await insertToken(db, { name, token_hash: hashToken(token), created_by: createdBy, create_token: formToken });
+  return id ? { id, token } : undefined;
 }
 
 export async function revoke(db: Db, id: string): Promise<{ name: string }> {
