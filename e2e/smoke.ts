@@ -52,6 +52,8 @@ async function main(): Promise<void> {
     await dialog.waitFor();
     await dialog.getByRole('button', { name: 'Speichern' }).click();
     await dialog.getByText('Bitte Nachname oder Firma angeben.').first().waitFor();
+    // The cursor waits in the first field to mend.
+    assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('aria-invalid')), 'true');
     await screenshot(page, '11-create-dialog-errors');
     await checkAccessibility(page, step);
 

@@ -54,7 +54,16 @@
       dialog.addEventListener('close', function () { dialog.remove(); }, { once: true });
     });
   }
-  document.addEventListener('htmx:load', function (event) { openDialogs(event.target); });
+  document.addEventListener('htmx:load', function (event) {
+    openDialogs(event.target);
+    focusFirstInvalid(event.target);
+  });
+
+  // A form answered with messages (422) puts the cursor in the first field to mend, not the first field.
+  function focusFirstInvalid(root) {
+    var field = root.querySelector && root.querySelector('[aria-invalid="true"]');
+    if (field && typeof field.focus === 'function') field.focus();
+  }
 
   // Selection checkboxes: the header box ticks the page; the server keeps the selection
   // (POST /contacts/selection) and says with selectionChanged when it changed them all.
