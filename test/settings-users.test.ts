@@ -54,6 +54,7 @@ describe('the settings area', () => {
     ['get', '/settings/something-added-later'],
     ['post', '/settings/users/1'],
     ['post', '/settings/users/1/deactivate'],
+    ['get', '/settings/users/1/deactivate'],
   ] as const)('refuses a member %s %s with 403', async (method, path) => {
     const member = await createUser(t.db);
     const { agent, csrf } = await loginAs(buildApp(t.db), member.email);
@@ -285,6 +286,17 @@ describe('deactivating an employee', () => {
     const member = await createUser(t.db, { name: 'Max Müller' });
     const { agent: memberAgent } = await loginAs(app, member.email);
     expect(await sessionsOf(member.id)).toBe(1);
+
+    // The list asks first: a dialog naming what happens, with nothing changed yet.
+    const list = await agent.get('/settings/users');
+    expect(list.text).toContain(`hx-get="/settings/users/${member.id}/deactivate"`);
+    const dialog = await agent.get(`/settings/users/${member.id}/deactivate`).set('HX-Request', 'true');
+    expect(dialog.text).toMatch(/^<dialog data-modal/);
+    expect(dialog.text).toContain('Max Müller deaktivieren? Max Müller wird sofort abgemeldet');
+    expect(dialog.text).toContain(`action="/settings/users/${member.id}/deactivate"`);
+    expect((await agent.get(`/settings/users/${member.id}/deactivate`)).text).toContain('<html');
+    expect((await row(member.id)).active).toBe(true);
+    expect((await agent.get('/settings/users/999999/deactivate').set('HX-Request', 'true')).status).toBe(404);
 
     const res = await agent.post(`/settings/users/${member.id}/deactivate`).type('form').send({ _csrf: csrf });
     expect(res.status).toBe(303);

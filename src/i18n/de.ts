@@ -66,6 +66,8 @@ export const de = {
     editNamed: '{name} bearbeiten',
     deactivate: 'Deaktivieren',
     deactivateNamed: '{name} deaktivieren',
+    deactivateTitle: 'Mitarbeiter deaktivieren',
+    deactivateQuestion: '{name} deaktivieren? {name} wird sofort abgemeldet und kann sich nicht mehr anmelden, bis der Zugang reaktiviert wird. Zuweisungen und Historie bleiben erhalten.',
     reactivate: 'Reaktivieren',
     reactivateNamed: '{name} reaktivieren',
     created: '{name} wurde angelegt.',

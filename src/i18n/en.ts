@@ -67,6 +67,8 @@ export const en: Catalog = {
     editNamed: 'Edit {name}',
     deactivate: 'Deactivate',
     deactivateNamed: 'Deactivate {name}',
+    deactivateTitle: 'Deactivate employee',
+    deactivateQuestion: 'Deactivate {name}? {name} is logged out at once and cannot log in until the account is reactivated. Assignments and history are kept.',
     reactivate: 'Reactivate',
     reactivateNamed: 'Reactivate {name}',
     created: '{name} has been added.',

@@ -1,8 +1,8 @@
 import { Router, type Request, type Response } from 'express';
 import type { Db } from '../db/knex';
 import { parse, serviceFieldErrors, type FieldErrors } from '../web/validation';
-import { flash, renderPage } from '../web/render';
-import { redirect } from '../web/htmx';
+import { flash, renderFragment, renderPage } from '../web/render';
+import { isHtmx, redirect } from '../web/htmx';
 import { Conflict, Invalid, NotFound } from '../web/errors';
 import { translator } from '../i18n';
 import { findEmployee, listEmployees } from './queries';
@@ -123,6 +123,14 @@ export function employeeRoutes(db: Db): Router {
     // An admin who just gave up the role may no longer see the settings.
     const demotedSelf = id === req.user!.id && form.data.role !== 'admin';
     redirect(req, res, demotedSelf ? `${res.locals.basePath}/` : listUrl(res));
+  });
+
+  router.get('/settings/users/:id/deactivate', async (req, res) => {
+    const employee = await findEmployee(db, employeeId(req));
+    if (!employee) throw new NotFound();
+    const locals = { title: req.t('employees.deactivateTitle'), nav: 'settings', employee };
+    if (isHtmx(req)) await renderFragment(res, 'users/_deactivate-dialog', locals);
+    else await renderPage(res, 'users/deactivate', locals);
   });
 
   router.post('/settings/users/:id/deactivate', async (req, res) => {
