@@ -141,7 +141,7 @@ async function main(): Promise<void> {
     await groupDialog.getByLabel('Name der Gruppe').fill('Messe Köln');
     await screenshot(page, '17-bulk-new-group');
     await checkAccessibility(page, step);
-    await groupDialog.getByRole('button', { name: 'Ausführen' }).click();
+    await groupDialog.getByRole('button', { name: 'Gruppe anlegen' }).click();
     await page.getByText('Gruppe „Messe Köln“ mit 3 Kontakten angelegt.').waitFor();
     await bar.waitFor({ state: 'hidden' });
 
@@ -152,7 +152,7 @@ async function main(): Promise<void> {
     await bar.getByRole('button', { name: 'Archivieren' }).click();
     const archiveDialog = page.getByRole('dialog', { name: 'Archivieren' });
     await archiveDialog.getByText('1 Kontakt archivieren?').waitFor();
-    await archiveDialog.getByRole('button', { name: 'Ausführen' }).click();
+    await archiveDialog.getByRole('button', { name: 'Archivieren' }).click();
     await page.getByText('1 Kontakt archiviert.').waitFor();
     assert.equal(await page.locator('#results tbody tr', { hasText: archived }).count(), 0);
     await screenshot(page, '18-bulk-archived');
@@ -163,7 +163,7 @@ async function main(): Promise<void> {
     await boxes.nth(5).check();
     await bar.getByText('2 ausgewählt').waitFor();
     await bar.getByRole('button', { name: 'Temporäre Gruppe' }).click();
-    await page.getByRole('dialog', { name: 'Temporäre Gruppe' }).getByRole('button', { name: 'Ausführen' }).click();
+    await page.getByRole('dialog', { name: 'Temporäre Gruppe' }).getByRole('button', { name: 'Temporäre Gruppe anlegen' }).click();
     await page.getByText(/Temporäre Gruppe „Temporär .*“ mit 2 Kontakten angelegt\./).waitFor();
     await page.locator('.group-sidebar a', { hasText: 'temporär' }).click();
     await page.waitForURL(/group=\d+/);
@@ -173,7 +173,7 @@ async function main(): Promise<void> {
     await bar.getByRole('button', { name: 'Zur Gruppe hinzufügen' }).click();
     const addDialog = page.getByRole('dialog', { name: 'Zur Gruppe hinzufügen' });
     await addDialog.getByLabel('Gruppe', { exact: true }).selectOption({ label: 'Messe Köln' });
-    await addDialog.getByRole('button', { name: 'Ausführen' }).click();
+    await addDialog.getByRole('button', { name: 'Hinzufügen' }).click();
     await page.getByText('2 Kontakte zur Gruppe „Messe Köln“ hinzugefügt.').waitFor();
     await page.locator('.group-sidebar a', { hasText: 'Messe Köln' }).locator('.group-count', { hasText: '5' }).waitFor();
     await screenshot(page, '19-groups');
@@ -182,7 +182,11 @@ async function main(): Promise<void> {
     step = 'settings: employees';
     await page.getByRole('link', { name: 'Einstellungen' }).click();
     await page.getByRole('heading', { name: 'Mitarbeiter', exact: true }).waitFor();
-    await page.getByRole('button', { name: 'Emily Clarke deaktivieren' }).click();
+    await page.getByRole('link', { name: 'Emily Clarke deaktivieren' }).click();
+    const deactivate = page.getByRole('dialog', { name: 'Mitarbeiter deaktivieren' });
+    await deactivate.getByText('Emily Clarke wird sofort abgemeldet').waitFor();
+    await checkAccessibility(page, 'settings: deactivate dialog');
+    await deactivate.getByRole('button', { name: 'Deaktivieren' }).click();
     await page.getByText('Emily Clarke wurde deaktiviert und abgemeldet.').waitFor();
     await page.getByRole('button', { name: 'Emily Clarke reaktivieren' }).waitFor();
     await screenshot(page, '04-settings-users');

@@ -492,7 +492,14 @@ export const de = {
     nothingApplicable: 'Keiner der ausgewählten Kontakte kann so geändert werden.',
     groupName: 'Name der Gruppe',
     targetGroup: 'Gruppe',
-    run: 'Ausführen',
+    run: {
+      new_group: 'Gruppe anlegen',
+      temporary_group: 'Temporäre Gruppe anlegen',
+      add_to_group: 'Hinzufügen',
+      remove_from_group: 'Entfernen',
+      assign: 'Zuweisen',
+      archive: 'Archivieren',
+    },
     runDelete: 'Endgültig löschen',
     done: {
       new_group: 'Gruppe „{group}“ mit {count} Kontakten angelegt.',

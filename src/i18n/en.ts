@@ -492,7 +492,14 @@ export const en: Catalog = {
     nothingApplicable: 'None of the selected contacts can be changed this way.',
     groupName: 'Group name',
     targetGroup: 'Group',
-    run: 'Run',
+    run: {
+      new_group: 'Create group',
+      temporary_group: 'Create temporary group',
+      add_to_group: 'Add',
+      remove_from_group: 'Remove',
+      assign: 'Assign',
+      archive: 'Archive',
+    },
     runDelete: 'Delete permanently',
     done: {
       new_group: 'Group “{group}” created with {count} contacts.',
