@@ -120,6 +120,8 @@ async function main(): Promise<void> {
     assert.equal(await assignment.locator('input[name=assignment][value=all]').isChecked(), true);
     await assignment.locator('select[name=assignee_ids]').selectOption({ index: 0 });
     assert.equal(await assignment.locator('input[name=assignment][value=users]').isChecked(), true);
+    await page.getByRole('button', { name: 'Zuweisung speichern' }).click();
+    await page.getByText(/hat die Zuweisung geändert: Alle → /).waitFor();
 
     step = '"Zurück zur Liste" returns to the search';
     await page.getByRole('link', { name: /Zurück zur Liste/ }).click();
@@ -225,6 +227,22 @@ async function main(): Promise<void> {
     await page.getByRole('link', { name: 'Zoë Übermann' }).click();
     await page.getByRole('heading', { name: 'Zoë Übermann' }).waitFor();
     const contactUrl = page.url();
+
+    step = 'leaving the master data page with a note typed asks first';
+    const note = page.getByLabel('Notiz', { exact: true });
+    await note.fill('Rückruf am Montag');
+    const asked = new Promise<string>((resolve) => {
+      page.once('dialog', (dialog) => { resolve(dialog.type()); void dialog.dismiss(); });
+      setTimeout(() => resolve('no question within 5 s'), 5000);
+    });
+    await page.getByRole('link', { name: /Zurück zur Liste/ }).click();
+    assert.equal(await asked, 'beforeunload');
+    assert.equal(page.url(), contactUrl);
+    assert.equal(await note.inputValue(), 'Rückruf am Montag');
+    await page.getByRole('button', { name: 'Notiz hinzufügen' }).click();
+    await page.getByText('Die Notiz wurde gespeichert.').waitFor();
+
+    step = 'assign a contact to a competence (saved)';
     await page.getByLabel('Eine Kompetenz').check();
     await page.locator('#a-competence_id').selectOption({ label: 'Vertrieb Nord' });
     await page.getByRole('button', { name: 'Zuweisung speichern' }).click();
@@ -239,7 +257,7 @@ async function main(): Promise<void> {
     await page.getByLabel('Passwort').fill(DEMO_LOGIN.password);
     await page.getByRole('button', { name: 'Anmelden' }).click();
     await page.getByRole('heading', { name: /Guten Tag, Max Müller/ }).waitFor();
-    await page.locator('.activities').getByText('hat die Zuweisung geändert: Alle → Vertrieb Nord').waitFor();
+    await page.locator('.activities').getByText(/hat die Zuweisung geändert: .+ → Vertrieb Nord/).waitFor();
     await screenshot(page, '20-member-dashboard');
     await checkAccessibility(page, step);
 

@@ -114,6 +114,26 @@
     if (saved && saved.split('?')[0] === link.pathname) link.href = saved;
   });
 
+  // The master data page has several forms (Stammdaten, Zuweisung, Notiz) and the status dialog
+  // reloads the page: what was typed into one and not saved was lost without a word. Leaving the
+  // page with such changes now lets the browser ask first; saving the form itself does not.
+  var unsaved = [];
+  function markUnsaved(event) {
+    var form = event.target.form;
+    if (form && form.hasAttribute('data-warn-unsaved') && unsaved.indexOf(form) < 0) unsaved.push(form);
+  }
+  document.addEventListener('input', markUnsaved);
+  document.addEventListener('change', markUnsaved);
+  document.addEventListener('submit', function (event) {
+    unsaved = unsaved.filter(function (form) { return form !== event.target; });
+  });
+  window.addEventListener('beforeunload', function (event) {
+    unsaved = unsaved.filter(function (form) { return form.isConnected; });
+    if (!unsaved.length) return;
+    event.preventDefault();
+    event.returnValue = '';
+  });
+
   // A successful dialog form answers with HX-Trigger: closeDialog.
   document.addEventListener('closeDialog', function () {
     Array.prototype.forEach.call(document.querySelectorAll('dialog[open]'), function (dialog) { dialog.close(); });
