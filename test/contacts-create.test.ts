@@ -116,6 +116,12 @@ describe('creating a contact', () => {
     expect(res.text).toContain(`href="/contacts/${holder}"`);
     expect(res.text).toContain('value="  k-00042 "');
     expect(await t.db('contacts').count({ n: '*' }).first()).toEqual({ n: '1' });
+    // Said at once beside the other messages, not only once the rest is mended.
+    const both = await agent.post('/contacts').type('form').send({ ...valid(), _csrf: csrf, last_name: 'Neu', email: 'kein-at-zeichen', customer_number: 'K-00042' });
+    expect(both.status).toBe(422);
+    expect(both.text).toContain('Kundennummer K-00042 ist bereits an Max Müller vergeben.');
+    expect(both.text).toMatch(/id="c-email-error"/);
+    expect(await t.db('contacts').count({ n: '*' }).first()).toEqual({ n: '1' });
   });
 
   it('stores a typed customer number trimmed', async () => {

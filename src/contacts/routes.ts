@@ -11,7 +11,7 @@ import { hasDefaultCircleQuery } from '../numbers/queries';
 import { ContactCreate, ContactId, ContactUpdate, ListQuery, NoteInput, StatusChange, countryCodes, salutations, editableFields } from './schema';
 import { findContact, listEvents, type Contact } from './queries';
 import { loadList, queryOfCurrentPage } from './list';
-import { addNote, changeAssignment, changeStatus, createContact, generateNumber, findPicture, NumberTaken, setPicture, StaleEdit, updateContact } from './service';
+import { addNote, changeAssignment, changeStatus, createContact, generateNumber, findPicture, NumberTaken, numberTaken, setPicture, StaleEdit, updateContact } from './service';
 import { can, statuses, transition, type Status } from './status';
 import { displayName } from './format';
 import { listQueryString } from './urls';
@@ -82,7 +82,12 @@ export function contactRoutes(db: Db): Router {
     };
     const form = parse(ContactCreate, req.body, req.t);
     const assignment = parse(AssignmentInput, req.body, req.t);
-    if (!form.ok || !assignment.ok) return again({ ...(form.ok ? {} : form.errors), ...(assignment.ok ? {} : assignment.errors) });
+    if (!form.ok || !assignment.ok) {
+      const errors = { ...(form.ok ? {} : form.errors), ...(assignment.ok ? {} : assignment.errors) };
+      // A number someone holds is said now too, not only once everything else is mended.
+      const taken = errors.customer_number || typeof req.body.customer_number !== 'string' ? undefined : await numberTaken(db, req.body.customer_number);
+      return again({ ...errors, ...(taken ? serviceErrors(req, taken) : {}) });
+    }
     let created: { id: string; number?: string };
     try {
       created = await createContact(db, form.data, assignment.data, req.user!.id);

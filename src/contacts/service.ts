@@ -22,9 +22,16 @@ export class NumberTaken extends Invalid {
 }
 
 async function assertNumberFree(trx: Knex.Transaction, number: string | null, exceptId?: string): Promise<void> {
-  if (!number) return;
-  const holder = await findNumberHolder(trx, number, exceptId);
-  if (holder) throw new NumberTaken(number, { id: String(holder.id), name: displayName(holder) });
+  const taken = await numberTaken(trx, number, exceptId);
+  if (taken) throw taken;
+}
+
+/** A NumberTaken for `number` if another contact holds it: also for a form refused for other reasons, so all its messages come at once. */
+export async function numberTaken(db: Db | Knex.Transaction, number: string | null | undefined, exceptId?: string): Promise<NumberTaken | undefined> {
+  const wanted = number?.trim();
+  if (!wanted) return undefined;
+  const holder = await findNumberHolder(db, wanted, exceptId);
+  return holder ? new NumberTaken(wanted, { id: String(holder.id), name: displayName(holder) }) : undefined;
 }
 
 /** Two saves racing for one number: the database's unique index decides, the loser gets the same message. */
