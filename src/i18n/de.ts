@@ -178,11 +178,11 @@ export const de = {
     offers: {
       accept_prospect: 'Übernehmen als Interessent',
       accept_customer: 'Übernehmen als Kunde',
-      change_prospect: 'Interessent',
-      change_customer: 'Kunde',
-      archive_archived: 'Archivieren',
-      restore_prospect: 'Wiederherstellen',
-      restore_customer: 'Wiederherstellen',
+      change_prospect: 'Zum Interessenten machen (mit Rückfrage)',
+      change_customer: 'Zum Kunden machen (mit Rückfrage)',
+      archive_archived: 'Archivieren (mit Rückfrage)',
+      restore_prospect: 'Als Interessent wiederherstellen (mit Rückfrage)',
+      restore_customer: 'Als Kunde wiederherstellen (mit Rückfrage)',
     },
     reasons: {
       same: 'Der Kontakt hat diesen Status bereits.',

@@ -179,11 +179,11 @@ export const en: Catalog = {
     offers: {
       accept_prospect: 'Accept as prospect',
       accept_customer: 'Accept as customer',
-      change_prospect: 'Prospect',
-      change_customer: 'Customer',
-      archive_archived: 'Archive',
-      restore_prospect: 'Restore',
-      restore_customer: 'Restore',
+      change_prospect: 'Make a prospect (asks first)',
+      change_customer: 'Make a customer (asks first)',
+      archive_archived: 'Archive (asks first)',
+      restore_prospect: 'Restore as prospect (asks first)',
+      restore_customer: 'Restore as customer (asks first)',
     },
     reasons: {
       same: 'The contact already has this status.',
