@@ -109,17 +109,11 @@ export function createApp({ db, config, logger = pino({ level: 'silent' }), jobs
   router.use(sessionMiddleware(db, config, logger));
   router.use(currentUser(db, config));
   router.use((req, res, next) => {
-    // Made when a view shows it, and for a logged-in employee (or a session that has one already):
-    // a token changes the session, and a changed session is stored, so every request without a
+    // For a logged-in employee (or a session that holds one already), not for every request: a
+    // token changes the session, and a changed session is stored, so every request without a
     // session (a redirect to the login, a 401 to htmx, an error page) wrote a row into "session".
-    // The login form asks for its own (src/auth/routes.ts).
-    let csrfToken: string | undefined;
-    Object.defineProperty(res.locals, 'csrfToken', {
-      get: () => (csrfToken ??= req.user || req.session?.csrfToken ? csrf.generateToken(req) : ''),
-      set: (value: string) => void (csrfToken = value),
-      enumerable: true,
-      configurable: true,
-    });
+    // The login form makes its own (src/auth/routes.ts).
+    res.locals.csrfToken = req.user || req.session?.csrfToken ? csrf.generateToken(req) : '';
     res.locals.messages = req.session?.flash ?? [];
     if (req.session?.flash) delete req.session.flash;
     next();
