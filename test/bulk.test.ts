@@ -244,6 +244,29 @@ describe('group actions of the bar', () => {
     expect(await t.db('contact_events').where({ kind: 'group_added' })).toHaveLength(2);
   });
 
+  it('make a new group with a generated number, as the sidebar dialog does', async () => {
+    const { agent, csrf } = await login();
+    await t.db('number_circles').insert({ name: 'Gruppennummern', prefix: 'G-', digits: 3, next_value: 7, target: 'groups', is_default: true });
+    const a = await createContact(t.db, { last_name: 'A', status: 'customer' });
+    await agent.post('/contacts/selection').set('X-CSRF-Token', csrf).type('form').send({ toggle: a, ids: a });
+    const dialog = await agent.get('/contacts/bulk?action=new_group').set('HX-Request', 'true');
+    expect(dialog.text).toContain('name="generate_number" value="1"');
+    expect(dialog.text).toContain('voraussichtlich G-007');
+    const res = await agent.post('/contacts/bulk').set('X-CSRF-Token', csrf).type('form').send({ action: 'new_group', ids: [a], name: 'Messe 2028', group_number: '', generate_number: '1' });
+    expect(res.status).toBe(303);
+    expect(await t.db('groups').first()).toMatchObject({ name: 'Messe 2028', group_number: 'G-007' });
+    // A number typed and one to generate: the dialog again, with the group page's message.
+    const both = await agent
+      .post('/contacts/bulk')
+      .set('HX-Request', 'true')
+      .set('X-CSRF-Token', csrf)
+      .type('form')
+      .send({ action: 'new_group', ids: [a], name: 'Messe 2029', group_number: 'G-100', generate_number: '1' });
+    expect(both.status).toBe(422);
+    expect(both.text).toContain('Bitte entweder eine Nummer eingeben oder „Nummer erzeugen“ wählen.');
+    expect(await t.db('groups')).toHaveLength(1);
+  });
+
   it('refuse a new group without a name, keeping the dialog and writing nothing', async () => {
     const { agent, csrf } = await login();
     const a = await createContact(t.db, { last_name: 'A' });

@@ -16,7 +16,8 @@ import { AssignmentInput } from '../assignment/schema';
 import { assignmentOptions } from '../assignment/queries';
 import { findGroupScope } from '../groups/queries';
 import { addMembers, createGroup, removeMembers } from '../groups/service';
-import { GroupFields } from '../groups/schema';
+import { GroupFieldsWithNumbering } from '../groups/schema';
+import { predictNextNumber } from '../numbers/service';
 import type { Knex } from 'knex';
 import type { JobQueue } from '../jobs/queue';
 import { BACKGROUND_THRESHOLD, createBulkJob, findBulkJob, type BulkJob } from './bulk-jobs';
@@ -93,11 +94,13 @@ export function bulkRoutes(db: Db, jobs?: JobQueue): Router {
   }
 
   async function dialog(req: Request, res: Response, action: BulkAction, query: ListQuery, target: Target, extra: Record<string, unknown> = {}, status = 200) {
-    const [counts, options, groups, current] = await Promise.all([
+    const [counts, options, groups, current, predicted] = await Promise.all([
       breakdown(db, target),
       action === 'assign' || action === 'new_group' ? assignmentOptions(db) : undefined,
       action === 'add_to_group' ? groupsToAddTo(req.user!.id) : undefined,
       query.group ? findGroupScope(db, query.group, req.user!.id) : undefined,
+      // "Nummer erzeugen", as in the sidebar's "Neue Gruppe", when the groups have a default circle.
+      action === 'new_group' ? predictNextNumber(db, 'groups') : undefined,
     ]);
     const applicable = applicableStatuses(action);
     const locals = {
@@ -111,6 +114,7 @@ export function bulkRoutes(db: Db, jobs?: JobQueue): Router {
       options,
       groups,
       groupName: current?.name,
+      predicted,
       // "Zuweisen" starts with no kind chosen: one press on "Ausführen" replaced every contact's assignment with "Alle".
       values: { assignment: action === 'assign' ? '' : 'all', group_id: current && current.kind !== 'dynamic' ? current.id : '' },
       errors: {},
@@ -203,15 +207,15 @@ export function bulkRoutes(db: Db, jobs?: JobQueue): Router {
     try {
       if (name === 'new_group' || name === 'temporary_group') {
         let assignment: AssignmentInput = { kind: 'all', userIds: [], competenceId: undefined };
-        let fields: { name: string | null; group_number: string | null } = { name: null, group_number: null };
+        let fields: { name: string | null; group_number: string | null; generateNumber?: boolean } = { name: null, group_number: null };
         if (name === 'new_group') {
           // The same rules as the "Neue Gruppe" dialog and the group page (a name over 100 characters
           // was cut at 200 here, and the group page then refused to save it unchanged).
           const parsed = parse(AssignmentInput, req.body, req.t);
-          const group = parse(GroupFields, req.body, req.t);
+          const group = parse(GroupFieldsWithNumbering, req.body, req.t);
           if (!parsed.ok || !group.ok) return { errors: { ...(group.ok ? {} : group.errors), ...(parsed.ok ? {} : parsed.errors) } };
           assignment = parsed.data;
-          fields = group.data;
+          fields = { name: group.data.name, group_number: group.data.group_number, generateNumber: group.data.generate_number };
         }
         return await db.transaction(async (trx) => {
           const group = await createGroup(trx, {

@@ -16,6 +16,9 @@ export type GroupFields = z.infer<typeof GroupFields>;
 /** "Nummer erzeugen" ticked: the number comes from the groups' default number circle. */
 const generateNumber = z.preprocess((v) => v === '1' || v === 'on', z.boolean());
 
+/** Name and number, or a number to be generated: the bulk action "Neue Gruppe". */
+export const GroupFieldsWithNumbering = GroupFields.extend({ generate_number: generateNumber });
+
 /**
  * The group page's form: name and number, or a number to be generated for a
  * group that has none; `seen_*` are the values the page showed, so a save over
