@@ -105,9 +105,12 @@ describe('the contacts list', () => {
     expect(second.text).not.toMatch(/rel="next"/);
     const back = second.text.match(/href="(\/contacts\?[^"]*before=[^"]+)" [^>]*rel="prev"/)![1].replace(/&amp;/g, '&');
     expect(names((await agent.get(back)).text)).toEqual(names(first.text));
+    // The last page is the one paging forward reaches: the 10 after the first 50, not the last 50.
     const last = await agent.get('/contacts?city=koln&last=1');
-    expect(names(last.text).at(-1)).toBe('Testperson Person119');
-    expect(names(last.text)).toHaveLength(50);
+    expect(names(last.text)).toEqual(names(second.text));
+    expect(last.text).not.toMatch(/rel="next"/);
+    const beforeLast = last.text.match(/href="(\/contacts\?[^"]*before=[^"]+)" [^>]*rel="prev"/)![1].replace(/&amp;/g, '&');
+    expect(names((await agent.get(beforeLast)).text)).toEqual(names(first.text));
   });
 
   it('pages through a search the same way, with the total from the same pass over its matches', async () => {
@@ -125,8 +128,7 @@ describe('the contacts list', () => {
     const back = second.text.match(/href="(\/contacts\?[^"]*before=[^"]+)" [^>]*rel="prev"/)![1].replace(/&amp;/g, '&');
     expect(names((await agent.get(back)).text)).toEqual(names(first.text));
     const last = await agent.get('/contacts?q=schmidt&last=1');
-    expect(names(last.text).at(-1)).toBe('Testperson Schmidt119');
-    expect(names(last.text)).toHaveLength(50);
+    expect(names(last.text)).toEqual(names(second.text));
     expect(names((await agent.get('/contacts?q=schmidt&sort=-name')).text)[0]).toBe('Testperson Schmidt119');
     // Behind the last match the page is empty, and the total is still told.
     const beyond = await agent.get(`/contacts?q=schmidt&after=${Buffer.from(JSON.stringify(['zzz', '1'])).toString('base64url')}`);

@@ -111,6 +111,8 @@ export interface ContactPage {
   next?: string;
   hasPrevious: boolean;
   hasNext: boolean;
+  /** The rows' sort keys, on the last page only (alignLastPage). */
+  sortKeys?: string[];
 }
 
 function encodeCursor(key: string, id: string): string {
@@ -307,7 +309,23 @@ function toPage(fetched: PageRow[], limit: number, { fromEnd, after, before }: P
     page.previous = encodeCursor(rows[0].sort_key, String(rows[0].id));
     page.next = encodeCursor(rows[rows.length - 1].sort_key, String(rows[rows.length - 1].id));
   }
+  if (fromEnd && !before) page.sortKeys = rows.map((r) => r.sort_key);
   return page;
+}
+
+/**
+ * "Letzte Seite" reads the last PAGE_SIZE matches from the end. With an exact
+ * total it shows only what whole pages from the start leave (321 contacts: the
+ * last 21), as paging forward gets there; all 50 repeated 29 of the page
+ * before. The statement stays the same (its limit is part of its plan).
+ */
+function alignLastPage(found: { page: ContactPage; total: ListTotal }): { page: ContactPage; total: ListTotal } {
+  const { page, total } = found;
+  const keep = ((total.n - 1) % PAGE_SIZE) + 1;
+  if (!page.sortKeys || total.capped || page.rows.length <= keep) return found;
+  const drop = page.rows.length - keep;
+  const rows = page.rows.slice(drop);
+  return { total, page: { ...page, rows, hasPrevious: true, previous: encodeCursor(page.sortKeys[drop], rows[0].id) } };
 }
 
 export async function countContacts(db: Db, filter: ListFilter, viewerId?: string, group?: GroupScope): Promise<number> {
@@ -369,6 +387,15 @@ export interface ListTotal {
  * An empty page carries no total; behind a cursor it is counted on its own.
  */
 export async function findListPage(
+  db: Db,
+  filter: ListFilter,
+  position: ListPosition,
+  options: { viewerId?: string; group?: GroupScope; exact?: boolean },
+): Promise<{ page: ContactPage; total: ListTotal }> {
+  return alignLastPage(await findPageAndTotal(db, filter, position, options));
+}
+
+async function findPageAndTotal(
   db: Db,
   filter: ListFilter,
   position: ListPosition,
