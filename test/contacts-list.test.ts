@@ -206,6 +206,12 @@ describe('the contacts list', () => {
     const year0 = await agent.get('/contacts?created_from=0000-01-01');
     expect(year0.status).toBe(422);
     expect(year0.text).toContain('Bitte ein gültiges Datum eingeben.');
+    // "von" after "bis" found nothing and said nothing.
+    const turned = await agent.get('/contacts?created_from=2026-12-01&created_to=2026-11-01');
+    expect(turned.status).toBe(422);
+    expect(turned.text).toContain('Das Enddatum liegt vor dem Anfangsdatum.');
+    expect(turned.text).toContain('value="2026-12-01"');
+    expect((await agent.get('/contacts?created_from=2026-11-01&created_to=2026-11-01')).status).toBe(200);
   });
 
   it('opens "Erweitert" for a filter set in it, not for the default statuses a live search sends along', async () => {

@@ -81,11 +81,11 @@
     }
   });
 
-  // The search box searches while typing (its input event). Leaving the box fires change as well,
-  // which searched again and redrew the list under the very click that left it: a row's checkbox
-  // was ticked on the server while its box on screen was replaced by an unticked one.
+  // The search box, PLZ and Ort search while typing (their input event, class live-filter). Leaving one fires
+  // change as well, which searched again and redrew the list under the very click that left it: a
+  // row's checkbox was ticked on the server while its box on screen was replaced by an unticked one.
   document.addEventListener('change', function (event) {
-    if (event.target.matches && event.target.matches('#contact-filter input[type=search]')) event.stopPropagation();
+    if (event.target.matches && event.target.matches('#contact-filter .live-filter')) event.stopPropagation();
   }, true);
 
   // Picking employees or a competence chooses that kind of assignment: saved with "Alle" still

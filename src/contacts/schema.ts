@@ -121,9 +121,14 @@ export const ListPosition = z.object({
 export type ListPosition = z.infer<typeof ListPosition>;
 
 /** The list's query string: filter, position, and the group chosen in the sidebar (not part of a saved filter). */
-export const ListQuery = ListFilter.extend(ListPosition.shape).extend({
-  group: optional(z.string().regex(/^\d{1,18}$/, 'validation.invalid')),
-});
+export const ListQuery = ListFilter.extend(ListPosition.shape)
+  .extend({
+    group: optional(z.string().regex(/^\d{1,18}$/, 'validation.invalid')),
+  })
+  // "Angelegt von … bis" the wrong way round found nothing and said nothing.
+  .superRefine((v, ctx) => {
+    if (v.created_from && v.created_to && v.created_from > v.created_to) ctx.addIssue({ code: 'custom', path: ['created_to'], message: 'contacts.invalid.dateOrder' });
+  });
 export type ListQuery = z.infer<typeof ListQuery>;
 
 /** Statuses shown when the filter names none: the active contacts. */

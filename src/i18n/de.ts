@@ -284,6 +284,7 @@ export const de = {
       country: 'Bitte ein Land aus der Liste wählen.',
       status: 'Neue Kontakte sind Interessenten oder Kunden.',
       date: 'Bitte ein gültiges Datum eingeben.',
+      dateOrder: 'Das Enddatum liegt vor dem Anfangsdatum.',
     },
     detail: {
       masterData: 'Stammdaten',

@@ -285,6 +285,7 @@ export const en: Catalog = {
       country: 'Please choose a country from the list.',
       status: 'New contacts are prospects or customers.',
       date: 'Please enter a valid date.',
+      dateOrder: 'The end date is before the start date.',
     },
     detail: {
       masterData: 'Master data',
