@@ -170,7 +170,7 @@ describe('the contacts list', () => {
     const flags = await agent.get('/contacts?has_email=vielleicht&city=Bonn');
     expect(flags.status).toBe(422);
     expect(flags.text).toMatch(/<select id="flt-has_email" name="has_email" aria-invalid="true" aria-describedby="flt-has_email-error">[\s\S]*?<\/select>\s*<p class="field-error" id="flt-has_email-error">Ungültiger Wert.<\/p>/);
-    expect(flags.text).toContain('name="city" value="Bonn"');
+    expect(flags.text).toContain('name="city" class="live-filter" value="Bonn"');
   });
 
   it('ignores a cursor that was tampered with and starts from the top', async () => {
