@@ -105,6 +105,16 @@ describe('bulk actions', () => {
     expect(await statusOf(outsider)).toBe('prospect');
   });
 
+  it('keep one selection for the default statuses whether or not they are named (the live search leaves them out)', async () => {
+    const { agent, csrf } = await login();
+    const a = await createContact(t.db, { last_name: 'Anders', status: 'customer' });
+    // The checkbox sends the whole filter form along, default statuses included.
+    await agent.post('/contacts/selection').set('X-CSRF-Token', csrf).type('form').send({ q: 'anders', status: ['prospect', 'customer'], toggle: a, ids: a });
+    const list = await agent.get('/contacts?q=anders').set('HX-Request', 'true');
+    expect(list.text).toMatch(new RegExp(`value="${a}"[^>]*checked`));
+    expect(list.text).toContain('1 ausgewählt');
+  });
+
   it('assign only once a kind of assignment is chosen: the dialog starts with none, and none sent changes nothing', async () => {
     const { agent, csrf } = await login();
     const max = await createUser(t.db, { name: 'Max Müller' });
