@@ -15,7 +15,11 @@ import type { Knex } from 'knex';
  */
 export async function up(knex: Knex): Promise<void> {
   await knex.raw('lock table contacts in share mode');
+  // No default: an instance still running the previous version (rolling upgrade) folds the rows
+  // per status only; its insert must fail (its fold is then skipped), not write every row as
+  // "not for all" and take the contacts for all out of every employee's count for good.
   await knex.raw('alter table contact_status_counts add column for_all boolean not null default false');
+  await knex.raw('alter table contact_status_counts alter column for_all drop default');
   await knex.raw(countFunction(`status, assignment = 'all'`, 'status, for_all'));
   await knex.raw('delete from contact_status_counts');
   await knex.raw(`insert into contact_status_counts (status, for_all, delta) select status, assignment = 'all', count(*) from contacts group by 1, 2`);

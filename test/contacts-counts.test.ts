@@ -52,6 +52,9 @@ describe('the list total', () => {
     expect(totalLine((await agent.get('/contacts')).text)).toBe('10 Kontakte');
     expect(totalLine((await agent.get('/contacts?status=inbox&status=archived')).text)).toBe('12 Kontakte');
 
+    // A fold of the previous version (per status only, during a rolling upgrade) cannot write rows without the kind.
+    await expect(t.db('contact_status_counts').insert({ status: 'customer', delta: 1 })).rejects.toThrow(/for_all/);
+
     await foldStatusCounts(t.db);
     ({ kept, counted } = await keptAndCounted());
     expect(kept).toEqual(counted);
