@@ -322,7 +322,8 @@ function toPage(fetched: PageRow[], limit: number, { fromEnd, after, before }: P
 function alignLastPage(found: { page: ContactPage; total: ListTotal }): { page: ContactPage; total: ListTotal } {
   const { page, total } = found;
   const keep = ((total.n - 1) % PAGE_SIZE) + 1;
-  if (!page.sortKeys || total.capped || page.rows.length <= keep) return found;
+  // No total (0) beside rows: a contact deleted between the page and its count (an exact count runs apart).
+  if (!page.sortKeys || total.capped || total.n < 1 || page.rows.length <= keep) return found;
   const drop = page.rows.length - keep;
   const rows = page.rows.slice(drop);
   return { total, page: { ...page, rows, hasPrevious: true, previous: encodeCursor(page.sortKeys[drop], rows[0].id) } };
