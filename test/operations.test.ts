@@ -239,6 +239,22 @@ describe('partials compiled strict (the list rows)', () => {
   });
 });
 
+describe('the database connections', () => {
+  it("read dates as ISO text whatever the server's DateStyle, so the creation sort's cursors keep working", async () => {
+    const name = new URL(t.url).pathname.slice(1);
+    await t.db.raw(`alter database ?? set "DateStyle" = 'German, DMY'`, [name]);
+    const db = createDb(t.url, { min: 0, max: 1 });
+    try {
+      const { rows } = await db.raw(`select timestamptz '2026-12-06 14:53:09+00' as at, timestamptz '2026-12-06 14:53:09+00'::text as text`);
+      expect(rows[0].text).toMatch(/^2026-12-06 \d{2}:53:09/);
+      expect(rows[0].at).toEqual(new Date('2026-12-06T14:53:09Z'));
+    } finally {
+      await db.destroy();
+      await t.db.raw(`alter database ?? reset "DateStyle"`, [name]);
+    }
+  });
+});
+
 describe('the request log', () => {
   function capture(level: string) {
     const lines: Record<string, unknown>[] = [];
