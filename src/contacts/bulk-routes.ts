@@ -17,7 +17,7 @@ import { assignmentOptions } from '../assignment/queries';
 import { findGroupScope } from '../groups/queries';
 import { addMembers, createGroup, removeMembers } from '../groups/service';
 import { GroupFieldsWithNumbering } from '../groups/schema';
-import { predictNextNumber } from '../numbers/service';
+import { predictNextNumber, withNumberTransaction } from '../numbers/service';
 import type { Knex } from 'knex';
 import type { JobQueue } from '../jobs/queue';
 import { BACKGROUND_THRESHOLD, createBulkJob, findBulkJob, type BulkJob } from './bulk-jobs';
@@ -217,7 +217,9 @@ export function bulkRoutes(db: Db, jobs?: JobQueue): Router {
           assignment = parsed.data;
           fields = { name: group.data.name, group_number: group.data.group_number, generateNumber: group.data.generate_number };
         }
-        return await db.transaction(async (trx) => {
+        // With "Nummer erzeugen" the whole of it runs again when the number was taken meanwhile
+        // or the circle's lock timed out (createGroup in a caller's transaction leaves that to it).
+        return await withNumberTransaction(db, async (trx) => {
           const group = await createGroup(trx, {
             ...fields,
             kind: name === 'new_group' ? 'static' : 'temporary',
