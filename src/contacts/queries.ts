@@ -604,10 +604,8 @@ export async function listEvents(db: Db, contactId: string, limit: number, befor
     .leftJoin('users as u', 'u.id', 'e.actor_id')
     .select('e.id', 'e.kind', 'e.payload', 'e.created_at', 'e.actor_id', 'u.name as actor_name', 'u.active as actor_active')
     .where('e.contact_id', contactId)
-    .orderBy([
-      { column: 'e.created_at', order: 'desc' },
-      { column: 'e.id', order: 'desc' },
-    ])
+    // In the order they were written, which is also what "older" pages by (before an id).
+    .orderBy('e.id', 'desc')
     .limit(limit);
   if (beforeId) query.where('e.id', '<', beforeId);
   return query;
