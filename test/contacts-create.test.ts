@@ -55,6 +55,17 @@ describe('creating a contact', () => {
     expect(res.text).toMatch(/class="is-new"[\s\S]*Max Müller[\s\S]*badge-new/);
     expect(res.text).toContain('Testperson Aaa');
     expect((await t.db('contacts').where({ last_name: 'Müller' }).first()).status).toBe('customer');
+
+    // A page address PostgreSQL could not take (a NUL): the plain list behind the dialog, not a 500 after saving.
+    const odd = await agent
+      .post('/contacts')
+      .set('HX-Request', 'true')
+      .set('HX-Current-URL', 'http://intranet/contacts?q=a%00a')
+      .set('X-CSRF-Token', csrf)
+      .type('form')
+      .send({ ...valid(), last_name: 'Nullmann' });
+    expect(odd.status).toBe(200);
+    expect(odd.text).toContain('Max Nullmann');
   });
 
   it('creates one contact, not two, when "Speichern" is clicked twice', async () => {

@@ -1,4 +1,5 @@
 import type { Request } from 'express';
+import { holdsNul } from '../web/security';
 import type { Db } from '../db/knex';
 import { NotFound } from '../web/errors';
 import { ListQuery } from './schema';
@@ -40,6 +41,7 @@ export function queryOfCurrentPage(req: Request): ListQuery {
     const values = current.searchParams.getAll(key);
     params[key] = values.length > 1 ? values : values[0];
   }
-  const parsed = ListQuery.safeParse(params);
-  return parsed.success ? parsed.data : ListQuery.parse({});
+  // A header is no form: what PostgreSQL could not take (a NUL) means the plain list, not a 500 after the write.
+  const parsed = holdsNul(params) ? undefined : ListQuery.safeParse(params);
+  return parsed?.success ? parsed.data : ListQuery.parse({});
 }

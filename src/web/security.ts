@@ -55,7 +55,8 @@ export const refuseNulBytes: RequestHandler = (req, _res, next) => {
   next(holdsNul(req.query) || holdsNul(req.body) ? new HttpError(400, 'errors.nul') : undefined);
 };
 
-function holdsNul(value: unknown): boolean {
+/** Whether a value (a query, a form, a JSON body) holds a NUL character anywhere, names included. */
+export function holdsNul(value: unknown): boolean {
   if (typeof value === 'string') return value.includes('\u0000');
   if (Array.isArray(value)) return value.some(holdsNul);
   if (value && typeof value === 'object') return Object.entries(value).some(([name, inner]) => name.includes('\u0000') || holdsNul(inner));
