@@ -114,6 +114,8 @@ describe('the master data page', () => {
     }
     expect(res.text).toContain('value="keine webseite"');
     expect(res.text).toContain('&lt;b&gt;fett&lt;/b&gt;');
+    // Sent back holding what was typed: leaving the page asks first (public/js/app.js).
+    expect(res.text).toMatch(/<form method="post" action="\/contacts\/\d+" novalidate data-warn-unsaved data-unsaved>/);
     expect(await t.db('contacts').where({ id }).first()).toMatchObject({ last_name: 'Müller', version: 1 });
     expect(await t.db('contact_events').where({ contact_id: id, kind: 'updated' })).toHaveLength(0);
   });

@@ -122,6 +122,10 @@
     var form = event.target.form;
     if (form && form.hasAttribute('data-warn-unsaved') && unsaved.indexOf(form) < 0) unsaved.push(form);
   }
+  // A form sent back with messages or a conflict still holds what was typed.
+  document.addEventListener('DOMContentLoaded', function () {
+    Array.prototype.forEach.call(document.querySelectorAll('form[data-warn-unsaved][data-unsaved]'), function (form) { unsaved.push(form); });
+  });
   document.addEventListener('input', markUnsaved);
   document.addEventListener('change', markUnsaved);
   document.addEventListener('submit', function (event) {
