@@ -128,8 +128,16 @@ export const ListQuery = ListFilter.extend(ListPosition.shape)
   // "Angelegt von … bis" the wrong way round found nothing and said nothing.
   .superRefine((v, ctx) => {
     if (v.created_from && v.created_to && v.created_from > v.created_to) ctx.addIssue({ code: 'custom', path: ['created_to'], message: 'contacts.invalid.dateOrder' });
-  });
+  })
+  // The default statuses named are the same list as none named (outside a group, where none means
+  // every status): one form, so that the selection, the links and "Erweitert" see one filter
+  // whether the form sent its ticked defaults or a live search left them out (public/js/app.js).
+  .transform((v) => (!v.group && namesDefaultStatuses(v.status) ? { ...v, status: undefined } : v));
 export type ListQuery = z.infer<typeof ListQuery>;
+
+function namesDefaultStatuses(named: readonly string[] | undefined): boolean {
+  return named?.length === activeStatuses.length && activeStatuses.every((s) => named.includes(s));
+}
 
 /** Statuses shown when the filter names none: the active contacts. */
 export function effectiveStatuses(filter: ListFilter): readonly (typeof statuses)[number][] {

@@ -1,6 +1,5 @@
 import type { Request } from 'express';
 import type { ListQuery } from './schema';
-import { activeStatuses } from './status';
 
 /**
  * The employee's ticked contacts, kept in the session so that it survives
@@ -16,22 +15,10 @@ export interface Selection {
 const positionParams = new Set(['sort', 'after', 'before', 'last', 'count']);
 
 export function selectionKey(query: Partial<ListQuery>): string {
-  const entries = Object.entries(withoutDefaultStatuses(query))
+  const entries = Object.entries(query)
     .filter(([k, v]) => !positionParams.has(k) && v !== undefined && !(Array.isArray(v) && !v.length))
     .sort(([a], [b]) => a.localeCompare(b));
   return JSON.stringify(entries);
-}
-
-/**
- * The default statuses named or not are one filter: the live search leaves them out of the
- * address (public/js/app.js) while a row's checkbox sends the whole form along, and the two
- * kept their selections apart (ticked, then shown unticked). Not inside a group, where no
- * status means every status.
- */
-function withoutDefaultStatuses(query: Partial<ListQuery>): Partial<ListQuery> {
-  const named = query.status ?? [];
-  const isDefault = named.length === activeStatuses.length && activeStatuses.every((s) => named.includes(s));
-  return isDefault && !query.group ? { ...query, status: undefined } : query;
 }
 
 export function currentSelection(req: Request, query: Partial<ListQuery>): Selection {
