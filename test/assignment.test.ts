@@ -3,6 +3,7 @@ import { useTestDatabase } from './db';
 import { buildApp, createUser, loginAs, withStatements } from './helpers';
 import { whereResponsible } from '../src/assignment/responsibility';
 import { createContact } from './factories';
+import { cappedCountQuery } from '../src/contacts/queries';
 
 const t = useTestDatabase();
 
@@ -116,6 +117,22 @@ describe('the assigned-employee filter', () => {
     expect(names((await agent.get(`/contacts?assigned=${other.id}`)).text)).toEqual(['Testperson Alle', 'Testperson Direkt', 'Testperson FremdDirekt', 'Testperson FremdTeam']);
     expect(names((await agent.get(`/contacts?competence=${theirs}`)).text)).toEqual(['Testperson FremdTeam']);
     expect(names((await agent.get(`/contacts?assigned=me&q=team`)).text)).toEqual(['Testperson Team']);
+  });
+
+  it('counts up to a cap: past it with the contacts for all alone, and exactly below it', async () => {
+    const me = await createUser(t.db);
+    for (let i = 0; i < 5; i++) await createContact(t.db, { last_name: `Für alle ${i}`, status: 'customer' });
+    for (let i = 0; i < 2; i++) {
+      const id = await createContact(t.db, { last_name: `Meiner ${i}`, status: 'customer' });
+      await t.db('contacts').where({ id }).update({ assignment: 'users' });
+      await t.db('contact_assignees').insert({ contact_id: id, user_id: me.id });
+    }
+    const count = async (cap: number) => Number((await cappedCountQuery(t.db, { assigned: me.id }, undefined, undefined, cap).first()).n);
+    expect(await count(3)).toBeGreaterThan(3);
+    expect(await count(5)).toBeGreaterThan(5);
+    expect(await count(6)).toBeGreaterThan(6);
+    expect(await count(7)).toBe(7);
+    expect(await count(100)).toBe(7);
   });
 
   it("counts an employee's contacts by kind of assignment, each once, as many as the rule finds in the table", async () => {

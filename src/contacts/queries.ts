@@ -355,7 +355,11 @@ function countQuery(db: Db, filter: ListFilter, viewerId?: string, group?: Group
     const rest: ListFilter = { ...filter, assigned: undefined };
     const own = ownContactsUnion(() => applyFilter(db, db('contacts as c'), rest).select(db.raw('1')), db, assignedUser(filter, viewerId));
     const ownCounted = db.count({ n: '*' }).from(upToCap(db.select(db.raw('1')).from(db.raw('(?) as r', [own]))).as('m'));
-    return db.select(db.raw('(?) + (?) as n', [statusCountQuery(db, effectiveStatuses(filter), { forAll: true }), ownCounted]));
+    const forAll = statusCountQuery(db, effectiveStatuses(filter), { forAll: true });
+    if (cap === undefined) return db.select(db.raw('(?) + (?) as n', [forAll, ownCounted]));
+    // Past the cap with those for all alone, their own are not counted at all (PostgreSQL runs a
+    // subquery of a branch not taken never).
+    return db.select(db.raw(`case when (?) > ${cap} then (?) else (?) + (?) end as n`, [forAll, forAll, forAll, ownCounted]));
   }
   return db.count({ n: '*' }).from(upToCap(applyFilter(db, db('contacts as c'), filter, viewerId, group).select(db.raw('1'))).as('m'));
 }

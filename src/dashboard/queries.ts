@@ -1,7 +1,8 @@
-import type { Db } from '../db/knex';
+import { toCount, type Db } from '../db/knex';
 import type { ValueQuery } from '../db/batch';
 import { ownContactsUnion, responsibleUnion, whereResponsible } from '../assignment/responsibility';
 import { forAllByStatusQuery } from '../contacts/counts';
+import { cappedCountQuery } from '../contacts/queries';
 import { statuses, type Status } from '../contacts/status';
 
 export interface Activity {
@@ -28,8 +29,8 @@ export const FEW_CONTACTS = 1_000;
 
 /**
  * History events of the contacts an employee is responsible for, newest first,
- * found one of two ways, chosen by how many contacts they have (counted up to
- * FEW_CONTACTS + 1, which stops early for everyone with more):
+ * found one of two ways, chosen by how many contacts they have (cappedCountQuery:
+ * those for all from the kept counts, their own counted up to FEW_CONTACTS + 1):
  * - many (everything for all, a big competence): walk the events newest first,
  *   keep those whose contact is the employee's, stop at `limit`;
  * - few (a new employee, a company that assigns nearly every contact): each of
@@ -42,9 +43,10 @@ export async function findActivities(
   userId: string,
   { includeOwn, beforeId, limit }: { includeOwn: boolean; beforeId?: string; limit: number },
 ): Promise<Activity[]> {
+  // The list's count of an employee's contacts: those for all from the kept counts, their own up to the cap.
+  const counted = await cappedCountQuery(db, { status: [...statuses], assigned: userId }, undefined, undefined, FEW_CONTACTS).first();
   const anyStatus = () => db('contacts as c').select('c.id').whereIn('c.status', [...statuses]);
   const mine = () => db.select('r.id').from(db.raw('(?) as r', [responsibleUnion(anyStatus, db, userId)]));
-  const [{ n }] = (await db.count({ n: '*' }).from(mine().limit(FEW_CONTACTS + 1).as('m'))) as { n: string }[];
   const events = () => {
     const query = db('contact_events as e').select('e.*').orderBy('e.id', 'desc').limit(limit);
     if (!includeOwn) query.whereRaw('e.actor_id is distinct from ?', [userId]);
@@ -52,7 +54,7 @@ export async function findActivities(
     return query;
   };
   const found =
-    Number(n) <= FEW_CONTACTS
+    toCount(counted?.n) <= FEW_CONTACTS
       ? db
           .from(db.raw('(?) as m cross join lateral (?) as e', [mine(), events().whereRaw('e.contact_id = m.id')]))
           .select('e.*')
