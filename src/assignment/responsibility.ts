@@ -25,9 +25,9 @@ export function whereResponsible(query: Knex.QueryBuilder, knex: Knex, user: str
  * so `base()` narrowed by each part, the three put together (`(a) union all
  * (b) union all (c)`, to select from), is what whereResponsible selects, each
  * contact once. PostgreSQL finds each part through an index of its own; the
- * OR of the three it can only test contact by contact, and counting an
- * employee's contacts walked every contact in the statuses counted (the
- * list's total: src/contacts/queries.ts, matchesOf; the start page's counts).
+ * OR of the three it can only test contact by contact. The start page reads a
+ * few contacts' events through it (src/dashboard/queries.ts); counts take the
+ * part for all from the kept counts and the rest from ownContactsUnion.
  * `base()` should narrow by status: the status index is how the part for all
  * is found.
  */

@@ -15,9 +15,9 @@ export function hashToken(token: string): string {
 /**
  * Creates a token for an integration and returns it in plain text, the one and
  * only time: 32 random bytes, base64url, with a `kt_` prefix that secret
- * scanners and people can recognise.
+ * scanners and people can recognise. Undefined when the form with this
+ * one-time id (`formToken`) made one already: its key was shown then.
  */
-/** A new token, or undefined when this form (`createToken`, its one-time id) made one already: its key was shown then, once. */
 export async function createToken(db: Db, name: string, createdBy: string, formToken: string): Promise<{ id: string; token: string } | undefined> {
   const token = PREFIX + randomBytes(32).toString('base64url');
   const id = await insertToken(db, { name, token_hash: hashToken(token), created_by: createdBy, create_token: formToken });
