@@ -171,6 +171,17 @@ export interface MembersAdded {
 }
 
 /**
+ * The history events of a change of a group's members: one per `contact_id`
+ * of `from`, returning their ids. Bindings: the actor, the group's name and id,
+ * then whatever `from` binds.
+ */
+function groupEvents(kind: 'group_added' | 'group_removed', from: string): string {
+  return `insert into contact_events (contact_id, actor_id, kind, payload)
+    select contact_id, ?, '${kind}', jsonb_build_object('group', ?::text, 'group_id', ?::bigint) from ${from}
+    returning id`;
+}
+
+/**
  * Adds the contacts whose status is in `allowed` and counts the others by
  * status; contacts already in the group are left as they are. One statement:
  * memberships and their history events (`group_added`) are written together.
@@ -192,9 +203,7 @@ export async function insertMembers(
        returning contact_id
      ),
      events as (
-       insert into contact_events (contact_id, actor_id, kind, payload)
-       select contact_id, ?, 'group_added', jsonb_build_object('group', ?::text, 'group_id', ?::bigint) from added where ?
-       returning id
+       ${groupEvents('group_added', 'added where ?')}
      )
      select
        (select coalesce(json_agg(s order by s.status), '[]') from (
@@ -220,9 +229,7 @@ function recordsMembership(group: { kind: string }): boolean {
 /** Writes a `group_added` history event for each member the group has now (a temporary group made permanent); returns their ids. */
 export async function recordMembers(trx: Knex.Transaction, group: { id: string; name: string }, actorId: string): Promise<string[]> {
   const { rows } = await trx.raw(
-    `insert into contact_events (contact_id, actor_id, kind, payload)
-     select contact_id, ?, 'group_added', jsonb_build_object('group', ?::text, 'group_id', ?::bigint) from group_members where group_id = ?
-     returning id`,
+    groupEvents('group_added', 'group_members where group_id = ?'),
     [actorId, group.name, group.id, group.id],
   );
   return (rows as { id: string | number }[]).map((row) => String(row.id));
@@ -245,9 +252,7 @@ export async function deleteMembers(
        delete from group_members where group_id = ? and contact_id in ? returning contact_id
      ),
      events as (
-       insert into contact_events (contact_id, actor_id, kind, payload)
-       select contact_id, ?, 'group_removed', jsonb_build_object('group', ?::text, 'group_id', ?::bigint) from removed where ?
-       returning id
+       ${groupEvents('group_removed', 'removed where ?')}
      )
      select (select count(*)::int from removed) as removed, (select coalesce(array_agg(id), '{}') from events) as event_ids`,
     [group.id, ids, actorId, group.name, group.id, recordsMembership(group)],
