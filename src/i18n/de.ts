@@ -148,7 +148,7 @@ export const de = {
     revoke: 'Sperren',
     revokeNamed: 'Zugang {name} sperren',
     revokedMessage: 'Der Zugang „{name}“ ist gesperrt. Anfragen mit seinem Schlüssel werden abgewiesen.',
-    alreadyCreated: 'Der API-Zugang „{name}“ wurde mit diesem Formular schon angelegt; sein Schlüssel wird nur einmal angezeigt. Falls er nicht notiert wurde: Zugang widerrufen und neu anlegen.',
+    alreadyCreated: 'Der API-Zugang „{name}“ wurde mit diesem Formular schon angelegt; sein Schlüssel wird nur einmal angezeigt. Falls er nicht notiert wurde: den Zugang sperren und einen neuen anlegen.',
     createdTitle: 'API-Zugang „{name}“ angelegt',
     tokenLabel: 'API-Schlüssel',
     tokenOnce: 'Kopieren Sie den Schlüssel jetzt und hinterlegen Sie ihn im anderen Modul. Er wird nur dieses eine Mal angezeigt; gespeichert wird nur ein Prüfwert.',
