@@ -149,6 +149,45 @@ describe('the contacts list', () => {
     expect(names((await agent.get('/contacts?sort=-name')).text)).toEqual(['Testperson C', 'Testperson B', 'Testperson A']);
   });
 
+  it('sorts by customer number descending with the contacts without one last, paging both ways', async () => {
+    // 40 numbered (K-001 … K-040) and 40 without, created in turn: the 80 span two pages.
+    await t.db.raw(
+      `insert into contacts (last_name, status, customer_number, created_at)
+       select 'N' || lpad(n::text, 3, '0'), 'customer', case when n % 2 = 0 then 'K-' || lpad((n / 2)::text, 3, '0') end, now() - n * interval '1 minute'
+       from generate_series(1, 80) n`,
+    );
+    const agent = await member();
+    const numberOf = (name: string) => Number(name.slice(1)) / 2;
+    const first = await agent.get('/contacts?sort=-number');
+    const firstNames = names(first.text);
+    expect(firstNames).toHaveLength(50);
+    // K-040 first, down to K-001, then those without a number, newest (highest id) first.
+    expect(firstNames.slice(0, 40).map(numberOf)).toEqual(Array.from({ length: 40 }, (_, i) => 40 - i));
+    const without = await t.db('contacts').whereNull('customer_number').orderBy('id', 'desc').pluck('last_name');
+    expect(firstNames.slice(40)).toEqual(without.slice(0, 10));
+    const next = first.text.match(/href="(\/contacts\?[^"]*after=[^"]+)" [^>]*rel="next"/)![1].replace(/&amp;/g, '&');
+    const second = await agent.get(next);
+    expect(names(second.text)).toEqual(without.slice(10));
+    expect(second.text).not.toMatch(/rel="next"/);
+    const back = second.text.match(/href="(\/contacts\?[^"]*before=[^"]+)" [^>]*rel="prev"/)![1].replace(/&amp;/g, '&');
+    expect(names((await agent.get(back)).text)).toEqual(firstNames);
+    // "Letzte Seite" is the page paging forward reaches.
+    expect(names((await agent.get('/contacts?sort=-number&last=1')).text)).toEqual(names(second.text));
+    // A cursor in the numbers pages on through the rest of them first.
+    const fromMiddle = await agent.get(`/contacts?sort=-number&after=${Buffer.from(JSON.stringify(['k-003', '0'])).toString('base64url')}`);
+    expect(names(fromMiddle.text).slice(0, 3)).toEqual(['N004', 'N002', without[0]]);
+    // A search sorts its matches the same way, and pages the same way.
+    const searched = await agent.get('/contacts?q=n0&sort=-number');
+    expect(names(searched.text).slice(0, 3).map(numberOf)).toEqual([40, 39, 38]);
+    expect(names(searched.text).slice(40)).toEqual(firstNames.slice(40));
+    const searchNext = searched.text.match(/href="(\/contacts\?[^"]*after=[^"]+)" [^>]*rel="next"/)![1].replace(/&amp;/g, '&');
+    expect(names((await agent.get(searchNext)).text)).toEqual(names(second.text));
+    expect(names((await agent.get('/contacts?q=n0&sort=-number&last=1')).text)).toEqual(names(second.text));
+    // Ascending is unchanged: K-001 first, those without a number last.
+    const ascending = names((await agent.get('/contacts?sort=number')).text);
+    expect(ascending.slice(0, 2).map(numberOf)).toEqual([1, 2]);
+  });
+
   it('says what to do when there are no contacts, and when the filter finds none', async () => {
     const agent = await member();
     expect((await agent.get('/contacts')).text).toContain('Legen Sie mit „Erstellen“ oben rechts den ersten an.');

@@ -67,10 +67,14 @@ function assignedUser(filter: ListFilter, viewerId: string | undefined): string 
   return user;
 }
 
+/** The number sort's key of a contact without a customer number: after every number (the index's own expression, in SQL and as text). */
+const NO_NUMBER = `E'\\U0010FFFF'`;
+const NO_NUMBER_KEY = '\u{10FFFF}';
+
 /** Each sort: the indexed key expression (identical to the index's) and how a cursor value is cast back. */
 const sortKeys: Record<'name' | 'number' | 'created', { expr: string; cast: string }> = {
   name: { expr: 'c.sort_name', cast: 'text' },
-  number: { expr: `(coalesce(lower(c.customer_number), E'\\U0010FFFF') collate "C")`, cast: 'text' },
+  number: { expr: `(coalesce(lower(c.customer_number), ${NO_NUMBER}) collate "C")`, cast: 'text' },
   created: { expr: 'c.created_at', cast: 'timestamptz' },
 };
 
@@ -170,16 +174,30 @@ async function findContactPageCounting(
   // (contacts_sort_name_covering); then only those rows are read, with their labels.
   // The limit is written into the statement, not bound: a plan kept for any limit (ListPlanning)
   // assumed a tenth of the contacts and joined all of them (90 instead of 0.5 ms).
-  const ids = applyFilter(db, db('contacts as c'), filter, viewerId, group)
-    .select('c.id', db.raw(`${key.expr}::text as sort_key`))
-    .orderByRaw(`${key.expr} ${direction}, c.id ${direction}`)
-    .limit(limit + 1, { skipBinding: true });
-  if (order.cursor) ids.whereRaw(`(${key.expr}, c.id) ${order.backwards ? '<' : '>'} (?::${key.cast}, ?::bigint)`, order.cursor);
+  const walk = (segment?: Segment) => {
+    const part = applyFilter(db, db('contacts as c'), filter, viewerId, group)
+      .select('c.id', db.raw(`${key.expr}::text as sort_key`))
+      .orderByRaw(`${key.expr} ${direction}, c.id ${direction}`)
+      .limit(limit + 1, { skipBinding: true });
+    if (segment) part.whereRaw(segment.where(key.expr));
+    if (segment ? segment.fromCursor : order.cursor) part.whereRaw(`(${key.expr}, c.id) ${order.backwards ? '<' : '>'} (?::${key.cast}, ?::bigint)`, order.cursor!);
+    return part;
+  };
+  // Descending by number, the contacts without one are a stretch of the index walked on its own (numberSegments).
+  const parts = order.numberless ? numberSegments(order).map(walk) : [walk()];
+  const ids =
+    parts.length === 1
+      ? parts[0]
+      : db
+          .select('s.id', 's.sort_key')
+          .from(db.raw(`((?) union all (?)) as s`, parts))
+          .orderByRaw(orderOf(order, 's.sort_key collate "C"', 's.id'))
+          .limit(limit + 1, { skipBinding: true });
   const query = db
     .select(...listColumns, ...assignmentLabelColumns(db, contactTarget, 'c'), 'p.sort_key')
     .from(ids.as('p'))
     .join('contacts as c', 'c.id', 'p.id')
-    .orderByRaw(`${key.expr} ${direction}, c.id ${direction}`);
+    .orderByRaw(orderOf(order, key.expr, 'c.id'));
   if (count) query.select(db.raw('(?) as counted', [count]));
   if (statusCountRows) query.select(db.raw('(?) as status_count_rows', [statusCountRowsQuery(db)]));
   const fetched = await listReads<PageRow & { counted?: string; status_count_rows?: string }>(db, query, listPlanning(filter, group));
@@ -220,21 +238,26 @@ async function findSearchPage(
   { viewerId, group, countUpTo, limit = PAGE_SIZE }: { viewerId?: string; group?: GroupScope; countUpTo: number; limit?: number },
 ): Promise<{ page: ContactPage; matched?: number }> {
   const order = pageOrder(position);
-  const { key, direction } = order;
+  const { key } = order;
   const matches = applyFilter(db, db('contacts as c'), filter, viewerId, group)
     .select('c.id', db.raw(`${key.expr} as k`))
     .limit(countUpTo + 1);
   const ids = db('m')
     .select('m.id', db.raw('m.k::text as sort_key'))
-    .orderByRaw(`m.k ${direction}, m.id ${direction}`)
+    .orderByRaw(orderOf(order, 'm.k', 'm.id'))
     .limit(limit + 1);
-  if (order.cursor) ids.whereRaw(`(m.k, m.id) ${order.backwards ? '<' : '>'} (?::${key.cast}, ?::bigint)`, order.cursor);
+  if (order.cursor) {
+    const fromCursor = `(m.k, m.id) ${order.backwards ? '<' : '>'} (?::${key.cast}, ?::bigint)`;
+    // The matches are sorted here, not walked in an index: the stretches after the cursor's are one condition.
+    if (!order.numberless) ids.whereRaw(fromCursor, order.cursor);
+    else ids.whereRaw(numberSegments(order).map((segment) => `(${segment.where('m.k')}${segment.fromCursor ? ` and ${fromCursor}` : ''})`).join(' or '), order.cursor);
+  }
   const query = db
     .withMaterialized('m', matches)
     .select(...listColumns, ...assignmentLabelColumns(db, contactTarget, 'c'), 'p.sort_key', db.raw('(select count(*) from m) as matched'))
     .from(ids.as('p'))
     .join('contacts as c', 'c.id', 'p.id')
-    .orderByRaw(`${key.expr} ${direction}, c.id ${direction}`);
+    .orderByRaw(orderOf(order, key.expr, 'c.id'));
   const fetched = await listReads<PageRow & { matched: string }>(db, query);
   return { page: toPage(fetched, limit, order), matched: fetched.length ? toCount(fetched[0].matched) : undefined };
 }
@@ -249,6 +272,38 @@ interface PageOrder {
   after?: [string, string];
   before?: [string, string];
   cursor?: [string, string];
+  /** Descending by number: where the contacts without a number come in the walk (numberSegments). */
+  numberless?: 'first' | 'last';
+}
+
+/** A stretch of the number index walked on its own: its condition, and whether the cursor lies in it (the stretches before it are left out). */
+interface Segment {
+  where: (key: string) => string;
+  fromCursor: boolean;
+}
+
+/**
+ * The number index holds the contacts without a number after every number,
+ * which is right ascending; walked backwards for "Kundennummer absteigend",
+ * it showed them first: thousands of rows without a number before the highest
+ * one. Descending, the list walks two stretches of the same index instead:
+ * the numbers from the highest down, then the contacts without one (newest
+ * first); "Letzte Seite" and paging back walk them the other way round. A
+ * cursor in the second stretch leaves the first out.
+ */
+function numberSegments(order: PageOrder): Segment[] {
+  const numbered = { where: (key: string) => `${key} < ${NO_NUMBER}`, numberless: false };
+  const without = { where: (key: string) => `${key} = ${NO_NUMBER}`, numberless: true };
+  const walked = order.numberless === 'last' ? [numbered, without] : [without, numbered];
+  const cursorAt = order.cursor ? walked.findIndex((s) => s.numberless === (order.cursor![0] === NO_NUMBER_KEY)) : -1;
+  return walked.slice(Math.max(cursorAt, 0)).map((s, i) => ({ where: s.where, fromCursor: cursorAt >= 0 && i === 0 }));
+}
+
+/** The ORDER BY of a page, on the given key and id columns: the index's order, or the number stretches in walking order. */
+function orderOf(order: PageOrder, key: string, id: string): string {
+  const { direction, numberless } = order;
+  const stretches = numberless ? `(${key} = ${NO_NUMBER}) ${numberless === 'last' ? 'asc' : 'desc'}, ` : '';
+  return `${stretches}${key} ${direction}, ${id} ${direction}`;
 }
 
 /**
@@ -279,7 +334,8 @@ function pageOrder(position: ListPosition): PageOrder {
   const before = after ? undefined : fitting(decodeCursor(position.before), key);
   const fromEnd = Boolean(before) || (!after && position.last === '1');
   const backwards = descending !== fromEnd;
-  return { key, direction: backwards ? 'desc' : 'asc', backwards, fromEnd, after, before, cursor: after ?? before };
+  const numberless = sort === '-number' ? (fromEnd ? 'first' : 'last') : undefined;
+  return { key, direction: backwards ? 'desc' : 'asc', backwards, fromEnd, after, before, cursor: after ?? before, numberless };
 }
 
 function toPage(fetched: PageRow[], limit: number, { fromEnd, after, before }: PageOrder): ContactPage {
