@@ -67,7 +67,10 @@ export const ContactCreate = requireNameOrCompany(
 );
 export type ContactCreate = z.infer<typeof ContactCreate>;
 
-const ContactUpdateShape = z.object({ ...masterData, ...moreMasterData, version: z.coerce.number().int().positive() });
+/** The form's version: an integer column, so nothing above PostgreSQL's integer (a larger one was a 500). */
+const version = z.coerce.number().int().positive().max(2_147_483_647);
+
+const ContactUpdateShape = z.object({ ...masterData, ...moreMasterData, version });
 export const ContactUpdate = requireNameOrCompany(ContactUpdateShape);
 export type ContactUpdate = z.infer<typeof ContactUpdate>;
 
@@ -76,7 +79,7 @@ export const editableFields = [...Object.keys(masterData), ...Object.keys(moreMa
 
 export const ContactId = z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER);
 
-export const StatusChange = z.object({ to: z.enum(statuses), version: z.coerce.number().int().positive().optional() });
+export const StatusChange = z.object({ to: z.enum(statuses), version: version.optional() });
 export type StatusChange = z.infer<typeof StatusChange>;
 
 export const NoteInput = z.object({ text: z.preprocess((v) => (typeof v === 'string' ? v.trim() : v), z.string().min(1).max(5000)) });
