@@ -94,6 +94,37 @@ describe('the master data page', () => {
     expect(await t.db('contacts').where({ id }).first()).toMatchObject({ city: 'Berlin', email: 'max@neu.de', version: 3 });
   });
 
+  it('keeps a number given meanwhile by "Nummer erzeugen" when a form from before it is saved', async () => {
+    await t.db('number_circles').insert({ name: 'Kundennummern', prefix: 'K-', suffix: '', digits: 5, next_value: 402, target: 'contacts', is_default: true, active: true });
+    const sabine = await login('Sabine Schröder');
+    const max = await login('Max Meier');
+    const id = await createContact(t.db, { first_name: 'Max', last_name: 'Müller', city: 'Köln' });
+    const sabinesForm = await formOf(sabine.agent, id);
+    const page = await max.agent.get(`/contacts/${id}`);
+    expect((await max.agent.post(`/contacts/${id}/number`).type('form').send({ _csrf: csrfFrom(page.text) })).status).toBe(303);
+    expect((await t.db('contacts').where({ id }).first()).customer_number).toBe('K-00402');
+
+    const res = await sabine.agent.post(`/contacts/${id}`).type('form').send({ ...sabinesForm, city: 'Berlin' });
+    expect(res.status).toBe(409);
+    expect(res.text).toContain('Max Meier hat den Kontakt geändert');
+    expect(res.text).toMatch(/<th scope="row">Kundennummer<\/th>\s*<td>K-00402<\/td>\s*<td>nicht geändert – der gespeicherte Wert steht im Formular<\/td>/);
+    // The number is in the form, her city too: saving again blanks nothing.
+    expect(res.text).toMatch(/name="customer_number"[^>]*value="K-00402"/);
+    expect(res.text).toContain('value="Berlin"');
+    const again = await sabine.agent.post(`/contacts/${id}`).type('form').send({ ...sabinesForm, version: '2', customer_number: 'K-00402', city: 'Berlin' });
+    expect(again.status).toBe(303);
+    expect(await t.db('contacts').where({ id }).first()).toMatchObject({ customer_number: 'K-00402', city: 'Berlin', version: 3 });
+  });
+
+  it('answers a version beyond any PostgreSQL integer with 422, not 500', async () => {
+    const { agent } = await login();
+    const id = await createContact(t.db, { last_name: 'Müller' });
+    const form = await formOf(agent, id);
+    expect((await agent.post(`/contacts/${id}`).type('form').send({ ...form, version: '2147483648', city: 'Bonn' })).status).toBe(422);
+    expect((await agent.post(`/contacts/${id}/status`).type('form').send({ _csrf: form._csrf, to: 'customer', version: '99999999999' })).status).toBe(422);
+    expect(await t.db('contacts').where({ id }).first()).toMatchObject({ city: null, version: 1 });
+  });
+
   it('validates every field and keeps the input, writing nothing', async () => {
     const { agent } = await login();
     const id = await createContact(t.db, { last_name: 'Müller' });

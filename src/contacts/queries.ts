@@ -671,13 +671,13 @@ export async function listEvents(db: Db, contactId: string, limit: number, befor
   return query;
 }
 
-/** Field changes recorded since a version: who changed which field meanwhile. */
+/** Field changes recorded since a version (edits, and numbers given by "Nummer erzeugen"): who changed which field meanwhile. */
 export async function changesSince(db: Db, contactId: string, version: number): Promise<ContactEvent[]> {
   return db('contact_events as e')
     .leftJoin('users as u', 'u.id', 'e.actor_id')
     .select('e.id', 'e.kind', 'e.payload', 'e.created_at', 'e.actor_id', 'u.name as actor_name', 'u.active as actor_active')
     .where('e.contact_id', contactId)
-    .andWhere('e.kind', 'updated')
+    .whereIn('e.kind', ['updated', 'number_assigned'])
     .andWhereRaw(`(e.payload ->> 'version')::int > ?`, [version])
     .orderBy('e.id');
 }

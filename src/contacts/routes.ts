@@ -162,9 +162,11 @@ export function contactRoutes(db: Db): Router {
       redirect(req, res, `${res.locals.basePath}/contacts/${contact.id}`);
     } catch (error) {
       if (error instanceof StaleEdit) {
-        // The user's input stays; the form now carries the current version, so saving again is a deliberate overwrite.
-        const { current } = error.conflict;
-        return showPage(res, current, { values: { ...req.body, version: current.version }, conflict: error.conflict }, 409);
+        // The user's input stays, and fields they had not touched show what was saved meanwhile; the form
+        // now carries the current version, so saving again is a deliberate overwrite of what differs.
+        const { current, kept } = error.conflict;
+        const savedValues = Object.fromEntries(kept.map(({ field }) => [field, current[field as keyof Contact]]));
+        return showPage(res, current, { values: { ...req.body, ...savedValues, version: current.version }, conflict: error.conflict }, 409);
       }
       if (error instanceof Invalid) return showPage(res, contact, { values: req.body, errors: serviceErrors(req, error) }, 422);
       throw error;

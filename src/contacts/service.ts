@@ -107,7 +107,10 @@ export async function generateNumber(db: Db, id: string, actorId: string): Promi
 
 export interface EditConflict {
   current: Contact;
+  /** Fields changed meanwhile that the form changed too, to something else: the form keeps the user's value. */
   changes: { field: string; theirs: unknown; yours: unknown }[];
+  /** Fields changed meanwhile that the form had left as they were: the form takes the saved value. */
+  kept: { field: string; theirs: unknown }[];
   by: string[];
 }
 
@@ -156,15 +159,28 @@ export async function updateContact(db: Db, id: string, input: ContactUpdate, ac
   return result;
 }
 
+/**
+ * What changed since the form's version, field by field. A field the form
+ * still holds as it was then (its value before the first change meanwhile)
+ * was not touched by the user: it takes the saved value, so saving again
+ * cannot blank a number "Nummer erzeugen" gave meanwhile. A field changed on
+ * both sides to different values is shown with both, the user's kept.
+ */
 async function describeConflict(db: Db, current: Contact, input: ContactUpdate): Promise<EditConflict> {
   const events: ContactEvent[] = await changesSince(db, current.id, input.version);
-  const fields = new Set<string>();
-  for (const event of events) for (const field of Object.keys((event.payload.changes as object) ?? {})) fields.add(field);
-  const changes = [...fields]
-    .filter((field) => normalise((current as unknown as Record<string, unknown>)[field]) !== normalise(input[field as keyof ContactUpdate]))
-    .map((field) => ({ field, theirs: (current as unknown as Record<string, unknown>)[field], yours: input[field as keyof ContactUpdate] }));
+  const before = new Map<string, unknown>();
+  for (const event of events) {
+    const changes = event.kind === 'number_assigned' ? { customer_number: [null, event.payload.number] } : ((event.payload.changes as Record<string, [unknown, unknown]>) ?? {});
+    for (const [field, [from]] of Object.entries(changes)) if (!before.has(field)) before.set(field, from);
+  }
+  const saved = current as unknown as Record<string, unknown>;
+  const typed = (field: string) => input[field as keyof ContactUpdate];
+  const fields = [...before.keys()].filter((field) => normalise(saved[field]) !== normalise(typed(field)));
+  const untouched = (field: string) => normalise(typed(field)) === normalise(before.get(field));
+  const changes = fields.filter((field) => !untouched(field)).map((field) => ({ field, theirs: saved[field], yours: typed(field) }));
+  const kept = fields.filter(untouched).map((field) => ({ field, theirs: saved[field] }));
   const by = [...new Set(events.map((e) => e.actor_name ?? ''))].filter(Boolean);
-  return { current, changes, by };
+  return { current, changes, kept, by };
 }
 
 /** Changes the status after the confirmation dialog; archiving remembers the active status for restoring. */

@@ -302,6 +302,7 @@ export const de = {
       yours: 'Ihre Eingabe',
       empty: '(leer)',
       someone: 'Jemand',
+      kept: 'nicht geändert – der gespeicherte Wert steht im Formular',
     },
     picture: {
       upload: 'Bild hochladen',

@@ -303,6 +303,7 @@ export const en: Catalog = {
       yours: 'Your input',
       empty: '(empty)',
       someone: 'Someone',
+      kept: 'not changed – the saved value is in the form',
     },
     picture: {
       upload: 'Upload picture',

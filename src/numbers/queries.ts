@@ -157,10 +157,11 @@ export async function writeContactNumberIfFree(trx: Db, id: string, number: stri
     `with assigned as (
        update contacts set customer_number = ?, version = version + 1, updated_by = ?, updated_at = now()
        where id = ? and not exists (select 1 from contacts where lower(customer_number) = lower(?))
-       returning id
+       returning id, version
      ), event as (
+       -- With the version it made: a form based on an older one shows the number in its conflict (describeConflict).
        insert into contact_events (contact_id, actor_id, kind, payload)
-       select id, ?, 'number_assigned', ?::jsonb from assigned
+       select id, ?, 'number_assigned', ?::jsonb || jsonb_build_object('version', version) from assigned
      )
      select count(*)::int as written from assigned`,
     [number, actorId, id, number, actorId, JSON.stringify({ number })],
