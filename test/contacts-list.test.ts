@@ -219,7 +219,7 @@ describe('the contacts list', () => {
     expect(names(res.text)).toEqual(['Testperson Oben']);
     // Well-formed, but a key PostgreSQL cannot read as the sort's: ignored too.
     const cursor = (key: string) => Buffer.from(JSON.stringify([key, '1'])).toString('base64url');
-    for (const [sort, key] of [['created', 'kein Datum'], ['created', '2026-02-30 10:00:00+00'], ['-created', '2026-12-06 25:00:00+00'], ['name', 'a\u0000b']]) {
+    for (const [sort, key] of [['created', 'kein Datum'], ['created', '2026-02-30 10:00:00+00'], ['-created', '2026-12-06 25:00:00+00'], ['created', '0000-01-01 00:00:00+00'], ['created', '2026-01-01 00:00:00+99'], ['-created', '2026-01-01 00:00:00+15:99'], ['name', 'a\u0000b']]) {
       const tampered = await (await member()).get(`/contacts?sort=${sort}&after=${cursor(key)}`);
       expect(tampered.status).toBe(200);
       expect(names(tampered.text)).toEqual(['Testperson Oben']);

@@ -318,11 +318,13 @@ function fitting(cursor: [string, string] | undefined, key: { cast: string }): [
 
 /** PostgreSQL's text of a timestamptz ("2026-12-06 14:05:09.123456+00") with a real date and time. */
 function isTimestampText(text: string): boolean {
-  const match = /^(\d{4}-\d{2}-\d{2}) (\d{2}):(\d{2}):(\d{2})(\.\d{1,6})?([+-]\d{2})(:\d{2})?$/.exec(text);
+  const match = /^(\d{4}-\d{2}-\d{2}) (\d{2}):(\d{2}):(\d{2})(\.\d{1,6})?[+-](\d{2})(?::(\d{2}))?$/.exec(text);
   if (!match) return false;
-  const [, date, hours, minutes, seconds] = match;
+  const [, date, hours, minutes, seconds, , offsetHours, offsetMinutes = '00'] = match;
   const day = new Date(`${date}T00:00:00Z`);
-  return !Number.isNaN(day.getTime()) && day.toISOString().startsWith(date) && Number(hours) < 24 && Number(minutes) < 60 && Number(seconds) < 60;
+  // Year 0 does not exist for PostgreSQL, nor an offset beyond ±15:59.
+  const realDay = !Number.isNaN(day.getTime()) && day.toISOString().startsWith(date) && !date.startsWith('0000');
+  return realDay && Number(hours) < 24 && Number(minutes) < 60 && Number(seconds) < 60 && Number(offsetHours) <= 15 && Number(offsetMinutes) < 60;
 }
 
 /** Where a page starts and which way the index is walked: reading from the end walks it backwards and turns the rows round. */
