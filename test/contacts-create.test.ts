@@ -78,6 +78,23 @@ describe('creating a contact', () => {
     expect(await t.db('contact_events').count({ n: '*' }).first()).toEqual({ n: '1' });
   });
 
+  it('answers the same form sent again later, with a typed number, with the contact it made', async () => {
+    const { agent, csrf } = await login();
+    const form = { ...valid(), customer_number: 'DK-4711', _csrf: csrf };
+    const first = await agent.post('/contacts').type('form').send(form);
+    expect(first.status).toBe(303);
+    // Sent again (F5 on the answer, the back button): not "DK-4711 ist bereits an Max Müller vergeben".
+    const again = await agent.post('/contacts').type('form').send(form);
+    expect(again.status).toBe(303);
+    expect(again.headers.location).toBe(first.headers.location);
+    expect(await t.db('contacts').count({ n: '*' }).first()).toEqual({ n: '1' });
+    // Sent at the same moment, too.
+    const twice = { ...form, customer_number: 'DK-4712', create_token: randomUUID() };
+    const [a, b] = await Promise.all([agent.post('/contacts').type('form').send(twice), agent.post('/contacts').type('form').send(twice)]);
+    expect([a.status, b.status]).toEqual([303, 303]);
+    expect(await t.db('contacts').count({ n: '*' }).first()).toEqual({ n: '2' });
+  });
+
   it('requires a last name or a company, keeping everything typed', async () => {
     const { agent, csrf } = await login();
     const res = await agent

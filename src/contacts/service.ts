@@ -76,6 +76,10 @@ export async function createContact(
   const run = <T>(work: (trx: Knex.Transaction) => Promise<T>) => (generate_number ? withNumberTransaction(db, work) : db.transaction(work));
   return translateUniqueViolation(db, fields.customer_number, undefined, () =>
     run(async (trx): Promise<{ id: string; duplicate: boolean; number?: string }> => {
+      // The same dialog sent again (F5, the back button, a double click after the first answer): its contact,
+      // before any check that contact itself would now fail (its typed number is taken - by it).
+      const sent = create_token ? await sentBefore(trx, create_token) : undefined;
+      if (sent) return sent;
       await assertNumberFree(trx, fields.customer_number);
       await validateAssignment(trx, assignment);
       const [row] = await trx('contacts')
@@ -83,10 +87,8 @@ export async function createContact(
         .onConflict(trx.raw('(create_token) where create_token is not null'))
         .ignore()
         .returning('id');
-      if (!row) {
-        const existing = await trx('contacts').select('id', 'customer_number').where({ create_token }).first();
-        return { id: String(existing.id), duplicate: true, number: existing.customer_number ?? undefined };
-      }
+      // Sent twice at once: the second insert waited for the first and found its token.
+      if (!row) return (await sentBefore(trx, create_token!))!;
       const id = String(row.id);
       await saveAssignment(trx, contactTarget, [id], assignment);
       await insertEvent(trx, { contact_id: id, actor_id: actorId, kind: 'created', payload: { status: fields.status } });
@@ -94,6 +96,12 @@ export async function createContact(
       return { id, duplicate: false, number };
     }),
   );
+}
+
+/** The contact a create dialog with this token made already, as createContact answers a repeat. */
+async function sentBefore(trx: Knex.Transaction, createToken: string): Promise<{ id: string; duplicate: true; number?: string } | undefined> {
+  const existing = await trx('contacts').select('id', 'customer_number').where({ create_token: createToken }).first();
+  return existing && { id: String(existing.id), duplicate: true, number: existing.customer_number ?? undefined };
 }
 
 /** "Nummer erzeugen" on the master data page: the next free number of the default circle, recorded in the history. */
