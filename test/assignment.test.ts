@@ -88,6 +88,23 @@ describe('assigning contacts', () => {
     expect(page.text).toContain('hat die Zuweisung geändert: Max Müller → Vertrieb Süd');
   });
 
+  it('tells apart two employees of the same name, and records nothing when nothing changes', async () => {
+    const me = await createUser(t.db, { name: 'Anna Admin' });
+    const first = await createUser(t.db, { name: 'Max Müller' });
+    const second = await createUser(t.db, { name: 'Max Müller' });
+    const id = await createContact(t.db, { last_name: 'Kunde', status: 'customer' });
+    await assign(id, { users: [first.id] });
+    const { agent, csrf } = await loginAs(buildApp(t.db), me.email);
+    expect((await agent.post(`/contacts/${id}/assignment`).type('form').send({ _csrf: csrf, assignment: 'users', assignee_ids: second.id })).status).toBe(303);
+    expect((await t.db('contact_assignees').where({ contact_id: id })).map((r) => String(r.user_id))).toEqual([second.id]);
+    const [event] = await t.db('contact_events').where({ contact_id: id, kind: 'assigned' });
+    expect(event).toBeDefined();
+    expect((await t.db('notifications').where({ event_id: event.id })).map((n) => String(n.user_id))).toEqual([second.id]);
+    // The same again: no event.
+    expect((await agent.post(`/contacts/${id}/assignment`).type('form').send({ _csrf: csrf, assignment: 'users', assignee_ids: second.id })).status).toBe(303);
+    expect(await t.db('contact_events').where({ contact_id: id, kind: 'assigned' })).toHaveLength(1);
+  });
+
   it('is refused for inbox and archived contacts with 409', async () => {
     const me = await createUser(t.db);
     const { agent, csrf } = await loginAs(buildApp(t.db), me.email);

@@ -162,6 +162,16 @@ describe('bulk actions', () => {
       { kind: 'users', names: ['Max Müller'] },
     ]);
     expect(events[0].payload.to).toEqual({ kind: 'competence', names: ['Vertrieb'] });
+    // Assigned once more the same way: nothing happened, so nothing is recorded or notified.
+    const notifications = await t.db('notifications').count({ n: '*' }).first();
+    const again = await agent
+      .post('/contacts/bulk')
+      .set('X-CSRF-Token', csrf)
+      .type('form')
+      .send({ action: 'assign', ids: [a, b], assignment: 'competence', competence_id: String(team.id) });
+    expect(again.status).toBe(303);
+    expect(await t.db('contact_events').where({ kind: 'assigned', actor_id: user.id })).toHaveLength(2);
+    expect(await t.db('notifications').count({ n: '*' }).first()).toEqual(notifications);
   });
 
   it('delete permanently, with history, memberships and pictures, keeping an audit log of names and numbers', async () => {

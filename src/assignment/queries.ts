@@ -115,6 +115,13 @@ export function assignmentOptionsQuery(db: Conn): ValueQuery<AssignmentOptions> 
 }
 
 /** A stored snapshot for the history: names as they were at the time of the change. */
+/** Whether two assignments are the same: kind, employees and competence compared by id (two employees may share a name). */
+export function sameAssignment(a: AssignmentLabel | undefined, b: AssignmentLabel | undefined): boolean {
+  const key = (label: AssignmentLabel | undefined) =>
+    JSON.stringify(label ? [label.kind, label.users.map((u) => u.id).sort(), label.competence?.id ?? null] : ['all', [], null]);
+  return key(a) === key(b);
+}
+
 export function describeAssignment(label: AssignmentLabel | undefined): { kind: AssignmentKind; names: string[] } {
   if (!label) return { kind: 'all', names: [] };
   if (label.kind === 'competence') return { kind: 'competence', names: label.competence ? [label.competence.name] : [] };

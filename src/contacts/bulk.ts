@@ -149,8 +149,21 @@ export async function bulkAssign(
     .whereIn('c.id', targetIds(trx, target))
     .whereRaw('c.status = any(?::text[])', [applicableStatuses('assign')])
     .forUpdate();
-  const ids = locked.map((r) => String(r.id));
-  if (!ids.length) return { affected: 0, skipped: skippedOf(before, 'assign'), eventIds: [] };
+  if (!locked.length) return { affected: 0, skipped: skippedOf(before, 'assign'), eventIds: [] };
+  // Only those assigned otherwise get an event, a notification and a new editor: assigning
+  // "Alle" to contacts that have it changes nothing, as it does for one contact.
+  const userIds = [...assignment.userIds].sort((a, b) => Number(a) - Number(b));
+  const ids: string[] = (
+    await trx('contacts as c')
+      .select('c.id')
+      .whereRaw('c.id = any(?::bigint[])', [locked.map((r) => String(r.id))])
+      .whereRaw(
+        `not (c.assignment = ? and c.competence_id is not distinct from ?::bigint
+              and array(select a.user_id from contact_assignees a where a.contact_id = c.id order by a.user_id) = ?::bigint[])`,
+        [assignment.kind, assignment.competenceId ?? null, userIds],
+      )
+  ).map((r) => String(r.id));
+  if (!ids.length) return { affected: locked.length, skipped: skippedOf(before, 'assign'), eventIds: [] };
   const names = await trx('users').select('name').whereRaw('id = any(?::bigint[])', [assignment.userIds]).orderBy('name');
   const competence = assignment.competenceId ? await trx('competences').select('name').where('id', assignment.competenceId).first() : undefined;
   const to = describeAssignment({
@@ -177,7 +190,7 @@ export async function bulkAssign(
   await trx('contacts').whereRaw('id = any(?::bigint[])', [ids]).update({ updated_by: actorId, updated_at: trx.fn.now() });
   const eventIds = rows.map((r: { id: string }) => String(r.id));
   if (notify) await notifyResponsible(trx, eventIds);
-  return { affected: ids.length, skipped: skippedOf(before, 'assign'), eventIds };
+  return { affected: locked.length, skipped: skippedOf(before, 'assign'), eventIds };
 }
 
 /**

@@ -7,7 +7,7 @@ import { changesSince, findContact, findNumberHolder, insertEvent, type Contact,
 import { displayName } from './format';
 import { assignGeneratedNumber, withNumberTransaction } from '../numbers/service';
 import type { AssignmentInput } from '../assignment/schema';
-import { contactTarget, describeAssignment, loadAssignments, saveAssignment, validateAssignment } from '../assignment/queries';
+import { contactTarget, describeAssignment, loadAssignments, sameAssignment, saveAssignment, validateAssignment } from '../assignment/queries';
 
 const UNIQUE_VIOLATION = '23505';
 
@@ -219,12 +219,12 @@ export async function changeAssignment(db: Db, id: string, assignment: Assignmen
     const contact = await loadForUpdate(trx, id);
     assertAllowed('assign', contact.status);
     await validateAssignment(trx, assignment);
-    const before = describeAssignment((await loadAssignments(trx, contactTarget, [id])).get(id));
+    const before = (await loadAssignments(trx, contactTarget, [id])).get(id);
     await saveAssignment(trx, contactTarget, [id], assignment);
-    const after = describeAssignment((await loadAssignments(trx, contactTarget, [id])).get(id));
-    if (JSON.stringify(before) === JSON.stringify(after)) return false;
+    const after = (await loadAssignments(trx, contactTarget, [id])).get(id);
+    if (sameAssignment(before, after)) return false;
     await trx('contacts').where({ id }).update({ updated_by: actorId, updated_at: trx.fn.now() });
-    await insertEvent(trx, { contact_id: id, actor_id: actorId, kind: 'assigned', payload: { from: before, to: after } });
+    await insertEvent(trx, { contact_id: id, actor_id: actorId, kind: 'assigned', payload: { from: describeAssignment(before), to: describeAssignment(after) } });
     return true;
   });
 }

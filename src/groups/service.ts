@@ -8,7 +8,7 @@ import { ListFilter } from '../contacts/schema';
 import { statusesAllowing, type Status } from '../contacts/status';
 import { notifyResponsible } from '../notifications/queries';
 import type { AssignmentInput } from '../assignment/schema';
-import { describeAssignment, loadAssignments, saveAssignment, validateAssignment } from '../assignment/queries';
+import { loadAssignments, sameAssignment, saveAssignment, validateAssignment } from '../assignment/queries';
 import {
   deleteExpiredGroups,
   deleteGroup as deleteGroupRow,
@@ -318,10 +318,10 @@ export async function changeGroupAssignment(db: Db, id: string, assignment: Assi
   return db.transaction(async (trx) => {
     await lockGroup(trx, id, actorId);
     await validateAssignment(trx, assignment);
-    const before = describeAssignment((await loadAssignments(trx, groupTarget, [id])).get(id));
+    const before = (await loadAssignments(trx, groupTarget, [id])).get(id);
     await saveAssignment(trx, groupTarget, [id], assignment);
-    const after = describeAssignment((await loadAssignments(trx, groupTarget, [id])).get(id));
-    if (JSON.stringify(before) === JSON.stringify(after)) return false;
+    const after = (await loadAssignments(trx, groupTarget, [id])).get(id);
+    if (sameAssignment(before, after)) return false;
     await updateGroupRow(trx, id, {});
     return true;
   });
