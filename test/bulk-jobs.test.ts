@@ -94,6 +94,36 @@ describe('big "all matching" selections', () => {
     expect(await t.db('bulk_job_items').where({ job_id: jobId }).whereNotNull('event_id')).toHaveLength(2250);
   });
 
+  it('refuse an assignment to an unknown employee before queueing, and stop for good when an employee is deactivated meanwhile', async () => {
+    const user = await createUser(t.db);
+    const max = await createUser(t.db, { name: 'Max Müller' });
+    await manyContacts(BACKGROUND_THRESHOLD + 100, 'Hamm');
+    const app = createApp({ db: t.db, config: testConfig(), logger, jobs: { enqueueBulk: async () => {} } });
+    const { agent, csrf } = await loginAs(app, user.email);
+    const unknown = await agent
+      .post('/contacts/bulk')
+      .set('HX-Request', 'true')
+      .set('X-CSRF-Token', csrf)
+      .type('form')
+      .send({ action: 'assign', all: '1', city: 'hamm', assignment: 'users', assignee_ids: '987654' });
+    expect(unknown.status).toBe(422);
+    expect(unknown.text).toContain('Ein gewählter Mitarbeiter existiert nicht (mehr).');
+    expect(await t.db('bulk_jobs')).toHaveLength(0);
+
+    const jobId = await createBulkJob(t.db, 'assign', { assignment: 'users', assignee_ids: [max.id] }, { kind: 'filter', filter: { city: 'hamm' }, viewerId: user.id }, user.id);
+    await t.db('users').where({ id: max.id }).update({ active: false });
+    // Not thrown: the queue would retry it five times, refused five times.
+    await runBulkJob(t.db, jobId, logger);
+    const job = await t.db('bulk_jobs').where({ id: jobId }).first();
+    expect(job).toMatchObject({ state: 'failed', done: 0 });
+    expect(job.result.refused).toBe('assignment.invalid.inactiveUser');
+    expect(await t.db('contact_events').where({ kind: 'assigned' })).toHaveLength(0);
+    const shown = await agent.get(`/jobs/${jobId}`).set('HX-Request', 'true');
+    expect(shown.text).toContain('Die Aktion wurde abgebrochen: Ein gewählter Mitarbeiter ist deaktiviert.');
+    expect(shown.text).toContain('0 von 4.590 Kontakten sind bearbeitet');
+    expect(shown.text).not.toContain('hx-trigger');
+  });
+
   it('show another employee nothing of my job', async () => {
     const me = await createUser(t.db);
     const other = await createUser(t.db);

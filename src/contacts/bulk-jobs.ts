@@ -1,7 +1,8 @@
 import type { Knex } from 'knex';
 import type { Logger } from 'pino';
 import type { Db } from '../db/knex';
-import { NotFound } from '../web/errors';
+import { HttpError, Invalid, NotFound } from '../web/errors';
+import type { MessageKey } from '../i18n';
 import { AssignmentInput } from '../assignment/schema';
 import { breakdown, bulkArchive, bulkAssign, bulkDelete, targetIds, type BulkAction, type BulkResult, type Target } from './bulk';
 import { notifyResponsible } from '../notifications/queries';
@@ -17,7 +18,8 @@ export interface BulkJob {
   state: 'queued' | 'running' | 'done' | 'failed';
   total: number;
   done: number;
-  result: { affected?: number; skipped?: Partial<Record<Status, number>>; auditId?: string };
+  /** `refused`: why the job stopped for good (an employee deactivated meanwhile, say); what was done stays done. */
+  result: { affected?: number; skipped?: Partial<Record<Status, number>>; auditId?: string; refused?: MessageKey };
 }
 
 /** Fixes the selected ids and records the job, in one transaction; the queue then only carries its id. */
@@ -90,6 +92,16 @@ export async function runBulkJob(db: Db, jobId: string, logger?: Logger): Promis
       if (finished) return;
     }
   } catch (error) {
+    // A refusal (an employee or group gone meanwhile): every retry would be refused the same way. The job
+    // ends here, saying why; the queue takes it as finished.
+    if (error instanceof HttpError) {
+      const refused = error instanceof Invalid ? (Object.values(error.fieldErrors)[0] ?? error.messageKey) : error.messageKey;
+      logger?.warn({ jobId, refused }, 'bulk job refused; not retried');
+      await db('bulk_jobs')
+        .where({ id: jobId })
+        .update({ state: 'failed', error: refused, result: db.raw(`result || jsonb_build_object('refused', ?::text)`, [refused]) });
+      return;
+    }
     logger?.error({ err: error, jobId }, 'bulk job failed; the queue will retry it');
     await db('bulk_jobs').where({ id: jobId }).update({ state: 'failed', error: String((error as Error).message ?? error) });
     throw error;

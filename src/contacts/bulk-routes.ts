@@ -13,7 +13,7 @@ import { displayName } from './format';
 import { listQueryString } from './urls';
 import { can, statuses, transition } from './status';
 import { AssignmentInput } from '../assignment/schema';
-import { assignmentOptions } from '../assignment/queries';
+import { assignmentOptions, validateAssignment } from '../assignment/queries';
 import { findGroupScope } from '../groups/queries';
 import { addMembers, createGroup, removeMembers } from '../groups/service';
 import { GroupFieldsWithNumbering } from '../groups/schema';
@@ -255,6 +255,13 @@ export function bulkRoutes(db: Db, jobs?: JobQueue): Router {
     if (name === 'assign') {
       const assignment = chosenAssignment(req);
       if (!assignment.ok) return dialog(req, res, name, query, target, { values: { ...req.body, assignment: req.body.assignment ?? '' }, errors: assignment.errors }, 422);
+      // Checked now, as for a few contacts: queued, an unknown or deactivated employee only failed in the background.
+      try {
+        await validateAssignment(db, assignment.data);
+      } catch (error) {
+        if (error instanceof Invalid) return dialog(req, res, name, query, target, { values: req.body, errors: serviceFieldErrors(error, req.t) }, 422);
+        throw error;
+      }
       params = { assignment: req.body.assignment, assignee_ids: req.body.assignee_ids, competence_id: req.body.competence_id };
     }
     const jobId = await createBulkJob(db, name, params, target, req.user!.id);

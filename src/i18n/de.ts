@@ -529,6 +529,9 @@ export const de = {
     deletedOne: '{name} wurde endgültig gelöscht.',
     background: 'Die Aktion läuft im Hintergrund ({done} von {total}) …',
     refresh: 'Aktualisieren',
+    retrying: 'Bei der Aktion ist ein Fehler aufgetreten; sie wird gleich erneut versucht ({done} von {total} erledigt) …',
+    refused: 'Die Aktion wurde abgebrochen: {reason} {done} von {total} Kontakten sind bearbeitet; die übrigen bitte erneut auswählen.',
+    backToList: 'Zurück zur Liste',
     backgroundDone: 'Fertig.',
   },
   audit: {

@@ -529,6 +529,9 @@ export const en: Catalog = {
     deletedOne: '{name} has been permanently deleted.',
     background: 'The action runs in the background ({done} of {total}) …',
     refresh: 'Refresh',
+    retrying: 'The action ran into an error; it will be tried again shortly ({done} of {total} done) …',
+    refused: 'The action was stopped: {reason} {done} of {total} contacts are done; please select the others again.',
+    backToList: 'Back to the list',
     backgroundDone: 'Done.',
   },
   audit: {
