@@ -224,6 +224,10 @@ describe('the profile picture', () => {
     const src = page.text.match(/<img class="avatar avatar-large" src="([^"]+)"/)![1];
     const image = await agent.get(src);
     expect(image.headers['content-type']).toBe('image/webp');
+    // Removed, then removed again (a second tab): one event.
+    for (let i = 0; i < 2; i++) expect((await agent.post(`/contacts/${id}/picture/delete`).type('form').send({ _csrf: csrf })).status).toBe(303);
+    expect(await t.db('contact_pictures').where({ contact_id: id })).toHaveLength(0);
+    expect(await t.db('contact_events').where({ contact_id: id, kind: 'picture_removed' })).toHaveLength(1);
   });
 
   it('refuses a file that is not an image, whatever its name, and stores nothing', async () => {

@@ -247,7 +247,9 @@ export async function setPicture(db: Db, id: string, picture: { data: Buffer; co
         .onConflict('contact_id')
         .merge();
     } else {
-      await trx('contact_pictures').where({ contact_id: id }).delete();
+      // Removed twice (two tabs, a double click): the second changes nothing, and records nothing.
+      const removed = await trx('contact_pictures').where({ contact_id: id }).delete();
+      if (!removed) return;
     }
     await trx('contacts').where({ id }).update({ picture_updated_at: picture ? trx.fn.now() : null, updated_at: trx.fn.now() });
     await insertEvent(trx, { contact_id: id, actor_id: actorId, kind: picture ? 'picture_set' : 'picture_removed' });
