@@ -228,6 +228,14 @@ describe('deleting one contact from its master data page', () => {
     expect((await t.db('audit_log').first()).payload.contacts[0].name).toBe('Erika Weg');
     expect((await agent.get('/contacts')).text).toContain('Erika Weg wurde endgültig gelöscht.');
   });
+
+  it('logs a delete sent twice at once, or of a contact gone already, once', async () => {
+    const { agent, csrf } = await login();
+    const id = await createContact(t.db, { first_name: 'Erika', last_name: 'Doppelt' });
+    await Promise.all([0, 1].map(() => agent.post(`/contacts/${id}/delete`).type('form').send({ _csrf: csrf })));
+    expect((await agent.post('/contacts/bulk').set('X-CSRF-Token', csrf).type('form').send({ action: 'delete', ids: [id] })).status).toBe(303);
+    expect(await t.db('audit_log').select('count')).toEqual([{ count: 1 }]);
+  });
 });
 
 describe('the audit log', () => {

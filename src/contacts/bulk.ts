@@ -197,7 +197,7 @@ export async function bulkAssign(
  * Deletes permanently: contacts, their history, memberships and pictures go
  * (by cascade); the audit log keeps who deleted how many, with names and numbers.
  */
-export async function bulkDelete(trx: Knex.Transaction, target: Target, actorId: string, appendToAudit?: string): Promise<BulkResult & { auditId: string }> {
+export async function bulkDelete(trx: Knex.Transaction, target: Target, actorId: string, appendToAudit?: string): Promise<BulkResult & { auditId?: string }> {
   const gone = `with gone as (
        delete from contacts c where c.id in (?)
        returning c.id, c.first_name, c.last_name, c.company, c.customer_number, c.status),
@@ -218,9 +218,10 @@ export async function bulkDelete(trx: Knex.Transaction, target: Target, actorId:
     : await trx.raw(
         `${gone}
          insert into audit_log (actor_id, action, count, payload)
-         select ?, 'contacts_deleted', n, jsonb_build_object('contacts', contacts) from listed
+         select ?, 'contacts_deleted', n, jsonb_build_object('contacts', contacts) from listed where n > 0
          returning id, count`,
         [targetIds(trx, target), actorId],
       );
-  return { affected: rows[0].count, skipped: [], auditId: String(rows[0].id) };
+  // Nothing deleted (gone already: a second click, another tab): nothing for the log either.
+  return rows.length ? { affected: rows[0].count, skipped: [], auditId: String(rows[0].id) } : { affected: 0, skipped: [] };
 }
