@@ -330,6 +330,13 @@ describe('group actions of the bar', () => {
     await agent.post('/contacts/bulk').set('X-CSRF-Token', csrf).type('form').send({ action: 'remove_from_group', ids: [a], group: String(target.id) });
     expect((await t.db('group_members').where({ group_id: target.id })).map((m) => String(m.contact_id))).toEqual([b]);
     expect(await t.db('contacts')).toHaveLength(2);
+    // A name typed in the dialog is the group's name; one too long is refused at the field.
+    await agent.post('/contacts/bulk').set('X-CSRF-Token', csrf).type('form').send({ action: 'temporary_group', ids: [a], name: ' Messe Hannover ' });
+    expect(await t.db('groups').where({ kind: 'temporary', name: 'Messe Hannover' })).toHaveLength(1);
+    const long = await agent.post('/contacts/bulk').set('X-CSRF-Token', csrf).set('HX-Request', 'true').type('form').send({ action: 'temporary_group', ids: [a], name: 'x'.repeat(101) });
+    expect(long.status).toBe(422);
+    expect(long.text).toContain('x'.repeat(101));
+    expect(await t.db('groups').where({ kind: 'temporary' })).toHaveLength(2);
   });
 
   it('answer a group deleted meanwhile with 404 and change nothing', async () => {

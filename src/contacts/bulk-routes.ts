@@ -16,7 +16,7 @@ import { AssignmentInput } from '../assignment/schema';
 import { assignmentOptions, validateAssignment } from '../assignment/queries';
 import { findGroupScope } from '../groups/queries';
 import { addMembers, createGroup, removeMembers } from '../groups/service';
-import { GroupFieldsWithNumbering } from '../groups/schema';
+import { GroupFieldsWithNumbering, TemporaryGroupFields } from '../groups/schema';
 import { predictNextNumber, withNumberTransaction } from '../numbers/service';
 import type { Knex } from 'knex';
 import type { JobQueue } from '../jobs/queue';
@@ -216,6 +216,11 @@ export function bulkRoutes(db: Db, jobs?: JobQueue): Router {
           if (!parsed.ok || !group.ok) return { errors: { ...(group.ok ? {} : group.errors), ...(parsed.ok ? {} : parsed.errors) } };
           assignment = parsed.data;
           fields = { name: group.data.name, group_number: group.data.group_number, generateNumber: group.data.generate_number };
+        } else {
+          // The dialog asks for a name here too; it was dropped for "Temporär 06.12. 16:46".
+          const temporary = parse(TemporaryGroupFields, req.body, req.t);
+          if (!temporary.ok) return { errors: temporary.errors };
+          fields = { name: temporary.data.name ?? null, group_number: null };
         }
         // With "Nummer erzeugen" the whole of it runs again when the number was taken meanwhile
         // or the circle's lock timed out (createGroup in a caller's transaction leaves that to it).

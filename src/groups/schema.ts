@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { requiredText } from '../web/validation';
+import { requiredText, text } from '../web/validation';
 
 export const GroupId = z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER).transform(String);
 
@@ -12,6 +12,9 @@ export const GroupFields = z.object({
   group_number: groupNumber,
 });
 export type GroupFields = z.infer<typeof GroupFields>;
+
+/** The bulk action "Temporäre Gruppe": a name if one is typed (else the time it was made names it). */
+export const TemporaryGroupFields = z.object({ name: text(100) });
 
 /** "Nummer erzeugen" ticked: the number comes from the groups' default number circle. */
 const generateNumber = z.preprocess((v) => v === '1' || v === 'on', z.boolean());
