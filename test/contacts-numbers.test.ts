@@ -72,8 +72,9 @@ describe('"Nummer erzeugen" in the create dialog', () => {
 });
 
 describe('"Nummer erzeugen" on the master data page', () => {
-  it('assigns the next free number directly, recorded in the history', async () => {
+  it('assigns the next free number directly, recorded in the history and told to those responsible', async () => {
     await circle();
+    const colleague = await createUser(t.db);
     const { agent, csrf } = await login();
     const id = await createContact(t.db, { last_name: 'Ohne', status: 'customer' });
     const page = await agent.get(`/contacts/${id}`);
@@ -85,6 +86,9 @@ describe('"Nummer erzeugen" on the master data page', () => {
     expect(after.text).toContain('Kundennummer K-00001 wurde vergeben.');
     expect(after.text).toContain('hat die Kundennummer K-00001 vergeben');
     expect(after.text).not.toContain('form="generate-number-form"');
+    // Told to those responsible (the contact is for all): the colleague, not the one who pressed the button.
+    const event = await t.db('contact_events').where({ contact_id: id, kind: 'number_assigned' }).first();
+    expect((await t.db('notifications').where({ event_id: event.id })).map((n) => String(n.user_id))).toEqual([colleague.id]);
   });
 
   it('is disabled with the reason while no default circle exists, known from the statement that reads the assignment options', async () => {

@@ -7,6 +7,7 @@ import { changesSince, findContact, findNumberHolder, insertEvent, type Contact,
 import { displayName } from './format';
 import { assignGeneratedNumber, withNumberTransaction } from '../numbers/service';
 import type { AssignmentInput } from '../assignment/schema';
+import { notifyResponsible } from '../notifications/queries';
 import { contactTarget, describeAssignment, loadAssignments, sameAssignment, saveAssignment, validateAssignment } from '../assignment/queries';
 
 const UNIQUE_VIOLATION = '23505';
@@ -104,12 +105,20 @@ async function sentBefore(trx: Knex.Transaction, createToken: string): Promise<{
   return existing && { id: String(existing.id), duplicate: true, number: existing.customer_number ?? undefined };
 }
 
-/** "Nummer erzeugen" on the master data page: the next free number of the default circle, recorded in the history. */
+/**
+ * "Nummer erzeugen" on the master data page: the next free number of the
+ * default circle, recorded in the history and told to those responsible, as
+ * every other change of a contact is. (Made with the contact, the number is
+ * part of the one "created" notification.)
+ */
 export async function generateNumber(db: Db, id: string, actorId: string): Promise<string> {
   return withNumberTransaction(db, async (trx) => {
     const contact = await loadForUpdate(trx, id);
     assertAllowed('number', contact.status);
-    return assignGeneratedNumber(trx, id, actorId);
+    const number = await assignGeneratedNumber(trx, id, actorId);
+    const event = await trx('contact_events').max({ id: 'id' }).where({ contact_id: id, kind: 'number_assigned' }).first();
+    await notifyResponsible(trx, [event!.id]);
+    return number;
   });
 }
 
