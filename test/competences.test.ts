@@ -2,6 +2,8 @@ import request from 'supertest';
 import { useTestDatabase } from './db';
 import { buildApp, createUser, loginAs } from './helpers';
 import { createContact } from './factories';
+import { reassign } from '../src/competences/service';
+import { changeAssignment } from '../src/contacts/service';
 
 const t = useTestDatabase();
 
@@ -418,5 +420,36 @@ describe('without a session', () => {
     const res = await request(buildApp(t.db)).get('/settings/competences');
     expect(res.status).toBe(303);
     expect(res.headers.location).toBe('/login?next=%2Fsettings%2Fcompetences');
+  });
+});
+
+describe('reassigning a competence while a contact is assigned to it', () => {
+  it('waits instead of deadlocking, whichever gets the competence first', async () => {
+    const admin = await createUser(t.db, { role: 'admin' });
+    const member = await createUser(t.db);
+    const nord = await competence('Vertrieb Nord', [member.id]);
+    const sued = await competence('Vertrieb Süd', [member.id]);
+    const contact = await createContact(t.db, { status: 'customer' });
+    await assignTo(contact, nord);
+    const waiting = async (n: number) => {
+      for (let i = 0; i < 100; i++) {
+        const { rows } = await t.db.raw(`select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`);
+        if (rows[0].n >= n) return;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      throw new Error(`expected ${n} transactions waiting for a lock`);
+    };
+    // Held apart so both queue on "Vertrieb Süd": the reassignment first (it then moves the contact),
+    // the single assignment second (it had locked the contact before asking for the competence).
+    const holder = await t.db.transaction();
+    await holder('competences').where({ id: sued }).forUpdate();
+    const moving = reassign(t.db, nord, { kind: 'competence', competenceId: sued }, admin.id);
+    await waiting(1);
+    const assigning = changeAssignment(t.db, contact, { kind: 'competence', competenceId: sued, userIds: [] }, member.id);
+    await waiting(2);
+    await holder.commit();
+    const results = await Promise.allSettled([moving, assigning]);
+    expect(results.map((r) => (r.status === 'rejected' ? String(r.reason) : 'ok'))).toEqual(['ok', 'ok']);
+    expect(await t.db('contacts').where({ id: contact }).first()).toMatchObject({ assignment: 'competence', competence_id: sued });
   });
 });

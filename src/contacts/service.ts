@@ -225,9 +225,11 @@ export async function changeStatus(db: Db, id: string, to: Status, actorId: stri
  */
 export async function changeAssignment(db: Db, id: string, assignment: AssignmentInput, actorId: string): Promise<boolean> {
   return db.transaction(async (trx) => {
+    // The chosen competence and employees first, then the contact: the order reassigning a competence
+    // (and bulk "Zuweisen") locks in, so the two wait for each other instead of deadlocking.
+    await validateAssignment(trx, assignment);
     const contact = await loadForUpdate(trx, id);
     assertAllowed('assign', contact.status);
-    await validateAssignment(trx, assignment);
     const before = (await loadAssignments(trx, contactTarget, [id])).get(id);
     await saveAssignment(trx, contactTarget, [id], assignment);
     const after = (await loadAssignments(trx, contactTarget, [id])).get(id);

@@ -316,8 +316,9 @@ export async function updateGroup(
 /** Re-assigns a group; false when nothing changed. */
 export async function changeGroupAssignment(db: Db, id: string, assignment: AssignmentInput, actorId: string): Promise<boolean> {
   return db.transaction(async (trx) => {
-    await lockGroup(trx, id, actorId);
+    // The competence before the group, as reassigning a competence locks them (no deadlock between the two).
     await validateAssignment(trx, assignment);
+    await lockGroup(trx, id, actorId);
     const before = (await loadAssignments(trx, groupTarget, [id])).get(id);
     await saveAssignment(trx, groupTarget, [id], assignment);
     const after = (await loadAssignments(trx, groupTarget, [id])).get(id);
