@@ -25,6 +25,12 @@ describe('the list inside a group (?group=ID)', () => {
     expect(names((await agent.get(`/contacts?group=${id}`)).text)).toEqual(['Testperson Anton', 'Testperson Berta']);
     expect(names((await agent.get(`/contacts?group=${id}&q=bert`)).text)).toEqual(['Testperson Berta']);
     expect(names((await agent.get(`/contacts?group=${id}&status=customer`)).text)).toEqual(['Testperson Anton']);
+    // The filter form ticks no status inside a group: what it sends along (live search, "Alle … auswählen",
+    // the bulk actions) does not narrow the group to prospects and customers.
+    const page = await agent.get(`/contacts?group=${id}`);
+    expect(page.text).not.toMatch(/name="status" value="[a-z]+" checked/);
+    expect(page.text).toContain('Ohne Auswahl: alle Mitglieder der Gruppe');
+    expect((await agent.get('/contacts')).text).toMatch(/name="status" value="prospect" checked/);
   });
 
   it('evaluates a dynamic group live from its stored filter, so membership follows the data', async () => {

@@ -212,6 +212,7 @@ export const de = {
     filters: {
       status: 'Status',
       statusHint: 'Ohne Auswahl: Interessenten und Kunden.',
+      statusHintGroup: 'Ohne Auswahl: alle Mitglieder der Gruppe, welchen Status sie auch haben.',
       postalCode: 'PLZ (beginnt mit)',
       city: 'Ort',
       country: 'Land',

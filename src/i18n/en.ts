@@ -213,6 +213,7 @@ export const en: Catalog = {
     filters: {
       status: 'Status',
       statusHint: 'Nothing chosen: prospects and customers.',
+      statusHintGroup: 'Nothing chosen: every member of the group, whatever their status.',
       postalCode: 'Postal code (starts with)',
       city: 'City',
       country: 'Country',
