@@ -52,6 +52,11 @@
     Array.prototype.forEach.call(dialogs, function (dialog) {
       if (!dialog.open) dialog.showModal();
       dialog.addEventListener('close', function () { dialog.remove(); }, { once: true });
+      // A background job's progress stays until it is done: closed by Esc, its result (and the reload of
+      // the list it changed) would never come.
+      dialog.addEventListener('cancel', function (event) {
+        if (dialog.querySelector('.job-progress[hx-trigger]')) event.preventDefault();
+      });
     });
   }
   document.addEventListener('htmx:load', function (event) {

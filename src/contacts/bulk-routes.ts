@@ -1,7 +1,7 @@
 import { Router, type Request, type Response } from 'express';
 import type { Db } from '../db/knex';
 import { parse, serviceFieldErrors, type FieldErrors, type Parsed } from '../web/validation';
-import { flash, renderFragment, renderPage } from '../web/render';
+import { flash, flashForNextPage, renderFragment, renderPage } from '../web/render';
 import { isHtmx, redirect, trigger } from '../web/htmx';
 import { Invalid, NotFound } from '../web/errors';
 import { ContactId, ListFilter, ListQuery } from './schema';
@@ -286,7 +286,8 @@ export function bulkRoutes(db: Db, jobs?: JobQueue): Router {
         req.t(`bulk.done.${job.action}`, { count: job.result.affected ?? 0 }),
         ...skipped.map(([status, count]) => req.t('bulk.skipped', { count: count!, status: req.t(`status.labels.${status as Status}`) })),
       ].join(' ');
-      flash(req, res, message);
+      // For the page that comes next: htmx reloads it at once, and a message triggered now went with the old one.
+      flashForNextPage(req, message);
       if (isHtmx(req)) {
         // The list behind the dialog is out of date as a whole: reload it, with the message.
         res.set('HX-Refresh', 'true');

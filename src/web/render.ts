@@ -73,9 +73,11 @@ export async function renderPageOrFragment(
 
 /** Messages shown once on the next page (after a redirect) or as an htmx event. */
 export function flash(req: Request, res: Response, message: string, kind: 'success' | 'error' = 'success'): void {
-  if (isHtmx(req)) {
-    trigger(res, 'showMessage', { text: message, kind });
-  } else if (req.session) {
-    req.session.flash = [...(req.session.flash ?? []), { text: message, kind }];
-  }
+  if (isHtmx(req)) trigger(res, 'showMessage', { text: message, kind });
+  else flashForNextPage(req, message, kind);
+}
+
+/** A message for the next page this session loads: after a redirect, or an htmx answer that reloads the page (HX-Refresh). */
+export function flashForNextPage(req: Request, message: string, kind: 'success' | 'error' = 'success'): void {
+  if (req.session) req.session.flash = [...(req.session.flash ?? []), { text: message, kind }];
 }
