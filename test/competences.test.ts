@@ -222,6 +222,38 @@ describe('editing a competence', () => {
     expect((await agent.get('/settings/competences')).text).toContain('Die Kompetenz „Vertrieb Nord-Ost“ wurde gespeichert.');
   });
 
+  it('keeps what another tab saved meanwhile where this form changed nothing, and refuses where both changed', async () => {
+    const { agent, csrf } = await asAdmin();
+    const max = await createUser(t.db, { name: 'Max Müller' });
+    const sabine = await createUser(t.db, { name: 'Sabine Schröder' });
+    const team = await competence('Innendienst', []);
+    const formOf = async () => {
+      const page = (await agent.get(`/settings/competences/${team}/edit`)).text;
+      return { seen_name: page.match(/name="seen_name" value="([^"]*)"/)![1], seen_member_ids: page.match(/name="seen_member_ids" value="([^"]*)"/)![1] };
+    };
+    const tabA = await formOf();
+    const tabB = await formOf();
+    // Tab A adds two members; tab B, opened before, only renames: the members stay.
+    expect((await agent.post(`/settings/competences/${team}`).type('form').send({ _csrf: csrf, ...tabA, name: 'Innendienst', member_ids: [max.id, sabine.id] })).status).toBe(303);
+    expect((await agent.post(`/settings/competences/${team}`).type('form').send({ _csrf: csrf, ...tabB, name: 'Innendienst Nord' })).status).toBe(303);
+    expect((await t.db('competences').where({ id: team }).first()).name).toBe('Innendienst Nord');
+    expect(await membersOf(team)).toEqual(sorted([max.id, sabine.id]));
+    // Both change the members: the second is told what is saved, keeps its input, and writes nothing.
+    const tabC = await formOf();
+    const tabD = await formOf();
+    expect((await agent.post(`/settings/competences/${team}`).type('form').send({ _csrf: csrf, ...tabC, name: 'Innendienst Nord', member_ids: [max.id] })).status).toBe(303);
+    const clash = await agent.post(`/settings/competences/${team}`).type('form').send({ _csrf: csrf, ...tabD, name: 'Innendienst Nord', member_ids: [sabine.id] });
+    expect(clash.status).toBe(409);
+    expect(clash.text).toContain('Die Kompetenz wurde inzwischen von jemand anderem geändert');
+    expect(clash.text).toContain('Gespeichert ist jetzt: „Innendienst Nord“ (Max Müller)');
+    expect(clash.text).toContain(`value="${sabine.id}" checked>`);
+    expect(clash.text).toContain(`name="seen_member_ids" value="${max.id}"`);
+    expect(await membersOf(team)).toEqual([max.id]);
+    // Saved again from that answer: a deliberate overwrite.
+    expect((await agent.post(`/settings/competences/${team}`).type('form').send({ _csrf: csrf, seen_name: 'Innendienst Nord', seen_member_ids: max.id, name: 'Innendienst Nord', member_ids: [sabine.id] })).status).toBe(303);
+    expect(await membersOf(team)).toEqual([sabine.id]);
+  });
+
   it('removes every member when none is ticked', async () => {
     const { agent, csrf } = await asAdmin();
     const max = await createUser(t.db);

@@ -7,8 +7,8 @@ import { redirect } from '../web/htmx';
 import { flash, renderPage, renderPageOrFragment } from '../web/render';
 import { parse, serviceFieldErrors, type FieldErrors } from '../web/validation';
 import { findCompetence, listCompetences, memberCandidates, membersOf, type Usage } from './queries';
-import { CompetenceId, CompetenceInput, Reassignment } from './schema';
-import { createCompetence, deletionCheck, reassign, removeCompetence, updateCompetence } from './service';
+import { CompetenceId, CompetenceInput, CompetenceSeen, Reassignment } from './schema';
+import { CompetenceChanged, createCompetence, deletionCheck, reassign, removeCompetence, updateCompetence } from './service';
 
 /** The form's fields as typed, to fill it in again. */
 interface CompetenceValues {
@@ -50,7 +50,12 @@ export function competenceRoutes(db: Db): Router {
   const router = Router();
   const listUrl = (res: Response) => `${res.locals.basePath}/settings/competences`;
 
-  const form = async (req: Request, res: Response, locals: { id?: string; values: CompetenceValues; errors?: FieldErrors }, status = 200) => {
+  const form = async (
+    req: Request,
+    res: Response,
+    locals: { id?: string; values: CompetenceValues; errors?: FieldErrors; seen?: CompetenceSeen; conflict?: string },
+    status = 200,
+  ) => {
     const candidates = await memberCandidates(db, locals.id);
     const title = req.t(locals.id ? 'competences.editTitle' : 'competences.new');
     await renderPage(res, locals.id ? 'competences/edit' : 'competences/new', { title, nav: 'settings', errors: {}, candidates, ...locals }, status);
@@ -99,20 +104,29 @@ export function competenceRoutes(db: Db): Router {
     const id = competenceId(req);
     const competence = await findCompetence(db, id);
     if (!competence) throw new NotFound();
-    const members = (await membersOf(db, [id])).get(id) ?? [];
-    await form(req, res, { id, values: { name: competence.name, member_ids: members.map((m) => m.id) } });
+    const memberIds = ((await membersOf(db, [id])).get(id) ?? []).map((m) => m.id);
+    await form(req, res, { id, values: { name: competence.name, member_ids: memberIds }, seen: { name: competence.name, memberIds } });
   });
 
   router.post('/:id', async (req, res) => {
     const id = competenceId(req);
     const values = valuesFrom(req.body);
+    const seenForm = CompetenceSeen.safeParse(req.body);
+    const seen = seenForm.success ? seenForm.data : undefined;
     const input = parse(CompetenceInput, req.body, req.t);
-    if (!input.ok) return form(req, res, { id, values, errors: input.errors }, 422);
+    if (!input.ok) return form(req, res, { id, values, errors: input.errors, seen }, 422);
     try {
-      await updateCompetence(db, id, input.data);
+      await updateCompetence(db, id, input.data, seen);
     } catch (error) {
+      if (error instanceof CompetenceChanged) {
+        // The input stays; the form now shows what is saved as its basis, so saving again is deliberate.
+        const { current } = error;
+        const names = (await memberCandidates(db, id)).filter((c) => current.memberIds.includes(c.id)).map((c) => c.name);
+        const members = names.length ? names.join(', ') : req.t('competences.noMembers');
+        return form(req, res, { id, values, seen: current, conflict: req.t('competences.changedMeanwhile', { name: current.name, members }) }, 409);
+      }
       if (!(error instanceof Invalid)) throw error;
-      return form(req, res, { id, values, errors: serviceFieldErrors(error, req.t) }, 422);
+      return form(req, res, { id, values, errors: serviceFieldErrors(error, req.t), seen }, 422);
     }
     flash(req, res, req.t('competences.saved', { name: input.data.name }));
     redirect(req, res, listUrl(res));

@@ -18,6 +18,19 @@ export const CompetenceInput = z
 export type CompetenceInput = z.infer<typeof CompetenceInput>;
 
 /**
+ * What the edit form showed (`seen_name`, `seen_member_ids`: the members' ids,
+ * comma-separated): a save then changes only what the admin changed, and two
+ * admins changing the same thing is noticed (updateCompetence).
+ */
+export const CompetenceSeen = z
+  .object({
+    seen_name: z.string().max(100).optional(),
+    seen_member_ids: z.string().regex(/^([1-9][0-9]{0,17}(,[1-9][0-9]{0,17})*)?$/).max(10_000).optional(),
+  })
+  .transform((v) => (v.seen_name === undefined || v.seen_member_ids === undefined ? undefined : { name: v.seen_name, memberIds: v.seen_member_ids ? v.seen_member_ids.split(',') : [] }));
+export type CompetenceSeen = z.infer<typeof CompetenceSeen>;
+
+/**
  * Where the contacts of a competence about to be deleted go: `to` is "all"
  * (Alle Mitarbeiter) or another competence's id.
  */

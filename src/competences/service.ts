@@ -17,7 +17,7 @@ import {
   type Competence,
   type Usage,
 } from './queries';
-import type { CompetenceInput, Reassignment } from './schema';
+import type { CompetenceInput, CompetenceSeen, Reassignment } from './schema';
 
 const nameTaken = () => new Invalid({ name: 'competences.nameTaken' });
 
@@ -58,14 +58,39 @@ export async function createCompetence(db: Db, input: CompetenceInput): Promise<
 }
 
 /** Renames a competence and sets its members; 404 when it was deleted meanwhile. */
-export async function updateCompetence(db: Db, id: string, input: CompetenceInput): Promise<void> {
+/** Another admin saved the same competence while this form was open, changing what this form changes too. */
+export class CompetenceChanged extends Conflict {
+  constructor(readonly current: { name: string; memberIds: string[] }) {
+    super('competences.changedMeanwhile');
+  }
+}
+
+const sameIds = (a: string[], b: string[]) => [...a].sort().join(',') === [...b].sort().join(',');
+
+/**
+ * Saves the edit form. With what the form showed (`seen`), a field the admin
+ * left as it was keeps what is saved now: renaming in one tab no longer
+ * empties the members another tab added meanwhile. A field both changed, to
+ * different values, is refused (CompetenceChanged), nothing written.
+ */
+export async function updateCompetence(db: Db, id: string, input: CompetenceInput, seen?: CompetenceSeen): Promise<void> {
   try {
     await db.transaction(async (trx) => {
-      if (!(await lockCompetences(trx, [id])).length) throw new NotFound();
-      if (await isNameTaken(trx, input.name, id)) throw nameTaken();
-      await checkMembers(trx, input.memberIds, id);
-      await renameCompetence(trx, id, input.name);
-      await setMembers(trx, id, input.memberIds);
+      const [locked] = await lockCompetences(trx, [id]);
+      if (!locked) throw new NotFound();
+      let { name, memberIds } = input;
+      if (seen) {
+        const current = { name: locked.name, memberIds: ((await membersOf(trx, [id])).get(id) ?? []).map((m) => m.id) };
+        const nameClash = name !== seen.name && current.name !== seen.name && current.name !== name;
+        const membersClash = !sameIds(memberIds, seen.memberIds) && !sameIds(current.memberIds, seen.memberIds) && !sameIds(current.memberIds, memberIds);
+        if (nameClash || membersClash) throw new CompetenceChanged(current);
+        if (name === seen.name) name = current.name;
+        if (sameIds(memberIds, seen.memberIds)) memberIds = current.memberIds;
+      }
+      if (await isNameTaken(trx, name, id)) throw nameTaken();
+      await checkMembers(trx, memberIds, id);
+      await renameCompetence(trx, id, name);
+      await setMembers(trx, id, memberIds);
     });
   } catch (error) {
     if (isDuplicateName(error)) throw nameTaken();

@@ -120,6 +120,7 @@ export const de = {
     },
     created: 'Die Kompetenz „{name}“ wurde angelegt.',
     saved: 'Die Kompetenz „{name}“ wurde gespeichert.',
+    changedMeanwhile: 'Die Kompetenz wurde inzwischen von jemand anderem geändert, an derselben Stelle wie von Ihnen. Gespeichert ist jetzt: „{name}“ ({members}). Ihre Eingaben stehen unten; speichern Sie erneut, um sie zu übernehmen.',
     deleted: 'Die Kompetenz „{name}“ wurde gelöscht.',
     nameTaken: 'Eine Kompetenz mit diesem Namen gibt es bereits.',
     invalidMember: 'Ungültige Mitarbeiter-Auswahl.',

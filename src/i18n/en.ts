@@ -121,6 +121,7 @@ export const en: Catalog = {
     },
     created: 'The competence "{name}" has been added.',
     saved: 'The competence "{name}" has been saved.',
+    changedMeanwhile: 'Someone else changed the competence meanwhile, in the same place as you. Saved now: "{name}" ({members}). Your input is below; save again to keep it.',
     deleted: 'The competence "{name}" has been deleted.',
     nameTaken: 'A competence with this name already exists.',
     invalidMember: 'Invalid choice of employees.',
