@@ -207,6 +207,35 @@ describe('editing an employee', () => {
     await expect(loginAs(app, 'juergen.weiss@firma.example', PASSWORD)).resolves.toBeDefined();
   });
 
+  it('keeps what another tab saved meanwhile where this form changed nothing, and refuses where both changed', async () => {
+    const { agent, csrf } = await asAdmin();
+    const member = await createUser(t.db, { name: 'Jürgen Weis' });
+    const formOf = async () => {
+      const page = (await agent.get(`/settings/users/${member.id}/edit`)).text;
+      const seen = (field: string) => page.match(new RegExp(`name="seen_${field}" value="([^"]*)"`))![1];
+      const shown = { name: seen('name'), email: seen('email'), role: seen('role'), language: seen('language') };
+      return { ...shown, ...Object.fromEntries(Object.entries(shown).map(([k, v]) => [`seen_${k}`, v])), password: '', _csrf: csrf };
+    };
+    const tabA = await formOf();
+    const tabB = await formOf();
+    // Tab A makes him an administrator; tab B, opened before, only mends his name: he stays an administrator.
+    expect((await agent.post(`/settings/users/${member.id}`).type('form').send({ ...tabA, role: 'admin' })).status).toBe(303);
+    expect((await agent.post(`/settings/users/${member.id}`).type('form').send({ ...tabB, name: 'Jürgen Weiß' })).status).toBe(303);
+    expect(await row(member.id)).toMatchObject({ name: 'Jürgen Weiß', role: 'admin' });
+    // Tab D mends what tab C left alone: merged. From the same stale form, a name both changed: refused, input kept.
+    const tabC = await formOf();
+    const tabD = await formOf();
+    expect((await agent.post(`/settings/users/${member.id}`).type('form').send({ ...tabC, language: 'en' })).status).toBe(303);
+    const clash = await agent.post(`/settings/users/${member.id}`).type('form').send({ ...tabD, name: 'Jürgen W.', role: 'member' });
+    expect(clash.status).toBe(303);
+    const both = await agent.post(`/settings/users/${member.id}`).type('form').send({ ...tabD, language: 'de', name: 'J. Weiß' });
+    expect(both.status).toBe(409);
+    expect(both.text).toContain('Der Mitarbeiter wurde inzwischen von jemand anderem geändert');
+    expect(both.text).toContain('Sprache English');
+    expect(both.text).toContain('value="J. Weiß"');
+    expect(await row(member.id)).toMatchObject({ name: 'Jürgen W.', role: 'member', language: 'en' });
+  });
+
   it('sets a new password and ends the employee’s sessions, but not the admin’s own', async () => {
     const { app, agent, csrf } = await asAdmin();
     const member = await createUser(t.db);

@@ -77,6 +77,7 @@ export const de = {
     emailTaken: 'Diese E-Mail-Adresse ist bereits vergeben.',
     lastAdmin: 'Der letzte aktive Administrator kann nicht deaktiviert werden.',
     lastAdminRole: 'Der letzte aktive Administrator kann nicht zum Mitarbeiter herabgestuft werden.',
+    changedMeanwhile: 'Der Mitarbeiter wurde inzwischen von jemand anderem geändert, an derselben Stelle wie von Ihnen. Gespeichert ist jetzt: {name}, {email}, {role}, Sprache {language}. Ihre Eingaben stehen unten; speichern Sie erneut, um sie zu übernehmen.',
     notSelf: 'Sie können sich nicht selbst deaktivieren.',
   },
   competences: {

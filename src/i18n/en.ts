@@ -78,6 +78,7 @@ export const en: Catalog = {
     emailTaken: 'This e-mail address is already in use.',
     lastAdmin: 'The last active administrator cannot be deactivated.',
     lastAdminRole: 'The last active administrator cannot be made an employee.',
+    changedMeanwhile: 'Someone else changed this employee meanwhile, in the same place as you. Saved now: {name}, {email}, {role}, language {language}. Your input is below; save again to keep it.',
     notSelf: 'You cannot deactivate yourself.',
   },
   competences: {

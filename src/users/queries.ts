@@ -98,9 +98,9 @@ export async function isEmailTaken(db: Db, email: string, exceptId?: string): Pr
  * admins removing each other at the same moment cannot leave none behind. One
  * statement in id order: concurrent callers take the locks in the same order.
  */
-export async function lockWithActiveAdmins(db: Db, id: string): Promise<Pick<Employee, 'id' | 'name' | 'role' | 'active'>[]> {
+export async function lockWithActiveAdmins(db: Db, id: string): Promise<Pick<Employee, 'id' | 'name' | 'email' | 'role' | 'language' | 'active'>[]> {
   return db('users')
-    .select('id', 'name', 'role', 'active')
+    .select('id', 'name', 'email', 'role', 'language', 'active')
     .where({ id })
     .orWhere({ role: 'admin', active: true })
     .orderBy('id')

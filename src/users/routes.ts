@@ -6,8 +6,8 @@ import { isHtmx, redirect } from '../web/htmx';
 import { Conflict, Invalid, NotFound } from '../web/errors';
 import { translator } from '../i18n';
 import { findEmployee, listEmployees } from './queries';
-import { EmployeeChange, EmployeeId, EmployeeInput, LanguageChange, NotificationsChange, PasswordChange } from './schema';
-import { changeBrowserNotifications, changeLanguage, changePassword, createEmployee, deactivateEmployee, reactivateEmployee, updateEmployee } from './service';
+import { EmployeeChange, EmployeeId, EmployeeInput, EmployeeSeen, LanguageChange, NotificationsChange, PasswordChange } from './schema';
+import { changeBrowserNotifications, changeLanguage, changePassword, createEmployee, deactivateEmployee, EmployeeChanged, reactivateEmployee, updateEmployee } from './service';
 
 export function profileRoutes(db: Db): Router {
   const router = Router();
@@ -73,8 +73,8 @@ export function employeeRoutes(db: Db): Router {
   const newForm = (req: Request, res: Response, values: EmployeeValues, status = 200, errors: FieldErrors = {}) =>
     renderPage(res, 'users/new', { title: req.t('employees.new'), nav: 'settings', values, errors }, status);
 
-  const editForm = (req: Request, res: Response, id: string, values: EmployeeValues, status = 200, errors: FieldErrors = {}) =>
-    renderPage(res, 'users/edit', { title: req.t('employees.editTitle'), nav: 'settings', id, values, errors }, status);
+  const editForm = (req: Request, res: Response, id: string, values: EmployeeValues, status = 200, errors: FieldErrors = {}, more: { seen?: EmployeeSeen; conflict?: string } = {}) =>
+    renderPage(res, 'users/edit', { title: req.t('employees.editTitle'), nav: 'settings', id, values, errors, ...more }, status);
 
   router.get('/settings/users', async (req, res) => {
     const employees = await listEmployees(db);
@@ -103,20 +103,29 @@ export function employeeRoutes(db: Db): Router {
     const id = employeeId(req);
     const employee = await findEmployee(db, id);
     if (!employee) throw new NotFound();
-    await editForm(req, res, id, { name: employee.name, email: employee.email, role: employee.role, language: employee.language });
+    const shown = { name: employee.name, email: employee.email, role: employee.role, language: employee.language };
+    await editForm(req, res, id, shown, 200, {}, { seen: shown });
   });
 
   router.post('/settings/users/:id', async (req, res) => {
     const id = employeeId(req);
     const values = valuesFrom(req.body);
     const form = parse(EmployeeChange, req.body, req.t);
-    if (!form.ok) return editForm(req, res, id, values, 422, form.errors);
+    const seenForm = EmployeeSeen.safeParse(req.body);
+    const seen = seenForm.success ? seenForm.data : undefined;
+    if (!form.ok) return editForm(req, res, id, values, 422, form.errors, { seen });
     try {
-      await updateEmployee(db, id, form.data, req.sessionID);
+      await updateEmployee(db, id, form.data, req.sessionID, seen);
     } catch (error) {
       // Refusals keep the form and everything typed into it.
-      if (error instanceof Invalid) return editForm(req, res, id, values, 422, serviceFieldErrors(error, req.t));
-      if (error instanceof Conflict) return editForm(req, res, id, values, 409, { role: req.t(error.messageKey) });
+      if (error instanceof EmployeeChanged) {
+        // Based now on what is saved, so saving again is a deliberate overwrite.
+        const { current } = error;
+        const conflict = req.t('employees.changedMeanwhile', { ...current, role: req.t(`profile.roles.${current.role}`), language: req.t(`profile.languages.${current.language}`) });
+        return editForm(req, res, id, values, 409, {}, { seen: current, conflict });
+      }
+      if (error instanceof Invalid) return editForm(req, res, id, values, 422, serviceFieldErrors(error, req.t), { seen });
+      if (error instanceof Conflict) return editForm(req, res, id, values, 409, { role: req.t(error.messageKey) }, { seen });
       throw error;
     }
     flash(req, res, req.t('employees.saved', { name: form.data.name }));

@@ -47,3 +47,9 @@ export const EmployeeChange = EmployeeInput.extend({
   password: z.preprocess((v) => (v === '' ? undefined : v), z.string().min(10).max(1024).optional()),
 });
 export type EmployeeChange = z.infer<typeof EmployeeChange>;
+
+/** What the edit form showed: a save changes only what the admin changed (updateEmployee). */
+export const EmployeeSeen = z
+  .object({ seen_name: z.string().max(200), seen_email: z.string().max(254), seen_role: z.enum(roles), seen_language: z.enum(languages) })
+  .transform((v) => ({ name: v.seen_name, email: v.seen_email, role: v.seen_role, language: v.seen_language }));
+export type EmployeeSeen = z.infer<typeof EmployeeSeen>;
