@@ -339,6 +339,23 @@ describe('group actions of the bar', () => {
     expect(await t.db('groups').where({ kind: 'temporary' })).toHaveLength(2);
   });
 
+  it('offer "Zur Gruppe hinzufügen" on the whole list too, choosing among the other groups, none chosen at first', async () => {
+    const { agent, csrf } = await login();
+    const a = await createContact(t.db, { last_name: 'A' });
+    const [shown] = await t.db('groups').insert({ name: 'Messe', kind: 'static' }).returning('id');
+    const [other] = await t.db('groups').insert({ name: 'Newsletter', kind: 'static' }).returning('id');
+    await t.db('group_members').insert({ group_id: shown.id, contact_id: a });
+    const bar = await agent.post('/contacts/selection').set('HX-Request', 'true').set('X-CSRF-Token', csrf).type('form').send({ toggle: a, ids: a });
+    expect(bar.text).toContain('action=add_to_group');
+    await agent.post('/contacts/selection').set('HX-Request', 'true').set('X-CSRF-Token', csrf).type('form').send({ group: String(shown.id), toggle: a, ids: a });
+    const dialog = await agent.get(`/contacts/bulk?action=add_to_group&group=${shown.id}`).set('HX-Request', 'true');
+    expect(dialog.text).toMatch(/<select id="b-group_id" name="group_id">\s*<option value="">– Gruppe wählen –<\/option>\s*<option value="\d+">Newsletter<\/option>\s*<\/select>/);
+    const unchosen = await agent.post('/contacts/bulk').set('HX-Request', 'true').set('X-CSRF-Token', csrf).type('form').send({ action: 'add_to_group', ids: [a], group: String(shown.id) });
+    expect(unchosen.status).toBe(422);
+    await agent.post('/contacts/bulk').set('X-CSRF-Token', csrf).type('form').send({ action: 'add_to_group', ids: [a], group_id: String(other.id) });
+    expect(await t.db('group_members').where({ group_id: other.id })).toHaveLength(1);
+  });
+
   it('answer a group deleted meanwhile with 404 and change nothing', async () => {
     const { agent, csrf } = await login();
     const a = await createContact(t.db, { last_name: 'A' });

@@ -97,7 +97,7 @@ export function bulkRoutes(db: Db, jobs?: JobQueue): Router {
     const [counts, options, groups, current, predicted] = await Promise.all([
       breakdown(db, target),
       action === 'assign' || action === 'new_group' ? assignmentOptions(db) : undefined,
-      action === 'add_to_group' ? groupsToAddTo(req.user!.id) : undefined,
+      action === 'add_to_group' ? groupsToAddTo(req.user!.id, query.group) : undefined,
       query.group ? findGroupScope(db, query.group, req.user!.id) : undefined,
       // "Nummer erzeugen", as in the sidebar's "Neue Gruppe", when the groups have a default circle.
       action === 'new_group' ? predictNextNumber(db, 'groups') : undefined,
@@ -116,7 +116,8 @@ export function bulkRoutes(db: Db, jobs?: JobQueue): Router {
       groupName: current?.name,
       predicted,
       // "Zuweisen" starts with no kind chosen: one press on "Ausführen" replaced every contact's assignment with "Alle".
-      values: { assignment: action === 'assign' ? '' : 'all', group_id: current && current.kind !== 'dynamic' ? current.id : '' },
+      // "Zur Gruppe hinzufügen" starts with no group: the one shown was chosen, and adding its members to it did nothing.
+      values: { assignment: action === 'assign' ? '' : 'all', group_id: '' },
       errors: {},
       ...helpers,
       ...extra,
@@ -182,12 +183,14 @@ export function bulkRoutes(db: Db, jobs?: JobQueue): Router {
   });
 
   /** Static groups and the employee's own temporary ones: where "Zur Gruppe hinzufügen" can put contacts. */
-  async function groupsToAddTo(viewerId: string) {
-    const rows = await db('groups')
+  /** The groups contacts can be added to (static ones, and my temporary ones), but the one shown. */
+  async function groupsToAddTo(viewerId: string, shown: string | undefined) {
+    const query = db('groups')
       .select('id', 'name', 'kind')
-      .where('kind', 'static')
-      .orWhere((w) => w.where({ kind: 'temporary', owner_id: viewerId }).andWhere('expires_at', '>', db.fn.now()))
+      .where((w) => w.where('kind', 'static').orWhere((t) => t.where({ kind: 'temporary', owner_id: viewerId }).andWhere('expires_at', '>', db.fn.now())))
       .orderBy('name');
+    if (shown) query.whereNot('id', shown);
+    const rows: { id: string; name: string; kind: string }[] = await query;
     return rows.map((g) => ({ id: String(g.id), name: g.name, kind: g.kind }));
   }
 

@@ -497,6 +497,8 @@ export const de = {
     nothingApplicable: 'Keiner der ausgewählten Kontakte kann so geändert werden.',
     groupName: 'Name der Gruppe',
     targetGroup: 'Gruppe',
+    chooseGroup: '– Gruppe wählen –',
+    noOtherGroups: 'Es gibt noch keine andere Gruppe. Legen Sie mit „Neue Gruppe“ eine an.',
     run: {
       new_group: 'Gruppe anlegen',
       temporary_group: 'Temporäre Gruppe anlegen',

@@ -497,6 +497,8 @@ export const en: Catalog = {
     nothingApplicable: 'None of the selected contacts can be changed this way.',
     groupName: 'Group name',
     targetGroup: 'Group',
+    chooseGroup: '– choose a group –',
+    noOtherGroups: 'There is no other group yet. Make one with “New group”.',
     run: {
       new_group: 'Create group',
       temporary_group: 'Create temporary group',
