@@ -283,6 +283,7 @@ describe('group actions of the bar', () => {
     const res = await agent.post('/contacts/bulk').set('X-CSRF-Token', csrf).type('form').send({ action: 'new_group', ids: [a], name: 'Messe 2028', group_number: '', generate_number: '1' });
     expect(res.status).toBe(303);
     expect(await t.db('groups').first()).toMatchObject({ name: 'Messe 2028', group_number: 'G-007' });
+    expect((await agent.get('/contacts')).text).toContain('Gruppe „Messe 2028“ mit 1 Kontakt angelegt. Sie hat die Gruppennummer G-007.');
     // A number typed and one to generate: the dialog again, with the group page's message.
     const both = await agent
       .post('/contacts/bulk')

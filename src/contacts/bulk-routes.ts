@@ -147,6 +147,7 @@ export function bulkRoutes(db: Db, jobs?: JobQueue): Router {
     if (jobs && target.kind === 'filter' && counts && counts.total > BACKGROUND_THRESHOLD) return runInBackground(req, res, name, target, query);
     let result: BulkResult;
     let groupName = '';
+    let groupNumber: string | undefined;
     if (name === 'assign') {
       const assignment = chosenAssignment(req);
       if (!assignment.ok) return dialog(req, res, name, query, target, { values: { ...req.body, assignment: req.body.assignment ?? '' }, errors: assignment.errors }, 422);
@@ -165,9 +166,11 @@ export function bulkRoutes(db: Db, jobs?: JobQueue): Router {
       if ('errors' in outcome) return dialog(req, res, name, query, target, { values: req.body, errors: outcome.errors }, 422);
       result = outcome.result;
       groupName = outcome.groupName;
+      groupNumber = outcome.groupNumber;
     }
     const message = [
       req.t(`bulk.done.${name}`, { count: result.affected, group: groupName }),
+      ...(groupNumber ? [req.t('bulk.groupNumbered', { number: groupNumber })] : []),
       ...result.skipped.map((s) => req.t('bulk.skipped', { count: s.count, status: req.t(`status.labels.${s.status}`) })),
     ].join(' ');
     saveSelection(req, { key: '', ids: [], all: false });
@@ -204,7 +207,7 @@ export function bulkRoutes(db: Db, jobs?: JobQueue): Router {
     name: BulkAction,
     query: ListQuery,
     target: Target,
-  ): Promise<{ result: BulkResult; groupName: string } | { errors: FieldErrors }> {
+  ): Promise<{ result: BulkResult; groupName: string; groupNumber?: string } | { errors: FieldErrors }> {
     const actorId = req.user!.id;
     const members = (trx: Knex.Transaction) => targetIds(trx, target);
     try {
@@ -236,7 +239,8 @@ export function bulkRoutes(db: Db, jobs?: JobQueue): Router {
           });
           const added = await addMembers(trx, group.id, members(trx), actorId);
           const row = await trx('groups').select('name').where({ id: group.id }).first();
-          return { result: { affected: added.added, skipped: added.skipped }, groupName: row.name };
+          // A generated number is named: it may differ from the one the dialog expected.
+          return { result: { affected: added.added, skipped: added.skipped }, groupName: row.name, groupNumber: fields.generateNumber ? (group.group_number ?? undefined) : undefined };
         });
       }
       const groupId = name === 'add_to_group' ? String(req.body.group_id ?? '') : (query.group ?? '');

@@ -498,6 +498,7 @@ export const de = {
     groupName: 'Name der Gruppe',
     targetGroup: 'Gruppe',
     chooseGroup: '– Gruppe wählen –',
+    groupNumbered: 'Sie hat die Gruppennummer {number}.',
     noOtherGroups: 'Es gibt noch keine andere Gruppe. Legen Sie mit „Neue Gruppe“ eine an.',
     run: {
       new_group: 'Gruppe anlegen',

@@ -498,6 +498,7 @@ export const en: Catalog = {
     groupName: 'Group name',
     targetGroup: 'Group',
     chooseGroup: '– choose a group –',
+    groupNumbered: 'Its group number is {number}.',
     noOtherGroups: 'There is no other group yet. Make one with “New group”.',
     run: {
       new_group: 'Create group',
