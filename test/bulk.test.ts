@@ -35,6 +35,25 @@ describe('selecting contacts', () => {
     const res = await agent.post('/contacts/selection').set('HX-Request', 'true').set('X-CSRF-Token', csrf).type('form').send({ city: 'köln', all: '1' });
     expect(res.text).toContain('Alle 3 Treffer ausgewählt');
     expect(JSON.parse(res.headers['hx-trigger']).selectionChanged).toEqual({ checked: true });
+    // Unticking one of them clears the selection, and says so.
+    const [one] = await t.db('contacts').pluck('id');
+    const untick = await agent.post('/contacts/selection').set('HX-Request', 'true').set('X-CSRF-Token', csrf).type('form').send({ city: 'köln', toggle: String(one) });
+    expect(JSON.parse(untick.headers['hx-trigger']).showMessage.text).toBe('Die Auswahl aller Treffer ist aufgehoben. Wählen Sie die gewünschten Kontakte einzeln aus.');
+  });
+
+  it('takes no more than 1,000 ticked one by one, and unticks on screen what it did not take', async () => {
+    const { agent, csrf } = await login();
+    const ids: string[] = (await t.db.raw(`insert into contacts (last_name) select 'Reihe ' || g from generate_series(1, 1002) g returning id`)).rows.map((r: { id: string }) => String(r.id));
+    const send = (fields: Record<string, string>) => agent.post('/contacts/selection').set('HX-Request', 'true').set('X-CSRF-Token', csrf).type('form').send(fields);
+    for (let page = 0; page < 20; page++) await send({ page_ids: ids.slice(page * 50, page * 50 + 50).join(','), page_checked: '1' });
+    const full = await send({ toggle: ids[1000], ids: ids[1000] });
+    expect([full.status, full.text.slice(0, 300)]).toEqual([200, expect.stringContaining('1.000 ausgewählt')]);
+    const triggered = JSON.parse(full.headers['hx-trigger']);
+    expect(triggered.selectionChanged).toEqual({ unticked: [ids[1000]] });
+    expect(triggered.showMessage.text).toContain('höchstens 1.000 Kontakte einzeln');
+    // Unticking one makes room again.
+    await send({ toggle: ids[0] });
+    expect((await send({ toggle: ids[1000], ids: ids[1000] })).headers['hx-trigger'] ?? '').not.toContain('unticked');
   });
 });
 

@@ -75,7 +75,19 @@
   function setRowBoxes(checked) {
     Array.prototype.forEach.call(document.querySelectorAll('.row-select, .page-select'), function (box) { box.checked = checked; });
   }
-  document.addEventListener('selectionChanged', function (event) { setRowBoxes(Boolean(event.detail.checked)); });
+  document.addEventListener('selectionChanged', function (event) {
+    // Refused past the limit: only the boxes just ticked go back.
+    if (event.detail.unticked) {
+      event.detail.unticked.forEach(function (id) {
+        var box = document.querySelector('.row-select[value="' + id + '"]');
+        if (box) box.checked = false;
+      });
+      var header = document.querySelector('.page-select');
+      if (header) header.checked = false;
+      return;
+    }
+    setRowBoxes(Boolean(event.detail.checked));
+  });
   document.addEventListener('change', function (event) {
     var box = event.target;
     if (box.classList.contains('page-select')) {

@@ -529,6 +529,8 @@ export const de = {
     empty: 'Es ist nichts ausgewählt.',
     unknownAction: 'Diese Aktion gibt es nicht.',
     tooManyIds: 'Zu viele einzeln ausgewählte Kontakte. Bitte „Alle Treffer auswählen“ verwenden.',
+    selectionFull: 'Es lassen sich höchstens {max} Kontakte einzeln auswählen; diese wurden nicht hinzugefügt. Für mehr: „Alle … Treffer auswählen“.',
+    allCleared: 'Die Auswahl aller Treffer ist aufgehoben. Wählen Sie die gewünschten Kontakte einzeln aus.',
     staleFilter: 'Der Filter der Auswahl ist ungültig geworden. Bitte laden Sie die Liste neu.',
     deleteOne: 'Löschen',
     deleteOneConfirm: '{name} endgültig löschen? Ein gelöschter Kontakt kann nicht wiederhergestellt werden: Stammdaten, Historie und Gruppenzugehörigkeiten gehen verloren.',

@@ -529,6 +529,8 @@ export const en: Catalog = {
     empty: 'Nothing is selected.',
     unknownAction: 'This action does not exist.',
     tooManyIds: 'Too many individually selected contacts. Please use “Select all matches”.',
+    selectionFull: 'At most {max} contacts can be selected one by one; these were not added. For more: “Select all … matches”.',
+    allCleared: 'The selection of all matches is cleared. Select the contacts you want one by one.',
     staleFilter: 'The filter of the selection is no longer valid. Please reload the list.',
     deleteOne: 'Delete',
     deleteOneConfirm: 'Delete {name}? Deleting is permanent and cannot be undone. Master data, history and group memberships are lost.',
