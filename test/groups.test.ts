@@ -490,6 +490,17 @@ describe('temporary groups', () => {
     expect(await t.db('group_members')).toEqual([]);
   });
 
+  it('stay while their owner is still logged in elsewhere, and go with the last session', async () => {
+    const { user, agent: firstPc, csrf: firstCsrf } = await login();
+    const { agent: secondPc, csrf: secondCsrf } = await loginAs(buildApp(t.db), user.email);
+    const mine = await createGroup(t.db, { kind: 'temporary', assignment: toAll, actorId: user.id });
+    expect((await secondPc.post('/logout').type('form').send({ _csrf: secondCsrf })).status).toBe(303);
+    expect(await t.db('groups').where({ id: mine.id })).toHaveLength(1);
+    expect((await firstPc.get(`/contacts?group=${mine.id}`)).status).toBe(200);
+    expect((await firstPc.post('/logout').type('form').send({ _csrf: firstCsrf })).status).toBe(303);
+    expect(await t.db('groups').where({ id: mine.id })).toHaveLength(0);
+  });
+
   it('go when their owner is logged out by the idle timeout, at the next purge', async () => {
     const { user } = await login();
     const other = await login();

@@ -42,7 +42,7 @@ export function authRoutes(db: Db): Router {
   });
 
   router.post('/logout', async (req, res) => {
-    if (req.user) await dropTemporaryGroups(db, req.user.id);
+    if (req.user) await dropTemporaryGroups(db, req.user.id, req.sessionID);
     await endSession(req);
     res.clearCookie('kontakte.sid', { path: (res.locals.basePath as string) || '/' });
     redirect(req, res, `${res.locals.basePath}/login?bye=1`);

@@ -140,8 +140,12 @@ export async function deleteGroup(trx: Conn, id: string): Promise<void> {
   await trx('groups').where({ id }).delete();
 }
 
-export async function deleteTemporaryGroupsOf(db: Conn, userId: string): Promise<number> {
-  return db('groups').where({ kind: 'temporary', owner_id: userId }).delete();
+/** The employee's temporary groups, unless they are still logged in with another session than `endingSid` (another PC or browser). */
+export async function deleteTemporaryGroupsOf(db: Conn, userId: string, endingSid: string): Promise<number> {
+  return db('groups')
+    .where({ kind: 'temporary', owner_id: userId })
+    .whereNotExists(db('session as s').select(db.raw('1')).whereRaw(`s.expire >= now() and s.sess->>'userId' = ? and s.sid <> ?`, [userId, endingSid]))
+    .delete();
 }
 
 /** Temporary groups older than 24 h, or whose owner is no longer logged in anywhere (logged out by the idle or 12-hour timeout). */

@@ -349,9 +349,12 @@ export async function keepGroup(db: Db, id: string, actorId: string): Promise<Gr
   });
 }
 
-/** At logout: the employee's temporary groups go with the session. */
-export async function dropTemporaryGroups(db: Conn, userId: string): Promise<number> {
-  return deleteTemporaryGroupsOf(db, userId);
+/**
+ * At logout: the employee's temporary groups go with their last session. Logged in
+ * elsewhere too (another PC), they stay for it; the purge takes them once no session is left.
+ */
+export async function dropTemporaryGroups(db: Conn, userId: string, endingSid: string): Promise<number> {
+  return deleteTemporaryGroupsOf(db, userId, endingSid);
 }
 
 /**
