@@ -405,6 +405,22 @@ describe('deleting a competence', () => {
     expect((await agent.get(`/settings/competences/${team}/delete`)).text).toContain('Neu zugewiesen an „Alle Mitarbeiter“: 1 Kontakt.');
   });
 
+  it('is refused while a dynamic group filters by it, naming the group; reassigning to another competence moves the filter', async () => {
+    const { agent, csrf } = await asAdmin();
+    const service = await competence('Kundenservice');
+    const sales = await competence('Vertrieb');
+    const [team] = await t.db('groups').insert({ name: 'Team Kundenservice', kind: 'dynamic', filter: JSON.stringify({ competence: service }) }).returning('id');
+    const page = await agent.get(`/settings/competences/${service}/delete`);
+    expect(page.text).toContain('Die dynamischen Gruppen „Team Kundenservice“ filtern nach „Kundenservice“');
+    expect(page.text).toContain('/reassignment');
+    expect((await agent.post(`/settings/competences/${service}/delete`).type('form').send({ _csrf: csrf })).status).toBe(409);
+    expect(await competenceCount()).toBe(2);
+    expect((await agent.post(`/settings/competences/${service}/reassignment`).type('form').send({ _csrf: csrf, to: sales })).status).toBe(303);
+    expect((await t.db('groups').where({ id: team.id }).first()).filter).toEqual({ competence: sales });
+    expect((await agent.post(`/settings/competences/${service}/delete`).type('form').send({ _csrf: csrf })).status).toBe(303);
+    expect(await competenceCount()).toBe(1);
+  });
+
   it('is refused while a group is assigned, and reassigning moves the group too', async () => {
     const { agent, csrf } = await asAdmin();
     const team = await competence('Vertrieb Nord');

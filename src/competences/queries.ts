@@ -19,6 +19,8 @@ export interface Member {
 export interface Usage {
   contacts: number;
   groups: number;
+  /** Dynamic groups whose saved filter names the competence: deleted, they would match nothing, silently. */
+  filters?: string[];
 }
 
 export interface CompetenceRow extends Competence {
@@ -117,10 +119,19 @@ export async function lockCompetences(db: Conn, ids: string[]): Promise<Competen
 export async function usageOf(db: Conn, id: string): Promise<Usage> {
   const { rows } = await db.raw(
     `select (select count(*) from contacts where competence_id = ?) as contacts,
-            (select count(*) from groups where competence_id = ?) as groups`,
-    [id, id],
+            (select count(*) from groups where competence_id = ?) as groups,
+            array(select name from groups where kind = 'dynamic' and filter->>'competence' = ? order by name) as filters`,
+    [id, id, id],
   );
-  return { contacts: toCount(rows[0].contacts), groups: toCount(rows[0].groups) };
+  return { contacts: toCount(rows[0].contacts), groups: toCount(rows[0].groups), filters: rows[0].filters };
+}
+
+/** The dynamic groups filtering by one competence filter by another instead (reassigning moves them along). */
+export async function moveFilters(trx: Knex.Transaction, fromId: string, toId: string): Promise<number> {
+  return trx('groups')
+    .where('kind', 'dynamic')
+    .whereRaw(`filter->>'competence' = ?`, [fromId])
+    .update({ filter: trx.raw(`jsonb_set(filter, '{competence}', to_jsonb(?::text))`, [toId]), updated_at: trx.fn.now() });
 }
 
 export async function deleteCompetence(db: Conn, id: string): Promise<void> {

@@ -64,8 +64,15 @@ export function competenceRoutes(db: Db): Router {
   /** The confirmation: a dialog for htmx, a page of its own without JavaScript; with contacts still assigned, the reassignment form. */
   const confirmation = async (req: Request, res: Response, id: string, status = 200, errors: FieldErrors = {}, to = 'all') => {
     const competence = await deletionCheck(db, id);
-    const inUse = competence.usage.contacts + competence.usage.groups > 0;
-    const refusal = inUse ? req.t('competences.deleteRefused', { name: competence.name, usage: usageText(req.t, competence.usage, true) }) : undefined;
+    const assigned = competence.usage.contacts + competence.usage.groups > 0;
+    const filters = competence.usage.filters ?? [];
+    const inUse = assigned || filters.length > 0;
+    const refusal = inUse
+      ? [
+          ...(assigned ? [req.t('competences.deleteRefused', { name: competence.name, usage: usageText(req.t, competence.usage, true) })] : []),
+          ...(filters.length ? [req.t('competences.filteredBy', { name: competence.name, groups: filters.map((g) => `„${g}“`).join(', ') })] : []),
+        ].join(' ')
+      : undefined;
     const others = inUse ? (await listCompetences(db)).filter((k) => k.id !== id) : [];
     await renderPageOrFragment(
       req,

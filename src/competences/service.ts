@@ -9,6 +9,7 @@ import {
   isNameTaken,
   lockCompetences,
   membersOf,
+  moveFilters,
   moveContacts,
   moveGroups,
   renameCompetence,
@@ -115,7 +116,7 @@ export async function removeCompetence(db: Db, id: string): Promise<Competence> 
       const [competence] = await lockCompetences(trx, [id]);
       if (!competence) throw new NotFound();
       const usage = await usageOf(trx, id);
-      if (usage.contacts + usage.groups > 0) throw new Conflict();
+      if (usage.contacts + usage.groups + (usage.filters?.length ?? 0) > 0) throw new Conflict();
       await deleteCompetence(trx, id);
       return competence;
     });
@@ -155,6 +156,9 @@ export async function reassign(
     });
     await notifyResponsible(trx, eventIds);
     const groups = await moveGroups(trx, id, to);
+    // To another competence, the dynamic groups filtering by this one follow; to all employees there is
+    // nothing to filter by instead, and they keep the competence from being deleted (usageOf).
+    if (targetId) await moveFilters(trx, id, targetId);
     return { competence, moved: { contacts: eventIds.length, groups }, to: destination?.name };
   });
 }

@@ -104,6 +104,7 @@ export const de = {
     deleteQuestion: 'Die Kompetenz „{name}“ endgültig löschen? Ihr sind keine Kontakte oder Gruppen zugewiesen.',
     deleteConfirm: 'Endgültig löschen',
     deleteRefused: 'Die Kompetenz „{name}“ ist noch {usage} zugewiesen und kann deshalb nicht gelöscht werden. Weisen Sie diese zuerst neu zu.',
+    filteredBy: 'Die dynamischen Gruppen {groups} filtern nach „{name}“ und fänden ohne sie niemanden mehr. Weisen Sie sie einer anderen Kompetenz zu (die Gruppen filtern dann nach dieser) oder löschen Sie diese Gruppen zuerst.',
     reassignTo: 'Neu zuweisen an',
     reassignHint: 'Alle Kontakte (auch archivierte) und Gruppen dieser Kompetenz werden in einem Schritt verschoben. Die Historie jedes Kontakts vermerkt die Änderung.',
     reassign: 'Neu zuweisen',

@@ -105,6 +105,7 @@ export const en: Catalog = {
     deleteQuestion: 'Delete the competence "{name}" for good? No contacts or groups are assigned to it.',
     deleteConfirm: 'Delete for good',
     deleteRefused: 'The competence "{name}" is still assigned to {usage} and therefore cannot be deleted. Reassign them first.',
+    filteredBy: 'The dynamic groups {groups} filter by “{name}” and would find nobody without it. Reassign to another competence (the groups then filter by that one), or delete those groups first.',
     reassignTo: 'Reassign to',
     reassignHint: 'All contacts (archived ones included) and groups of this competence move in one step. Each contact’s history records the change.',
     reassign: 'Reassign',
