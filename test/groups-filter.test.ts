@@ -30,6 +30,10 @@ describe('the list inside a group (?group=ID)', () => {
     const page = await agent.get(`/contacts?group=${id}`);
     expect(page.text).not.toMatch(/name="status" value="[a-z]+" checked/);
     expect(page.text).toContain('Ohne Auswahl: alle Mitglieder der Gruppe');
+    // Its filter cannot be saved as a dynamic group (the saved filter holds no group): not offered, and said why.
+    expect(page.text).not.toContain('class="button save-dynamic"');
+    expect(page.text).toContain('Innerhalb einer Gruppe lässt sich der Filter nicht als dynamische Gruppe speichern');
+    expect((await agent.get('/contacts')).text).toContain('class="button save-dynamic"');
     expect((await agent.get('/contacts')).text).toMatch(/name="status" value="prospect" checked/);
   });
 

@@ -413,6 +413,7 @@ export const de = {
     all: 'Alle Kontakte',
     new: 'Neue Gruppe',
     newDynamic: 'Als dynamische Gruppe speichern',
+    noDynamicInGroup: 'Innerhalb einer Gruppe lässt sich der Filter nicht als dynamische Gruppe speichern: Wählen Sie dazu „Alle Kontakte“.',
     dialogTitle: 'Neue Gruppe',
     dynamicDialogTitle: 'Als dynamische Gruppe speichern',
     dynamicIntro: 'Die Gruppe merkt sich diesen Filter. Ihre Mitglieder ergeben sich bei jedem Aufruf neu daraus.',

@@ -413,6 +413,7 @@ export const en: Catalog = {
     all: 'All contacts',
     new: 'New group',
     newDynamic: 'Save as dynamic group',
+    noDynamicInGroup: 'Inside a group the filter cannot be saved as a dynamic group: choose “All contacts” for that.',
     dialogTitle: 'New group',
     dynamicDialogTitle: 'Save as dynamic group',
     dynamicIntro: 'The group keeps this filter. Its members are worked out from it afresh every time.',
