@@ -478,7 +478,7 @@ describe('assignGeneratedNumber', () => {
     expect(number).toBe('K-00042');
     expect(await t.db('contacts').where({ id: contact }).first()).toMatchObject({ customer_number: 'K-00042', version: 2, updated_by: user.id });
     expect(await t.db('contact_events').select('contact_id', 'actor_id', 'kind', 'payload')).toEqual([
-      { contact_id: contact, actor_id: user.id, kind: 'number_assigned', payload: { number: 'K-00042' } },
+      { contact_id: contact, actor_id: user.id, kind: 'number_assigned', payload: { number: 'K-00042', version: 2 } },
     ]);
   });
 
