@@ -1,6 +1,6 @@
 import request from 'supertest';
 import { useTestDatabase } from './db';
-import { buildApp, createUser, loginAs } from './helpers';
+import { buildApp, createUser, formFields, loginAs } from './helpers';
 import { createContact } from './factories';
 import { reassign } from '../src/competences/service';
 import { changeAssignment } from '../src/contacts/service';
@@ -249,9 +249,19 @@ describe('editing a competence', () => {
     expect(clash.text).toContain(`value="${sabine.id}" checked>`);
     expect(clash.text).toContain(`name="seen_member_ids" value="${max.id}"`);
     expect(await membersOf(team)).toEqual([max.id]);
-    // Saved again from that answer: a deliberate overwrite.
-    expect((await agent.post(`/settings/competences/${team}`).type('form').send({ _csrf: csrf, seen_name: 'Innendienst Nord', seen_member_ids: max.id, name: 'Innendienst Nord', member_ids: [sabine.id] })).status).toBe(303);
+    // Saved again as it came back: a deliberate overwrite.
+    expect((await agent.post(`/settings/competences/${team}`).type('form').send(formFields(clash.text, `/settings/competences/${team}`))).status).toBe(303);
     expect(await membersOf(team)).toEqual([sabine.id]);
+    // Both rename; one also adds a member. The other's form comes back with that member ticked, so saving it
+    // again as it came back keeps the member and takes its name.
+    const tabE = await formOf();
+    const tabF = await formOf();
+    expect((await agent.post(`/settings/competences/${team}`).type('form').send({ _csrf: csrf, ...tabE, name: 'VS B', member_ids: [sabine.id, max.id] })).status).toBe(303);
+    const renamed = await agent.post(`/settings/competences/${team}`).type('form').send({ _csrf: csrf, ...tabF, name: 'VS A', member_ids: [sabine.id] });
+    expect(renamed.status).toBe(409);
+    expect((await agent.post(`/settings/competences/${team}`).type('form').send(formFields(renamed.text, `/settings/competences/${team}`))).status).toBe(303);
+    expect((await t.db('competences').where({ id: team }).first()).name).toBe('VS A');
+    expect(await membersOf(team)).toEqual(sorted([max.id, sabine.id]));
   });
 
   it('removes every member when none is ticked', async () => {

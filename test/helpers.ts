@@ -76,3 +76,32 @@ export async function withStatements<T>(db: Db, work: () => Promise<T>): Promise
     db.off('query', listen);
   }
 }
+
+/**
+ * What a browser would send for the first form of a page that posts to `action`:
+ * its inputs (ticked boxes only) and selected options, decoded. For tests that
+ * send a form exactly as it came back.
+ */
+export function formFields(html: string, action: string): Record<string, string | string[]> {
+  const start = html.indexOf(`action="${action}"`);
+  if (start < 0) throw new Error(`no form posting to ${action}`);
+  const form = html.slice(start, html.indexOf('</form>', start));
+  const decode = (v: string) => v.replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+  const fields: Record<string, string | string[]> = {};
+  const add = (name: string, value: string) => {
+    const had = fields[name];
+    fields[name] = had === undefined ? value : ([] as string[]).concat(had, value);
+  };
+  for (const [tag] of form.matchAll(/<input\b[^>]*>/g)) {
+    const name = /\bname="([^"]*)"/.exec(tag)?.[1];
+    if (!name) continue;
+    const type = /\btype="([^"]*)"/.exec(tag)?.[1] ?? 'text';
+    if ((type === 'checkbox' || type === 'radio') && !/\schecked\b/.test(tag)) continue;
+    add(name, decode(/\bvalue="([^"]*)"/.exec(tag)?.[1] ?? ''));
+  }
+  for (const [, name, options] of form.matchAll(/<select\b[^>]*\bname="([^"]*)"[^>]*>([\s\S]*?)<\/select>/g)) {
+    const chosen = /<option value="([^"]*)"[^>]*\sselected\b/.exec(options) ?? /<option value="([^"]*)"/.exec(options);
+    if (chosen) add(name, decode(chosen[1]));
+  }
+  return fields;
+}

@@ -130,7 +130,13 @@ export function competenceRoutes(db: Db): Router {
         const { current } = error;
         const names = (await memberCandidates(db, id)).filter((c) => current.memberIds.includes(c.id)).map((c) => c.name);
         const members = names.length ? names.join(', ') : req.t('competences.noMembers');
-        return form(req, res, { id, values, seen: current, conflict: req.t('competences.changedMeanwhile', { name: current.name, members }) }, 409);
+        // What the admin had left alone shows what is saved now: sent again as it was, it undid the other change.
+        const sameIds = (a: string[], b: string[]) => [...a].sort().join(',') === [...b].sort().join(',');
+        const merged = {
+          name: input.data.name === seen?.name ? current.name : values.name,
+          member_ids: seen && sameIds(input.data.memberIds, seen.memberIds) ? current.memberIds : values.member_ids,
+        };
+        return form(req, res, { id, values: merged, seen: current, conflict: req.t('competences.changedMeanwhile', { name: current.name, members }) }, 409);
       }
       if (!(error instanceof Invalid)) throw error;
       return form(req, res, { id, values, errors: serviceFieldErrors(error, req.t), seen }, 422);

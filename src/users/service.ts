@@ -86,7 +86,8 @@ export class EmployeeChanged extends Conflict {
   }
 }
 
-const editedFields = ['name', 'email', 'role', 'language'] as const;
+/** The fields the edit form changes, each merged on its own (updateEmployee). */
+export const editedFields = ['name', 'email', 'role', 'language'] as const;
 
 /**
  * Saves the edit form. With what the form showed (`seen`), a field the admin
