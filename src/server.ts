@@ -24,7 +24,7 @@ async function main(): Promise<void> {
   const config = readConfig();
   const logger = createLogger(config);
   const database = await startDatabase(config, logger);
-  const jobs = await startQueue(database.url, logger, (jobId) => runBulkJob(database.db, jobId, logger));
+  const jobs = await startQueue(database.url, logger, (jobId, attempt) => runBulkJob(database.db, jobId, logger, attempt));
   const app = createApp({ db: database.db, config, logger, jobs });
   const stopGroupExpiry = startGroupExpiry(database.db, logger);
 

@@ -125,6 +125,35 @@ describe('big "all matching" selections', () => {
     expect(shown.text).not.toContain('hx-trigger');
   });
 
+  it('end for good after the last attempt, telling those responsible about the part done', async () => {
+    const user = await createUser(t.db);
+    const colleague = await createUser(t.db);
+    await manyContacts(2500, 'Soest');
+    const jobId = await createBulkJob(t.db, 'archive', {}, { kind: 'filter', filter: { city: 'soest' }, viewerId: user.id }, user.id);
+    // The second chunk fails whatever is tried: its first contact's event cannot be written.
+    const [second] = await t.db('bulk_job_items').where({ job_id: jobId }).orderBy('contact_id').offset(2000).limit(1).pluck('contact_id');
+    await t.db.raw(`create function kaputt() returns trigger language plpgsql as $$ begin
+      if exists (select 1 from new_rows where contact_id = ${Number(second)}) then raise exception 'kaputt'; end if; return null; end $$`);
+    await t.db.raw(`create trigger kaputt after insert on contact_events referencing new table as new_rows for each statement execute function kaputt()`);
+    try {
+      await expect(runBulkJob(t.db, jobId, logger)).rejects.toThrow('kaputt');
+      expect(await t.db('bulk_jobs').where({ id: jobId }).first()).toMatchObject({ state: 'failed', done: 2000 });
+      expect(await t.db('notifications')).toHaveLength(0);
+      await expect(runBulkJob(t.db, jobId, logger, { lastAttempt: true })).rejects.toThrow('kaputt');
+    } finally {
+      await t.db.raw('drop trigger kaputt on contact_events; drop function kaputt()');
+    }
+    const job = await t.db('bulk_jobs').where({ id: jobId }).first();
+    expect(job).toMatchObject({ state: 'failed', done: 2000 });
+    expect(job.result.refused).toBe('bulk.failedFinally');
+    const told = await t.db('notifications').select('user_id', 'count');
+    expect(told.map((n) => [String(n.user_id), n.count])).toEqual([[colleague.id, 2000]]);
+    const { agent } = await loginAs(createApp({ db: t.db, config: testConfig(), logger }), user.email);
+    const shown = await agent.get(`/jobs/${jobId}`).set('HX-Request', 'true');
+    expect(shown.text).toContain('Die Aktion wurde abgebrochen: Ein unerwarteter Fehler ist wiederholt aufgetreten. 2.000 von 2.250 Kontakten sind bearbeitet');
+    expect(shown.text).not.toContain('hx-trigger');
+  });
+
   it('show another employee nothing of my job', async () => {
     const me = await createUser(t.db);
     const other = await createUser(t.db);

@@ -59,7 +59,7 @@ async function applyChunk(
  * once, so a job is one action to the employees told about it, as if it had
  * run in one transaction.
  */
-export async function runBulkJob(db: Db, jobId: string, logger?: Logger): Promise<void> {
+export async function runBulkJob(db: Db, jobId: string, logger?: Logger, { lastAttempt = false }: { lastAttempt?: boolean } = {}): Promise<void> {
   await db('bulk_jobs').where({ id: jobId }).whereIn('state', ['queued', 'failed']).update({ state: 'running', error: null });
   try {
     while (true) {
@@ -92,20 +92,33 @@ export async function runBulkJob(db: Db, jobId: string, logger?: Logger): Promis
       if (finished) return;
     }
   } catch (error) {
-    // A refusal (an employee or group gone meanwhile): every retry would be refused the same way. The job
-    // ends here, saying why; the queue takes it as finished.
-    if (error instanceof HttpError) {
-      const refused = error instanceof Invalid ? (Object.values(error.fieldErrors)[0] ?? error.messageKey) : error.messageKey;
-      logger?.warn({ jobId, refused }, 'bulk job refused; not retried');
-      await db('bulk_jobs')
-        .where({ id: jobId })
-        .update({ state: 'failed', error: refused, result: db.raw(`result || jsonb_build_object('refused', ?::text)`, [refused]) });
-      return;
+    // A refusal (an employee or group gone meanwhile) would be refused the same way by every retry; after
+    // the queue's last attempt nothing comes any more. Either way the job ends here, saying why, and those
+    // responsible hear of what it did until then.
+    const refusal = error instanceof HttpError;
+    if (refusal || lastAttempt) {
+      const refused: MessageKey = error instanceof Invalid ? (Object.values(error.fieldErrors)[0] ?? error.messageKey) : refusal ? error.messageKey : 'bulk.failedFinally';
+      if (refusal) logger?.warn({ jobId, refused }, 'bulk job refused; not retried');
+      else logger?.error({ err: error, jobId }, 'bulk job failed for the last time');
+      await endJob(db, jobId, refused, String((error as Error).message ?? error));
+      if (refusal) return;
+      throw error;
     }
     logger?.error({ err: error, jobId }, 'bulk job failed; the queue will retry it');
     await db('bulk_jobs').where({ id: jobId }).update({ state: 'failed', error: String((error as Error).message ?? error) });
     throw error;
   }
+}
+
+/** Ends a job that will not finish: the chunks done stay done, and their events are told as a finished job's are. */
+async function endJob(db: Db, jobId: string, refused: MessageKey, error: string): Promise<void> {
+  await db.transaction(async (trx) => {
+    const events = await trx('bulk_job_items').where({ job_id: jobId }).whereNotNull('event_id').pluck('event_id');
+    await notifyResponsible(trx, events);
+    await trx('bulk_jobs')
+      .where({ id: jobId })
+      .update({ state: 'failed', error, result: trx.raw(`result || jsonb_build_object('refused', ?::text)`, [refused]), finished_at: trx.fn.now() });
+  });
 }
 
 export async function findBulkJob(db: Db, id: string, actorId: string): Promise<BulkJob> {

@@ -540,6 +540,7 @@ export const en: Catalog = {
     background: 'The action runs in the background ({done} of {total}) …',
     refresh: 'Refresh',
     retrying: 'The action ran into an error; it will be tried again shortly ({done} of {total} done) …',
+    failedFinally: 'An unexpected error kept occurring.',
     refused: 'The action was stopped: {reason} {done} of {total} contacts are done; please select the others again.',
     backToList: 'Back to the list',
     backgroundDone: 'Done.',

@@ -15,7 +15,7 @@ export const BULK_QUEUE = 'bulk-action';
 export async function startQueue(
   connectionString: string,
   logger: Logger,
-  work: (jobId: string) => Promise<void>,
+  work: (jobId: string, attempt: { lastAttempt: boolean }) => Promise<void>,
 ): Promise<JobQueue & { stop: () => Promise<void> }> {
   const boss = new PgBoss({ connectionString, schema: 'pgboss', application_name: 'kontakte-jobs', max: 4 });
   let stopping = false;
@@ -25,8 +25,9 @@ export async function startQueue(
   });
   await boss.start();
   await boss.createQueue(BULK_QUEUE, { name: BULK_QUEUE, retryLimit: 5, retryDelay: 5, expireInSeconds: 3600 });
-  await boss.work<{ jobId: string }>(BULK_QUEUE, { pollingIntervalSeconds: 1 }, async ([job]) => {
-    await work(job.data.jobId);
+  await boss.work<{ jobId: string }>(BULK_QUEUE, { pollingIntervalSeconds: 1, includeMetadata: true }, async ([job]) => {
+    // The last attempt says so: a job failing then is ended for good, not left waiting for a retry that never comes.
+    await work(job.data.jobId, { lastAttempt: job.retryCount >= job.retryLimit });
   });
   return {
     async enqueueBulk(jobId) {
