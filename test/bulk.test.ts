@@ -189,6 +189,7 @@ describe('bulk actions', () => {
       .type('form')
       .send({ action: 'assign', ids: [a, b], assignment: 'competence', competence_id: String(team.id) });
     expect(again.status).toBe(303);
+    expect((await agent.get('/contacts')).text).toContain('0 Kontakte neu zugewiesen. 2 hatten diese Zuweisung schon.');
     expect(await t.db('contact_events').where({ kind: 'assigned', actor_id: user.id })).toHaveLength(2);
     expect(await t.db('notifications').count({ n: '*' }).first()).toEqual(notifications);
   });

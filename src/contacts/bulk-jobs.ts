@@ -19,7 +19,7 @@ export interface BulkJob {
   total: number;
   done: number;
   /** `refused`: why the job stopped for good (an employee deactivated meanwhile, say); what was done stays done. */
-  result: { affected?: number; skipped?: Partial<Record<Status, number>>; auditId?: string; refused?: MessageKey };
+  result: { affected?: number; unchanged?: number; skipped?: Partial<Record<Status, number>>; auditId?: string; refused?: MessageKey };
 }
 
 /** Fixes the selected ids and records the job, in one transaction; the queue then only carries its id. */
@@ -78,7 +78,13 @@ export async function runBulkJob(db: Db, jobId: string, logger?: Logger, { lastA
         const outcome = await applyChunk(trx, { ...job, actor_id: String(job.actor_id) }, ids);
         const skipped = { ...(job.result.skipped ?? {}) };
         for (const s of outcome.skipped) skipped[s.status] = (skipped[s.status] ?? 0) + s.count;
-        const result = { affected: (job.result.affected ?? 0) + outcome.affected, skipped, auditId: outcome.auditId ?? job.result.auditId };
+        const result = {
+          ...job.result,
+          affected: (job.result.affected ?? 0) + outcome.affected,
+          unchanged: (job.result.unchanged ?? 0) + (outcome.unchanged ?? 0),
+          skipped,
+          auditId: outcome.auditId ?? job.result.auditId,
+        };
         await trx.raw(
           `with written as (select id, contact_id from contact_events where id = any(?::bigint[]))
            update bulk_job_items i set done = true, event_id = w.id

@@ -181,6 +181,7 @@ export function bulkRoutes(db: Db, jobs?: JobQueue): Router {
     const message = [
       req.t(`bulk.done.${name}`, { count: result.affected, group: groupName }),
       ...(groupNumber ? [req.t('bulk.groupNumbered', { number: groupNumber })] : []),
+      ...(result.unchanged ? [req.t('bulk.unchanged', { count: result.unchanged })] : []),
       ...result.skipped.map((s) => req.t('bulk.skipped', { count: s.count, status: req.t(`status.labels.${s.status}`) })),
     ].join(' ');
     saveSelection(req, { key: '', ids: [], all: false });
@@ -301,6 +302,7 @@ export function bulkRoutes(db: Db, jobs?: JobQueue): Router {
       const skipped = Object.entries(job.result.skipped ?? {}).filter(([, n]) => n);
       const message = [
         req.t(`bulk.done.${job.action}`, { count: job.result.affected ?? 0 }),
+        ...(job.result.unchanged ? [req.t('bulk.unchanged', { count: job.result.unchanged })] : []),
         ...skipped.map(([status, count]) => req.t('bulk.skipped', { count: count!, status: req.t(`status.labels.${status as Status}`) })),
       ].join(' ');
       // For the page that comes next: htmx reloads it at once, and a message triggered now went with the old one.

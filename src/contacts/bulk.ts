@@ -79,6 +79,8 @@ export interface NotifyOption {
 export interface BulkResult {
   affected: number;
   skipped: { status: Status; count: number }[];
+  /** Allowed, but left as they were: they had what was asked already (bulk "Zuweisen"). */
+  unchanged?: number;
 }
 
 /** The history events a bulk action wrote, one per changed contact. */
@@ -163,7 +165,7 @@ export async function bulkAssign(
         [assignment.kind, assignment.competenceId ?? null, userIds],
       )
   ).map((r) => String(r.id));
-  if (!ids.length) return { affected: locked.length, skipped: skippedOf(before, 'assign'), eventIds: [] };
+  if (!ids.length) return { affected: 0, unchanged: locked.length, skipped: skippedOf(before, 'assign'), eventIds: [] };
   const names = await trx('users').select('name').whereRaw('id = any(?::bigint[])', [assignment.userIds]).orderBy('name');
   const competence = assignment.competenceId ? await trx('competences').select('name').where('id', assignment.competenceId).first() : undefined;
   const to = describeAssignment({
@@ -190,7 +192,7 @@ export async function bulkAssign(
   await trx('contacts').whereRaw('id = any(?::bigint[])', [ids]).update({ updated_by: actorId, updated_at: trx.fn.now() });
   const eventIds = rows.map((r: { id: string }) => String(r.id));
   if (notify) await notifyResponsible(trx, eventIds);
-  return { affected: locked.length, skipped: skippedOf(before, 'assign'), eventIds };
+  return { affected: ids.length, unchanged: locked.length - ids.length, skipped: skippedOf(before, 'assign'), eventIds };
 }
 
 /**

@@ -501,6 +501,8 @@ export const de = {
     targetGroup: 'Gruppe',
     chooseGroup: '– Gruppe wählen –',
     groupNumbered: 'Sie hat die Gruppennummer {number}.',
+    unchanged: '{count} hatten diese Zuweisung schon.',
+    unchanged_one: '1 hatte diese Zuweisung schon.',
     noOtherGroups: 'Es gibt noch keine andere Gruppe. Legen Sie mit „Neue Gruppe“ eine an.',
     run: {
       new_group: 'Gruppe anlegen',

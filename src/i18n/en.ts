@@ -501,6 +501,8 @@ export const en: Catalog = {
     targetGroup: 'Group',
     chooseGroup: '– choose a group –',
     groupNumbered: 'Its group number is {number}.',
+    unchanged: '{count} had this assignment already.',
+    unchanged_one: '1 had this assignment already.',
     noOtherGroups: 'There is no other group yet. Make one with “New group”.',
     run: {
       new_group: 'Create group',
