@@ -373,6 +373,7 @@ describe('group actions of the bar', () => {
     expect(dialog.text).toMatch(/<select id="b-group_id" name="group_id">\s*<option value="">– Gruppe wählen –<\/option>\s*<option value="\d+">Newsletter<\/option>\s*<\/select>/);
     const unchosen = await agent.post('/contacts/bulk').set('HX-Request', 'true').set('X-CSRF-Token', csrf).type('form').send({ action: 'add_to_group', ids: [a], group: String(shown.id) });
     expect(unchosen.status).toBe(422);
+    expect(unchosen.text).toContain('Bitte eine Gruppe wählen.');
     await agent.post('/contacts/bulk').set('X-CSRF-Token', csrf).type('form').send({ action: 'add_to_group', ids: [a], group_id: String(other.id) });
     expect(await t.db('group_members').where({ group_id: other.id })).toHaveLength(1);
   });

@@ -421,12 +421,14 @@ describe('deleting a competence', () => {
     const sales = await competence('Vertrieb');
     const [team] = await t.db('groups').insert({ name: 'Team Kundenservice', kind: 'dynamic', filter: JSON.stringify({ competence: service }) }).returning('id');
     const page = await agent.get(`/settings/competences/${service}/delete`);
-    expect(page.text).toContain('Die dynamischen Gruppen „Team Kundenservice“ filtern nach „Kundenservice“');
-    expect(page.text).toContain('/reassignment');
+    expect(page.text).toContain('Die dynamische Gruppe „Team Kundenservice“ filtert nach „Kundenservice“');
+    // Held by the filter alone, "Alle Mitarbeiter" would move nothing: only the other competence is offered.
+    expect(page.text).toMatch(/<select id="f-to" name="to"[^>]*>\s*<optgroup label="Kompetenzen">\s*<option value="\d+" selected>Vertrieb<\/option>/);
     expect((await agent.post(`/settings/competences/${service}/delete`).type('form').send({ _csrf: csrf })).status).toBe(409);
     expect(await competenceCount()).toBe(2);
     expect((await agent.post(`/settings/competences/${service}/reassignment`).type('form').send({ _csrf: csrf, to: sales })).status).toBe(303);
     expect((await t.db('groups').where({ id: team.id }).first()).filter).toEqual({ competence: sales });
+    expect((await agent.get(`/settings/competences/${service}/delete`)).text).toContain('1 dynamische Gruppe filtert jetzt nach „Vertrieb“.');
     expect((await agent.post(`/settings/competences/${service}/delete`).type('form').send({ _csrf: csrf })).status).toBe(303);
     expect(await competenceCount()).toBe(1);
   });

@@ -26,7 +26,7 @@ function valuesFrom(body: Record<string, unknown> | undefined): CompetenceValues
 
 
 /** "3 Kontakte und 1 Gruppe" (or the dative, "3 Kontakten und einer Gruppe"); parts that are zero are left out. */
-function usageText(t: Translate, usage: Usage, dative = false): string {
+function usageText(t: Translate, usage: Pick<Usage, 'contacts' | 'groups'>, dative = false): string {
   const part = (count: number, one: MessageKey, many: MessageKey) => (count === 0 ? [] : [t(count === 1 ? one : many, { count })]);
   const parts = [
     ...part(usage.contacts, dative ? 'competences.usage.contactDative' : 'competences.usage.contact', dative ? 'competences.usage.contactsDative' : 'competences.usage.contacts'),
@@ -70,16 +70,19 @@ export function competenceRoutes(db: Db): Router {
     const refusal = inUse
       ? [
           ...(assigned ? [req.t('competences.deleteRefused', { name: competence.name, usage: usageText(req.t, competence.usage, true) })] : []),
-          ...(filters.length ? [req.t('competences.filteredBy', { name: competence.name, groups: filters.map((g) => `„${g}“`).join(', ') })] : []),
+          ...(filters.length ? [req.t('competences.filteredBy', { count: filters.length, name: competence.name, groups: filters.map((g) => `„${g}“`).join(', ') })] : []),
         ].join(' ')
       : undefined;
     const others = inUse ? (await listCompetences(db)).filter((k) => k.id !== id) : [];
+    // Held by dynamic groups' filters alone, "Alle Mitarbeiter" would move nothing: only another competence is offered.
+    const allowAll = assigned;
+    const chosen = allowAll || to !== 'all' ? to : (others[0]?.id ?? '');
     await renderPageOrFragment(
       req,
       res,
       'competences/delete',
       'competences/_delete-dialog',
-      { title: req.t('competences.deleteTitle'), nav: 'settings', competence, refusal, others, errors, to },
+      { title: req.t('competences.deleteTitle'), nav: 'settings', competence, refusal, others, errors, to: chosen, allowAll },
       status,
     );
   };
@@ -171,6 +174,7 @@ export function competenceRoutes(db: Db): Router {
       if (moved.contacts + moved.groups > 0) {
         flash(req, res, req.t('competences.reassigned', { to: destination ?? req.t('assignment.kinds.all'), usage: usageText(req.t, moved) }));
       }
+      if (moved.filters > 0) flash(req, res, req.t('competences.filtersMoved', { count: moved.filters, to: destination! }));
     } catch (error) {
       if (!(error instanceof Invalid)) throw error;
       return confirmation(req, res, id, 422, serviceFieldErrors(error, req.t), to);

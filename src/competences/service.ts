@@ -139,7 +139,7 @@ export async function reassign(
   id: string,
   target: Reassignment,
   actorId: string,
-): Promise<{ competence: Competence; moved: Usage; to: string | undefined }> {
+): Promise<{ competence: Competence; moved: { contacts: number; groups: number; filters: number }; to: string | undefined }> {
   return db.transaction(async (trx) => {
     const targetId = target.kind === 'competence' ? target.competenceId : undefined;
     if (targetId === id) throw new Invalid({ to: 'competences.sameTarget' });
@@ -158,7 +158,7 @@ export async function reassign(
     const groups = await moveGroups(trx, id, to);
     // To another competence, the dynamic groups filtering by this one follow; to all employees there is
     // nothing to filter by instead, and they keep the competence from being deleted (usageOf).
-    if (targetId) await moveFilters(trx, id, targetId);
-    return { competence, moved: { contacts: eventIds.length, groups }, to: destination?.name };
+    const filters = targetId ? await moveFilters(trx, id, targetId) : 0;
+    return { competence, moved: { contacts: eventIds.length, groups, filters }, to: destination?.name };
   });
 }

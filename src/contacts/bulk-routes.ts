@@ -255,7 +255,7 @@ export function bulkRoutes(db: Db, jobs?: JobQueue): Router {
         });
       }
       const groupId = name === 'add_to_group' ? String(req.body.group_id ?? '') : (query.group ?? '');
-      if (!/^\d{1,18}$/.test(groupId)) return { errors: { group_id: req.t('validation.required') } };
+      if (!/^\d{1,18}$/.test(groupId)) return { errors: { group_id: req.t('bulk.groupMissing') } };
       return await db.transaction(async (trx) => {
         const group = await trx('groups').select('name').where({ id: groupId }).first();
         if (!group) throw new NotFound('groups.gone');
