@@ -41,11 +41,11 @@ function chosenAssignment(req: Request): Parsed<AssignmentInput> {
 export function bulkRoutes(db: Db, jobs?: JobQueue): Router {
   const router = Router();
 
-  async function bar(req: Request, res: Response, query: ListQuery, selection: Selection) {
+  async function bar(req: Request, res: Response, query: ListQuery, selection: Selection, notice?: string) {
     const group = query.group ? await findGroupScope(db, query.group, req.user!.id) : undefined;
     // Ticking a row needs only whether there is more to select; "Alle … ausgewählt" names the exact number.
     const total = selection.ids.length || selection.all ? await countForList(db, query, { viewerId: req.user!.id, group, exact: selection.all }) : { n: 0, capped: false };
-    await renderFragment(res, 'contacts/_bulk-bar', { query, selection, total, group, ...helpers });
+    await renderFragment(res, 'contacts/_bulk-bar', { query, selection, total, group, notice, ...helpers });
   }
 
   // Ticking rows, a whole page, or every match: the selection lives in the session, keyed by the filter.
@@ -53,6 +53,7 @@ export function bulkRoutes(db: Db, jobs?: JobQueue): Router {
     const query = listQueryOf(req, req.body);
     const selection = currentSelection(req, query);
     const before = selection.ids;
+    let notice: string | undefined;
     const ticked = new Set(([] as string[]).concat(req.body.ids ?? []));
     const idPattern = /^\d{1,18}$/;
     if (req.body.clear === '1') {
@@ -72,7 +73,7 @@ export function bulkRoutes(db: Db, jobs?: JobQueue): Router {
         // Unticking one of "all matches" cannot be kept as a filter: the selection starts over, and says so.
         Object.assign(selection, { all: false, ids: [] });
         trigger(res, 'selectionChanged', { checked: false });
-        trigger(res, 'showMessage', { text: req.t('bulk.allCleared'), kind: 'info' });
+        notice = req.t('bulk.allCleared');
       } else {
         selection.ids = ticked.has(id) ? [...new Set([...selection.ids, id])] : selection.ids.filter((x) => x !== id);
       }
@@ -84,10 +85,10 @@ export function bulkRoutes(db: Db, jobs?: JobQueue): Router {
       const refused = selection.ids.filter((id) => !kept.has(id));
       selection.ids = before;
       trigger(res, 'selectionChanged', { unticked: refused });
-      trigger(res, 'showMessage', { text: req.t('bulk.selectionFull', { max: MAX_IDS }), kind: 'error' });
+      notice = req.t('bulk.selectionFull', { max: MAX_IDS });
     }
     saveSelection(req, selection);
-    await bar(req, res, query, selection);
+    await bar(req, res, query, selection, notice);
   });
 
   /** The target of a bulk request: ids from the form, or the filter with all=1. */
