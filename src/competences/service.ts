@@ -66,7 +66,8 @@ export class CompetenceChanged extends Conflict {
   }
 }
 
-const sameIds = (a: string[], b: string[]) => [...a].sort().join(',') === [...b].sort().join(',');
+/** Whether two lists of ids hold the same ids, in any order. */
+export const sameIds = (a: string[], b: string[]) => [...a].sort().join(',') === [...b].sort().join(',');
 
 /**
  * Saves the edit form. With what the form showed (`seen`), a field the admin
