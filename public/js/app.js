@@ -76,14 +76,15 @@
     Array.prototype.forEach.call(document.querySelectorAll('.row-select, .page-select'), function (box) { box.checked = checked; });
   }
   document.addEventListener('selectionChanged', function (event) {
-    // Refused past the limit: only the boxes just ticked go back.
-    if (event.detail.unticked) {
-      event.detail.unticked.forEach(function (id) {
+    // Refused past the limit: only the boxes just changed go back.
+    var back = event.detail.unticked || event.detail.reticked;
+    if (back) {
+      back.forEach(function (id) {
         var box = document.querySelector('.row-select[value="' + id + '"]');
-        if (box) box.checked = false;
+        if (box) box.checked = Boolean(event.detail.reticked);
       });
       var header = document.querySelector('.page-select');
-      if (header) header.checked = false;
+      if (header) header.checked = Array.prototype.every.call(document.querySelectorAll('.row-select'), function (row) { return row.checked; });
       return;
     }
     setRowBoxes(Boolean(event.detail.checked));

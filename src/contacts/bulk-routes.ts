@@ -52,40 +52,36 @@ export function bulkRoutes(db: Db, jobs?: JobQueue): Router {
   router.post('/contacts/selection', async (req, res) => {
     const query = listQueryOf(req, req.body);
     const selection = currentSelection(req, query);
-    const before = selection.ids;
+    const before = { ids: selection.ids, except: selection.except ?? [] };
     let notice: string | undefined;
     const ticked = new Set(([] as string[]).concat(req.body.ids ?? []));
     const idPattern = /^\d{1,18}$/;
+    // With every match selected, unticking keeps "all but these" (except); ticking again takes one back.
+    const mark = (ids: string[], on: boolean) => {
+      if (selection.all) selection.except = on ? (selection.except ?? []).filter((id) => !ids.includes(id)) : [...new Set([...(selection.except ?? []), ...ids])];
+      else selection.ids = on ? [...new Set([...selection.ids, ...ids])] : selection.ids.filter((id) => !ids.includes(id));
+    };
     if (req.body.clear === '1') {
-      Object.assign(selection, { ids: [], all: false });
+      Object.assign(selection, { ids: [], all: false, except: [] });
       trigger(res, 'selectionChanged', { checked: false });
     } else if (req.body.all === '1') {
-      Object.assign(selection, { ids: [], all: true });
+      Object.assign(selection, { ids: [], all: true, except: [] });
       trigger(res, 'selectionChanged', { checked: true });
     } else if (typeof req.body.page_ids === 'string') {
-      const pageIds: string[] = req.body.page_ids.split(',').filter((id: string) => idPattern.test(id));
-      const checked = req.body.page_checked === '1';
-      if (selection.all && !checked) Object.assign(selection, { all: false, ids: [] });
-      else if (!selection.all) selection.ids = checked ? [...new Set([...selection.ids, ...pageIds])] : selection.ids.filter((id) => !pageIds.includes(id));
+      mark(req.body.page_ids.split(',').filter((id: string) => idPattern.test(id)), req.body.page_checked === '1');
     } else if (typeof req.body.toggle === 'string' && idPattern.test(req.body.toggle)) {
-      const id = req.body.toggle;
-      if (selection.all) {
-        // Unticking one of "all matches" cannot be kept as a filter: the selection starts over, and says so.
-        Object.assign(selection, { all: false, ids: [] });
-        trigger(res, 'selectionChanged', { checked: false });
-        notice = req.t('bulk.allCleared');
-      } else {
-        selection.ids = ticked.has(id) ? [...new Set([...selection.ids, id])] : selection.ids.filter((x) => x !== id);
-      }
+      mark([req.body.toggle], ticked.has(req.body.toggle));
     }
-    if (selection.ids.length > MAX_IDS) {
-      // Past the limit nothing more is taken, and the boxes just ticked are unticked again: ticked on
-      // screen, 1,000 selected in fact, a bulk action took fewer contacts than the clerk saw.
-      const kept = new Set(before);
-      const refused = selection.ids.filter((id) => !kept.has(id));
-      selection.ids = before;
-      trigger(res, 'selectionChanged', { unticked: refused });
-      notice = req.t('bulk.selectionFull', { max: MAX_IDS });
+    const listed = selection.all ? (selection.except ?? []) : selection.ids;
+    if (listed.length > MAX_IDS) {
+      // Past the limit nothing more is taken, and the boxes just changed go back: ticked on screen,
+      // 1,000 selected in fact, a bulk action took fewer contacts than the clerk saw.
+      const kept = new Set(selection.all ? before.except : before.ids);
+      const refused = listed.filter((id) => !kept.has(id));
+      if (selection.all) selection.except = before.except;
+      else selection.ids = before.ids;
+      trigger(res, 'selectionChanged', selection.all ? { reticked: refused } : { unticked: refused });
+      notice = req.t(selection.all ? 'bulk.exceptFull' : 'bulk.selectionFull', { max: MAX_IDS });
     }
     saveSelection(req, selection);
     await bar(req, res, query, selection, notice);
@@ -98,7 +94,7 @@ export function bulkRoutes(db: Db, jobs?: JobQueue): Router {
     if (selection.data.all === '1') {
       const group = query.group ? await findGroupScope(db, query.group, req.user!.id) : undefined;
       if (query.group && !group) throw new NotFound('groups.gone');
-      return { kind: 'filter', filter: ListFilter.parse(query), group, viewerId: req.user!.id };
+      return { kind: 'filter', filter: ListFilter.parse(query), group, viewerId: req.user!.id, except: selection.data.except };
     }
     if (!selection.data.ids.length) throw new Invalid({}, 'bulk.empty');
     return { kind: 'ids', ids: selection.data.ids };
@@ -143,7 +139,7 @@ export function bulkRoutes(db: Db, jobs?: JobQueue): Router {
     if (!action.ok) throw new Invalid({}, 'bulk.unknownAction');
     const query = listQueryOf(req, req.query);
     const selection = currentSelection(req, query);
-    const target = await targetOf(req, { all: selection.all ? '1' : undefined, ids: selection.ids }, query);
+    const target = await targetOf(req, { all: selection.all ? '1' : undefined, ids: selection.ids, except: selection.except }, query);
     await dialog(req, res, action.data.action, query, target);
   });
 
@@ -185,7 +181,7 @@ export function bulkRoutes(db: Db, jobs?: JobQueue): Router {
       ...(result.unchanged ? [req.t('bulk.unchanged', { count: result.unchanged })] : []),
       ...result.skipped.map((s) => req.t('bulk.skipped', { count: s.count, status: req.t(`status.labels.${s.status}`) })),
     ].join(' ');
-    saveSelection(req, { key: '', ids: [], all: false });
+    saveSelection(req, { key: '', ids: [], all: false, except: [] });
     flash(req, res, message);
     if (!isHtmx(req)) return redirect(req, res, `${res.locals.basePath}/contacts${listQueryString(query, { after: undefined, before: undefined, last: undefined })}`);
     const locals = await loadList(db, req, queryOfCurrentPage(req));
@@ -290,7 +286,7 @@ export function bulkRoutes(db: Db, jobs?: JobQueue): Router {
     }
     const jobId = await createBulkJob(db, name, params, target, req.user!.id);
     await jobs!.enqueueBulk(jobId);
-    saveSelection(req, { key: '', ids: [], all: false });
+    saveSelection(req, { key: '', ids: [], all: false, except: [] });
     trigger(res, 'selectionChanged', { checked: false });
     const job = await findBulkJob(db, jobId, req.user!.id);
     const locals = { title: req.t(`bulk.actions.${job.action}`), job };

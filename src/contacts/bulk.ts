@@ -21,18 +21,21 @@ const oneOrMany = (v: unknown) => (v === undefined || v === '' ? [] : Array.isAr
 export const BulkSelection = z.object({
   all: z.literal('1').optional().catch(undefined),
   ids: z.preprocess(oneOrMany, z.array(z.string().regex(/^\d{1,18}$/)).max(MAX_IDS, 'bulk.tooManyIds')),
+  /** With all=1: the matches unticked since, left out. */
+  except: z.preprocess(oneOrMany, z.array(z.string().regex(/^\d{1,18}$/)).max(MAX_IDS, 'bulk.tooManyIds')),
 });
 
 export const BulkActionName = z.object({ action: z.enum(bulkActions, 'bulk.unknownAction') });
 
 export type Target =
   | { kind: 'ids'; ids: string[] }
-  | { kind: 'filter'; filter: ListFilter; group?: GroupScope; viewerId: string };
+  | { kind: 'filter'; filter: ListFilter; group?: GroupScope; viewerId: string; except?: string[] };
 
 /** Narrows a query on `contacts as c` (a select or an update) to the target's contacts. */
 function whereTarget(db: Db | Knex.Transaction, query: Knex.QueryBuilder, target: Target): Knex.QueryBuilder {
   if (target.kind === 'ids') return query.whereRaw('c.id = any(?::bigint[])', [target.ids]);
-  return applyFilter(db as Db, query, target.filter, target.viewerId, target.group);
+  applyFilter(db as Db, query, target.filter, target.viewerId, target.group);
+  return target.except?.length ? query.whereRaw('c.id <> all(?::bigint[])', [target.except]) : query;
 }
 
 /** The target as a subquery of contact ids: "all matching" never becomes a list in the browser. */

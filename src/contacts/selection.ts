@@ -10,6 +10,8 @@ export interface Selection {
   key: string;
   ids: string[];
   all: boolean;
+  /** With `all`: the matches unticked one by one since (every match but these). */
+  except?: string[];
 }
 
 const positionParams = new Set(['sort', 'after', 'before', 'last', 'count']);
@@ -32,5 +34,5 @@ export function saveSelection(req: Request, selection: Selection): void {
 }
 
 export function isSelected(selection: Selection, id: string): boolean {
-  return selection.all || selection.ids.includes(id);
+  return selection.all ? !selection.except?.includes(id) : selection.ids.includes(id);
 }
