@@ -8,7 +8,7 @@ import { flash, renderPage, renderPageOrFragment } from '../web/render';
 import { parse, serviceFieldErrors, type FieldErrors } from '../web/validation';
 import { findCompetence, listCompetences, memberCandidates, membersOf, type Usage } from './queries';
 import { CompetenceId, CompetenceInput, CompetenceSeen, Reassignment } from './schema';
-import { CompetenceChanged, createCompetence, deletionCheck, reassign, removeCompetence, sameIds, updateCompetence } from './service';
+import { CompetenceChanged, createCompetence, deletionCheck, reassign, removeCompetence, updateCompetence } from './service';
 
 /** The form's fields as typed, to fill it in again. */
 interface CompetenceValues {
@@ -130,13 +130,13 @@ export function competenceRoutes(db: Db): Router {
     } catch (error) {
       if (error instanceof CompetenceChanged) {
         // The input stays; the form now shows what is saved as its basis, so saving again is deliberate.
-        const { current } = error;
+        const { current, untouched } = error;
         const names = (await memberCandidates(db, id)).filter((c) => current.memberIds.includes(c.id)).map((c) => c.name);
         const members = names.length ? names.join(', ') : req.t('competences.noMembers');
         // What the admin had left alone shows what is saved now: sent again as it was, it undid the other change.
         const merged = {
-          name: input.data.name === seen?.name ? current.name : values.name,
-          member_ids: seen && sameIds(input.data.memberIds, seen.memberIds) ? current.memberIds : values.member_ids,
+          name: untouched.includes('name') ? current.name : values.name,
+          member_ids: untouched.includes('memberIds') ? current.memberIds : values.member_ids,
         };
         return form(req, res, { id, values: merged, seen: current, conflict: req.t('competences.changedMeanwhile', { name: current.name, members }) }, 409);
       }

@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import type { Db } from '../db/knex';
 import { notifyResponsible } from '../notifications/queries';
 import { Conflict, Invalid, NotFound } from '../web/errors';
+import { mergeEdit } from '../web/merge';
 import {
   deleteCompetence,
   findCompetence,
@@ -58,22 +59,30 @@ export async function createCompetence(db: Db, input: CompetenceInput): Promise<
   }
 }
 
-/** Renames a competence and sets its members; 404 when it was deleted meanwhile. */
-/** Another admin saved the same competence while this form was open, changing what this form changes too. */
+type Edited = { name: string; memberIds: string[] };
+
+/**
+ * Another admin saved the same competence while this form was open, changing
+ * what this form changes too. `untouched`: the fields the form had left alone,
+ * which the form shows again with what is saved now.
+ */
 export class CompetenceChanged extends Conflict {
-  constructor(readonly current: { name: string; memberIds: string[] }) {
+  constructor(
+    readonly current: Edited,
+    readonly untouched: (keyof Edited)[],
+  ) {
     super('competences.changedMeanwhile');
   }
 }
 
-/** Whether two lists of ids hold the same ids, in any order. */
-export const sameIds = (a: string[], b: string[]) => [...a].sort().join(',') === [...b].sort().join(',');
+const sameIds = (a: string[], b: string[]) => [...a].sort().join(',') === [...b].sort().join(',');
 
 /**
- * Saves the edit form. With what the form showed (`seen`), a field the admin
- * left as it was keeps what is saved now: renaming in one tab no longer
- * empties the members another tab added meanwhile. A field both changed, to
- * different values, is refused (CompetenceChanged), nothing written.
+ * Renames a competence and sets its members; 404 when it was deleted
+ * meanwhile. With what the form showed (`seen`), a field the admin left as it
+ * was keeps what is saved now: renaming in one tab no longer empties the
+ * members another tab added meanwhile. A field both changed, to different
+ * values, is refused (CompetenceChanged), nothing written (mergeEdit).
  */
 export async function updateCompetence(db: Db, id: string, input: CompetenceInput, seen?: CompetenceSeen): Promise<void> {
   try {
@@ -83,11 +92,10 @@ export async function updateCompetence(db: Db, id: string, input: CompetenceInpu
       let { name, memberIds } = input;
       if (seen) {
         const current = { name: locked.name, memberIds: ((await membersOf(trx, [id])).get(id) ?? []).map((m) => m.id) };
-        const nameClash = name !== seen.name && current.name !== seen.name && current.name !== name;
-        const membersClash = !sameIds(memberIds, seen.memberIds) && !sameIds(current.memberIds, seen.memberIds) && !sameIds(current.memberIds, memberIds);
-        if (nameClash || membersClash) throw new CompetenceChanged(current);
-        if (name === seen.name) name = current.name;
-        if (sameIds(memberIds, seen.memberIds)) memberIds = current.memberIds;
+        const same = (field: keyof Edited, a: unknown, b: unknown) => (field === 'memberIds' ? sameIds(a as string[], b as string[]) : a === b);
+        const { merged, untouched, clashes } = mergeEdit(['name', 'memberIds'], { wanted: { name, memberIds }, seen, current }, same);
+        if (clashes.length) throw new CompetenceChanged(current, untouched);
+        ({ name, memberIds } = merged);
       }
       if (await isNameTaken(trx, name, id)) throw nameTaken();
       await checkMembers(trx, memberIds, id);

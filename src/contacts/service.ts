@@ -79,7 +79,7 @@ export async function createContact(
     run(async (trx): Promise<{ id: string; duplicate: boolean; number?: string }> => {
       // The same dialog sent again (F5, the back button, a double click after the first answer): its contact,
       // before any check that contact itself would now fail (its typed number is taken - by it).
-      const sent = create_token ? await sentBefore(trx, create_token) : undefined;
+      const sent = await sentBefore(trx, create_token);
       if (sent) return sent;
       await assertNumberFree(trx, fields.customer_number);
       await validateAssignment(trx, assignment);
@@ -89,7 +89,7 @@ export async function createContact(
         .ignore()
         .returning('id');
       // Sent twice at once: the second insert waited for the first and found its token.
-      if (!row) return (await sentBefore(trx, create_token!))!;
+      if (!row) return (await sentBefore(trx, create_token))!;
       const id = String(row.id);
       await saveAssignment(trx, contactTarget, [id], assignment);
       await insertEvent(trx, { contact_id: id, actor_id: actorId, kind: 'created', payload: { status: fields.status } });

@@ -7,7 +7,7 @@ import { Conflict, Invalid, NotFound } from '../web/errors';
 import { translator } from '../i18n';
 import { findEmployee, listEmployees } from './queries';
 import { EmployeeChange, EmployeeId, EmployeeInput, EmployeeSeen, LanguageChange, NotificationsChange, PasswordChange } from './schema';
-import { changeBrowserNotifications, changeLanguage, changePassword, createEmployee, deactivateEmployee, editedFields, EmployeeChanged, reactivateEmployee, updateEmployee } from './service';
+import { changeBrowserNotifications, changeLanguage, changePassword, createEmployee, deactivateEmployee, EmployeeChanged, reactivateEmployee, updateEmployee } from './service';
 
 export function profileRoutes(db: Db): Router {
   const router = Router();
@@ -121,9 +121,9 @@ export function employeeRoutes(db: Db): Router {
       if (error instanceof EmployeeChanged) {
         // Based now on what is saved, so saving again is a deliberate overwrite.
         // Fields the admin had left alone show what is saved now: sent again as they were, they undid the other change.
-        const { current } = error;
+        const { current, untouched } = error;
         const conflict = req.t('employees.changedMeanwhile', { ...current, role: req.t(`profile.roles.${current.role}`), language: req.t(`profile.languages.${current.language}`) });
-        const merged = { ...values, ...Object.fromEntries(editedFields.filter((f) => form.data[f] === seen?.[f]).map((f) => [f, current[f]])) };
+        const merged = { ...values, ...Object.fromEntries(untouched.map((f) => [f, current[f]])) };
         return editForm(req, res, id, merged, 409, {}, { seen: current, conflict });
       }
       if (error instanceof Invalid) return editForm(req, res, id, values, 422, serviceFieldErrors(error, req.t), { seen });

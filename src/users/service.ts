@@ -14,6 +14,7 @@ import {
   type Employee,
 } from './queries';
 import type { EmployeeChange, EmployeeInput, EmployeeSeen } from './schema';
+import { mergeEdit } from '../web/merge';
 
 /**
  * Makes sure the admin named in ADMIN_EMAIL exists. An existing account is never
@@ -76,35 +77,38 @@ export async function createEmployee(db: Db, input: EmployeeInput): Promise<stri
 }
 
 /**
- * Saves an admin's edit. The last active admin keeps the role; a new password
- * ends the employee's other sessions (all but `sid`, the editing admin's own).
+ * Another admin saved the same employee while this form was open, changing a
+ * field this form changes too. `untouched`: the fields the form had left
+ * alone, which the form shows again with what is saved now.
  */
-/** Another admin saved the same employee while this form was open, changing a field this form changes too. */
 export class EmployeeChanged extends Conflict {
-  constructor(readonly current: EmployeeSeen) {
+  constructor(
+    readonly current: EmployeeSeen,
+    readonly untouched: (keyof EmployeeSeen)[],
+  ) {
     super('employees.changedMeanwhile');
   }
 }
 
-/** The fields the edit form changes, each merged on its own (updateEmployee). */
-export const editedFields = ['name', 'email', 'role', 'language'] as const;
-
 /**
- * Saves the edit form. With what the form showed (`seen`), a field the admin
- * left as it was keeps what is saved now: changing the name in one tab no
- * longer undoes the role another tab gave meanwhile. A field both changed,
- * to different values, is refused (EmployeeChanged), nothing written.
+ * Saves an admin's edit. The last active admin keeps the role; a new password
+ * ends the employee's other sessions (all but `sid`, the editing admin's own).
+ * With what the form showed (`seen`), a field the admin left as it was keeps
+ * what is saved now: changing the name in one tab no longer undoes the role
+ * another tab gave meanwhile. A field both changed, to different values, is
+ * refused (EmployeeChanged), nothing written (mergeEdit).
  */
 export async function updateEmployee(db: Db, id: string, input: EmployeeChange, sid: string, seen?: EmployeeSeen): Promise<void> {
   const passwordHash = input.password ? await hashPassword(input.password) : undefined;
   try {
     await db.transaction(async (trx) => {
       const { target, otherAdmins } = await lockForChange(trx, id);
-      const wanted: EmployeeSeen = { name: input.name, email: input.email, role: input.role, language: input.language };
+      let wanted: EmployeeSeen = { name: input.name, email: input.email, role: input.role, language: input.language };
       if (seen) {
         const current: EmployeeSeen = { name: target.name, email: target.email, role: target.role, language: target.language };
-        if (editedFields.some((f) => wanted[f] !== seen[f] && current[f] !== seen[f] && current[f] !== wanted[f])) throw new EmployeeChanged(current);
-        for (const f of editedFields) if (wanted[f] === seen[f]) (wanted as Record<string, string>)[f] = current[f];
+        const { merged, untouched, clashes } = mergeEdit(['name', 'email', 'role', 'language'], { wanted, seen, current });
+        if (clashes.length) throw new EmployeeChanged(current, untouched);
+        wanted = merged;
       }
       if (target.role === 'admin' && target.active && wanted.role !== 'admin' && otherAdmins === 0) {
         throw new Conflict('employees.lastAdminRole');
