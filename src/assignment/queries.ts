@@ -114,7 +114,6 @@ export function assignmentOptionsQuery(db: Conn): ValueQuery<AssignmentOptions> 
   return db.select(db.raw(`json_build_object('users', ${options('users', 'where active')}, 'competences', ${options('competences', '')})`));
 }
 
-/** A stored snapshot for the history: names as they were at the time of the change. */
 /** Whether two assignments are the same: kind, employees and competence compared by id (two employees may share a name). */
 export function sameAssignment(a: AssignmentLabel | undefined, b: AssignmentLabel | undefined): boolean {
   const key = (label: AssignmentLabel | undefined) =>
@@ -122,6 +121,7 @@ export function sameAssignment(a: AssignmentLabel | undefined, b: AssignmentLabe
   return key(a) === key(b);
 }
 
+/** A stored snapshot for the history: names as they were at the time of the change. */
 export function describeAssignment(label: AssignmentLabel | undefined): { kind: AssignmentKind; names: string[] } {
   if (!label) return { kind: 'all', names: [] };
   if (label.kind === 'competence') return { kind: 'competence', names: label.competence ? [label.competence.name] : [] };

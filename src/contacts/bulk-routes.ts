@@ -7,7 +7,7 @@ import { Invalid, NotFound } from '../web/errors';
 import { ContactId, ListFilter, ListQuery } from './schema';
 import { countForList, findContact } from './queries';
 import { loadList, queryOfCurrentPage } from './list';
-import { currentSelection, saveSelection, isSelected, type Selection } from './selection';
+import { clearSelection, currentSelection, saveSelection, isSelected, type Selection } from './selection';
 import { applicableStatuses, breakdown, BulkActionName, BulkSelection, bulkArchive, bulkAssign, bulkDelete, MAX_IDS, targetIds, type BulkAction, type BulkResult, type Target } from './bulk';
 import { displayName } from './format';
 import { listQueryString } from './urls';
@@ -36,6 +36,16 @@ function listQueryOf(req: Request, source: Record<string, unknown>): ListQuery {
 function chosenAssignment(req: Request): Parsed<AssignmentInput> {
   if (!req.body?.assignment) return { ok: false, errors: { assignment: req.t('assignment.invalid.kind') } };
   return parse(AssignmentInput, req.body, req.t);
+}
+
+/** What a bulk action did, in one message: done, a group's new number, those unchanged, those skipped and why. */
+function resultMessage(req: Request, action: BulkAction, result: BulkResult, { group = '', groupNumber }: { group?: string; groupNumber?: string } = {}): string {
+  return [
+    req.t(`bulk.done.${action}`, { count: result.affected, group }),
+    ...(groupNumber ? [req.t('bulk.groupNumbered', { number: groupNumber })] : []),
+    ...(result.unchanged ? [req.t('bulk.unchanged', { count: result.unchanged })] : []),
+    ...result.skipped.map((s) => req.t('bulk.skipped', { count: s.count, status: req.t(`status.labels.${s.status}`) })),
+  ].join(' ');
 }
 
 export function bulkRoutes(db: Db, jobs?: JobQueue): Router {
@@ -175,13 +185,8 @@ export function bulkRoutes(db: Db, jobs?: JobQueue): Router {
       groupName = outcome.groupName;
       groupNumber = outcome.groupNumber;
     }
-    const message = [
-      req.t(`bulk.done.${name}`, { count: result.affected, group: groupName }),
-      ...(groupNumber ? [req.t('bulk.groupNumbered', { number: groupNumber })] : []),
-      ...(result.unchanged ? [req.t('bulk.unchanged', { count: result.unchanged })] : []),
-      ...result.skipped.map((s) => req.t('bulk.skipped', { count: s.count, status: req.t(`status.labels.${s.status}`) })),
-    ].join(' ');
-    saveSelection(req, { key: '', ids: [], all: false, except: [] });
+    const message = resultMessage(req, name, result, { group: groupName, groupNumber });
+    clearSelection(req);
     flash(req, res, message);
     if (!isHtmx(req)) return redirect(req, res, `${res.locals.basePath}/contacts${listQueryString(query, { after: undefined, before: undefined, last: undefined })}`);
     const locals = await loadList(db, req, queryOfCurrentPage(req));
@@ -193,8 +198,7 @@ export function bulkRoutes(db: Db, jobs?: JobQueue): Router {
     await renderFragment(res, 'contacts/_results', { ...locals, ...helpers });
   });
 
-  /** Static groups and the employee's own temporary ones: where "Zur Gruppe hinzufügen" can put contacts. */
-  /** The groups contacts can be added to (static ones, and my temporary ones), but the one shown. */
+  /** Static groups and the employee's own temporary ones, but the one shown: where "Zur Gruppe hinzufügen" can put contacts. */
   async function groupsToAddTo(viewerId: string, shown: string | undefined) {
     const query = db('groups')
       .select('id', 'name', 'kind')
@@ -286,7 +290,7 @@ export function bulkRoutes(db: Db, jobs?: JobQueue): Router {
     }
     const jobId = await createBulkJob(db, name, params, target, req.user!.id);
     await jobs!.enqueueBulk(jobId);
-    saveSelection(req, { key: '', ids: [], all: false, except: [] });
+    clearSelection(req);
     trigger(res, 'selectionChanged', { checked: false });
     const job = await findBulkJob(db, jobId, req.user!.id);
     const locals = { title: req.t(`bulk.actions.${job.action}`), job };
@@ -296,12 +300,10 @@ export function bulkRoutes(db: Db, jobs?: JobQueue): Router {
 
   async function progress(req: Request, res: Response, job: BulkJob) {
     if (job.state === 'done') {
-      const skipped = Object.entries(job.result.skipped ?? {}).filter(([, n]) => n);
-      const message = [
-        req.t(`bulk.done.${job.action}`, { count: job.result.affected ?? 0 }),
-        ...(job.result.unchanged ? [req.t('bulk.unchanged', { count: job.result.unchanged })] : []),
-        ...skipped.map(([status, count]) => req.t('bulk.skipped', { count: count!, status: req.t(`status.labels.${status as Status}`) })),
-      ].join(' ');
+      const skipped = Object.entries(job.result.skipped ?? {})
+        .filter(([, n]) => n)
+        .map(([status, count]) => ({ status: status as Status, count: count! }));
+      const message = resultMessage(req, job.action, { affected: job.result.affected ?? 0, unchanged: job.result.unchanged, skipped });
       // For the page that comes next: htmx reloads it at once, and a message triggered now went with the old one.
       flashForNextPage(req, message);
       if (isHtmx(req)) {

@@ -149,25 +149,22 @@ export async function bulkAssign(
   { notify = true }: NotifyOption = {},
 ): Promise<WithEvents> {
   await validateAssignment(trx, assignment);
-  const locked = await trx('contacts as c')
-    .select('c.id')
+  // Locked, each with whether its assignment differs: only those assigned otherwise get an event, a
+  // notification and a new editor (assigning "Alle" to contacts that have it changes nothing, as for one).
+  const userIds = [...assignment.userIds].sort((a, b) => Number(a) - Number(b));
+  const locked: { id: string; changes: boolean }[] = await trx('contacts as c')
+    .select(
+      'c.id',
+      trx.raw(
+        `not (c.assignment = ? and c.competence_id is not distinct from ?::bigint
+              and array(select a.user_id from contact_assignees a where a.contact_id = c.id order by a.user_id) = ?::bigint[]) as changes`,
+        [assignment.kind, assignment.competenceId ?? null, userIds],
+      ),
+    )
     .whereIn('c.id', targetIds(trx, target))
     .whereRaw('c.status = any(?::text[])', [applicableStatuses('assign')])
     .forUpdate();
-  if (!locked.length) return { affected: 0, skipped: skippedOf(before, 'assign'), eventIds: [] };
-  // Only those assigned otherwise get an event, a notification and a new editor: assigning
-  // "Alle" to contacts that have it changes nothing, as it does for one contact.
-  const userIds = [...assignment.userIds].sort((a, b) => Number(a) - Number(b));
-  const ids: string[] = (
-    await trx('contacts as c')
-      .select('c.id')
-      .whereRaw('c.id = any(?::bigint[])', [locked.map((r) => String(r.id))])
-      .whereRaw(
-        `not (c.assignment = ? and c.competence_id is not distinct from ?::bigint
-              and array(select a.user_id from contact_assignees a where a.contact_id = c.id order by a.user_id) = ?::bigint[])`,
-        [assignment.kind, assignment.competenceId ?? null, userIds],
-      )
-  ).map((r) => String(r.id));
+  const ids = locked.filter((r) => r.changes).map((r) => String(r.id));
   if (!ids.length) return { affected: 0, unchanged: locked.length, skipped: skippedOf(before, 'assign'), eventIds: [] };
   const names = await trx('users').select('name').whereRaw('id = any(?::bigint[])', [assignment.userIds]).orderBy('name');
   const competence = assignment.competenceId ? await trx('competences').select('name').where('id', assignment.competenceId).first() : undefined;

@@ -33,6 +33,11 @@ export function saveSelection(req: Request, selection: Selection): void {
   req.session.selection = selection.ids.length || selection.all ? selection : undefined;
 }
 
+/** After a bulk action: nothing selected any more, whatever the filter. */
+export function clearSelection(req: Request): void {
+  saveSelection(req, { key: '', ids: [], all: false, except: [] });
+}
+
 export function isSelected(selection: Selection, id: string): boolean {
   return selection.all ? !selection.except?.includes(id) : selection.ids.includes(id);
 }
