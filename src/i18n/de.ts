@@ -549,7 +549,6 @@ export const de = {
     retrying: 'Bei der Aktion ist ein Fehler aufgetreten; sie wird gleich erneut versucht ({done} von {total} erledigt) …',
     failedFinally: 'Ein unerwarteter Fehler ist wiederholt aufgetreten.',
     refused: 'Die Aktion wurde abgebrochen: {reason} {done} von {total} Kontakten sind bearbeitet; die übrigen bitte erneut auswählen.',
-    backToList: 'Zurück zur Liste',
     backgroundDone: 'Fertig.',
   },
   audit: {

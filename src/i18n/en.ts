@@ -549,7 +549,6 @@ export const en: Catalog = {
     retrying: 'The action ran into an error; it will be tried again shortly ({done} of {total} done) …',
     failedFinally: 'An unexpected error kept occurring.',
     refused: 'The action was stopped: {reason} {done} of {total} contacts are done; please select the others again.',
-    backToList: 'Back to the list',
     backgroundDone: 'Done.',
   },
   audit: {
