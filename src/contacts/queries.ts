@@ -15,10 +15,6 @@ export function escapeLike(value: string): string {
   return value.replace(/[\\%_]/g, (c) => `\\${c}`);
 }
 
-/**
- * Narrows a query on `contacts as c` to the filter. Every condition is served by
- * an index (see the contacts migration); search words must all occur, in any order.
- */
 /** A group chosen in the sidebar, as the list needs it: members (static, temporary) or a saved filter (dynamic). */
 export interface GroupScope {
   id: string;
@@ -26,6 +22,10 @@ export interface GroupScope {
   filter: ListFilter | null;
 }
 
+/**
+ * Narrows a query on `contacts as c` to the filter. Every condition is served by
+ * an index (see the contacts migration); search words must all occur, in any order.
+ */
 export function applyFilter(db: Db, query: Knex.QueryBuilder, filter: ListFilter, viewerId?: string, group?: GroupScope): Knex.QueryBuilder {
   if (group?.kind === 'dynamic' && group.filter) {
     applyFilter(db, query, group.filter, viewerId);

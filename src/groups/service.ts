@@ -38,7 +38,6 @@ function inTransaction<T>(conn: Conn, work: (trx: Knex.Transaction) => Promise<T
   return (conn as Knex.Transaction).isTransaction ? work(conn as Knex.Transaction) : conn.transaction(work);
 }
 
-/** A group number someone else holds (case-insensitively): the message names that group. */
 /** Name or number were changed by someone else since the page was loaded: `current` is what they are now. */
 export class GroupChangedMeanwhile extends Conflict {
   constructor(readonly current: { name: string; group_number: string | null }) {
@@ -46,6 +45,7 @@ export class GroupChangedMeanwhile extends Conflict {
   }
 }
 
+/** A group number someone else holds (case-insensitively): the message names that group. */
 export class GroupNumberTaken extends Invalid {
   constructor(
     readonly number: string,
