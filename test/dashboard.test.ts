@@ -59,6 +59,14 @@ describe('the dashboard', () => {
     expect(fragment.text).not.toContain('<html');
     expect(fragment.text).toContain('Notiz 0');
     expect(fragment.text).not.toContain('Notiz 34');
+
+    // Opened in a new tab, or without JavaScript: the older activities as a whole page, with the counts beside them.
+    const whole = await agent.get(more);
+    expect(whole.status).toBe(200);
+    expect(whole.text).toContain('<html');
+    expect(whole.text).toContain('Notiz 0');
+    expect(whole.text).not.toContain('Notiz 34');
+    expect(whole.text).toMatch(/status-customer">Kunde<\/span> <strong>\d+<\/strong>/);
   });
 
   it('finds the same activities whether an employee has few contacts (read contact by contact) or many (the events walked)', async () => {

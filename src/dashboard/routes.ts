@@ -25,7 +25,8 @@ export function dashboardRoutes(db: Db): Router {
     const userId = req.user!.id;
     const [activities, counts] = await Promise.all([
       findActivities(db, userId, { includeOwn: query.own === '1', beforeId: query.before, limit: PAGE + 1 }),
-      query.before || isHtmx(req) ? undefined : batchRead(res, db, myContactCountsQuery(db, userId)).then(toStatusCounts),
+      // The fragment of older activities has no counts; the same page opened whole (a new tab, no JavaScript) has.
+      isHtmx(req) ? undefined : batchRead(res, db, myContactCountsQuery(db, userId)).then(toStatusCounts),
     ]);
     await renderPageOrFragment(req, res, 'dashboard/index', 'dashboard/_activities', {
       title: req.t('dashboard.title'),
