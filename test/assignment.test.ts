@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { useTestDatabase } from './db';
-import { buildApp, createUser, loginAs, withStatements } from './helpers';
+import { buildApp, createUser, formFields, loginAs, withStatements } from './helpers';
 import { whereResponsible } from '../src/assignment/responsibility';
 import { createContact } from './factories';
 import { cappedCountQuery } from '../src/contacts/queries';
@@ -103,6 +103,68 @@ describe('assigning contacts', () => {
     // The same again: no event.
     expect((await agent.post(`/contacts/${id}/assignment`).type('form').send({ _csrf: csrf, assignment: 'users', assignee_ids: second.id })).status).toBe(303);
     expect(await t.db('contact_events').where({ contact_id: id, kind: 'assigned' })).toHaveLength(1);
+  });
+
+  it('refuses a change made on an assignment someone else changed meanwhile, naming what is saved; saving again overwrites', async () => {
+    const me = await createUser(t.db, { name: 'Anna Admin' });
+    const max = await createUser(t.db, { name: 'Max Müller' });
+    const sabine = await createUser(t.db, { name: 'Sabine Schröder' });
+    const team = await competence('Vertrieb Süd', [sabine.id]);
+    const id = await createContact(t.db, { last_name: 'Kunde', status: 'customer' });
+    await assign(id, { users: [max.id, sabine.id] });
+    const app = buildApp(t.db);
+    const { agent: mine } = await loginAs(app, me.email);
+    const { agent: his } = await loginAs(app, max.email);
+    const action = `/contacts/${id}/assignment`;
+    const myForm = formFields((await mine.get(`/contacts/${id}`)).text, action);
+    const hisForm = formFields((await his.get(`/contacts/${id}`)).text, action);
+    expect(hisForm.assignee_ids).toEqual([max.id, sabine.id].sort((a, b) => Number(a) - Number(b)));
+
+    expect((await mine.post(action).type('form').send({ ...myForm, assignment: 'competence', competence_id: team })).status).toBe(303);
+    // Max, on the page he loaded before, adds Anna: refused, the competence stays, his choice is kept in the form.
+    const refused = await his.post(action).type('form').send({ ...hisForm, assignee_ids: [max.id, sabine.id, me.id] });
+    expect(refused.status).toBe(409);
+    expect(refused.text).toContain('Die Zuweisung wurde inzwischen von jemand anderem geändert. Gespeichert ist jetzt: Kompetenz Vertrieb Süd.');
+    expect(await t.db('contacts').where({ id }).first()).toMatchObject({ assignment: 'competence', competence_id: team });
+    expect(await t.db('contact_events').where({ contact_id: id, kind: 'assigned' })).toHaveLength(1);
+    const returned = formFields(refused.text, action);
+    expect(returned).toMatchObject({ assignment: 'users', assignee_ids: [me.id, max.id, sabine.id].sort((a, b) => Number(a) - Number(b)) });
+    // Sent again as it came back: a deliberate overwrite.
+    expect((await his.post(action).type('form').send(returned)).status).toBe(303);
+    expect((await t.db('contact_assignees').where({ contact_id: id }).orderBy('user_id')).map((r) => String(r.user_id))).toEqual([me.id, max.id, sabine.id].sort((a, b) => Number(a) - Number(b)));
+
+    // A stale form asking for what is saved now anyway is no conflict: nothing to save.
+    const stale = await mine.post(action).type('form').send({ ...myForm, assignee_ids: [me.id, max.id, sabine.id] });
+    expect(stale.status).toBe(303);
+    expect((await mine.get(`/contacts/${id}`)).text).toContain('Es gab nichts zu speichern.');
+  });
+
+  it('keeps a deactivated employee when the assignment is saved again, but never takes one newly', async () => {
+    const me = await createUser(t.db, { name: 'Anna Admin' });
+    const max = await createUser(t.db, { name: 'Max Müller' });
+    const test = await createUser(t.db, { name: 'Test Person' });
+    const other = await createUser(t.db, { name: 'Olga Ohne', active: false });
+    const id = await createContact(t.db, { last_name: 'Kunde', status: 'customer' });
+    await assign(id, { users: [max.id, test.id] });
+    await t.db('users').where({ id: test.id }).update({ active: false });
+    const { agent } = await loginAs(buildApp(t.db), me.email);
+    const action = `/contacts/${id}/assignment`;
+    const page = await agent.get(`/contacts/${id}`);
+    expect(page.text).toMatch(new RegExp(`<option value="${test.id}" selected>Test Person \\(deaktiviert\\)</option>`));
+    expect(page.text).not.toContain('Olga Ohne');
+    const form = formFields(page.text, action);
+    const again = await agent.post(action).type('form').send(form);
+    expect(again.status).toBe(303);
+    expect((await t.db('contact_assignees').where({ contact_id: id }).orderBy('user_id')).map((r) => String(r.user_id))).toEqual([max.id, test.id]);
+    expect(await t.db('contact_events').where({ contact_id: id, kind: 'assigned' })).toHaveLength(0);
+    // Removing them is a change like any other; adding another deactivated employee is refused.
+    const newly = await agent.post(action).type('form').send({ ...form, assignee_ids: [max.id, test.id, other.id] });
+    expect(newly.status).toBe(422);
+    expect(newly.text).toContain('Ein gewählter Mitarbeiter ist deaktiviert.');
+    expect((await agent.post(action).type('form').send({ ...form, assignee_ids: [max.id] })).status).toBe(303);
+    expect((await t.db('contact_assignees').where({ contact_id: id })).map((r) => String(r.user_id))).toEqual([max.id]);
+    // Gone from the assignment, the deactivated employee is not offered any more.
+    expect((await agent.get(`/contacts/${id}`)).text).not.toContain('Test Person (deaktiviert)</option>');
   });
 
   it('is refused for inbox and archived contacts with 409', async () => {

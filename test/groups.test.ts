@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { useTestDatabase } from './db';
-import { buildApp, createUser, loginAs, withStatements } from './helpers';
+import { buildApp, createUser, formFields, loginAs, withStatements } from './helpers';
 import { createContact } from './factories';
 import { ListFilter } from '../src/contacts/schema';
 import { applyFilter } from '../src/contacts/queries';
@@ -395,6 +395,13 @@ describe('the group page', () => {
     const bad = await agent.post(`/groups/${id}/assignment`).type('form').send({ assignment: 'users', assignee_ids: '987654', _csrf: csrf });
     expect(bad.status).toBe(422);
     expect(bad.text).toContain('existiert nicht (mehr)');
+
+    // A form loaded before that change, sent now: refused with what is saved, nothing overwritten.
+    const stale = { ...formFields(page.text, `/groups/${id}/assignment`), seen_assignment: 'all', assignment: 'all' };
+    const refused = await agent.post(`/groups/${id}/assignment`).type('form').send(stale);
+    expect(refused.status).toBe(409);
+    expect(refused.text).toContain('Gespeichert ist jetzt: Kompetenz Vertrieb Süd.');
+    expect(await t.db('groups').where({ id }).first()).toMatchObject({ assignment: 'competence', competence_id: team.id });
   });
 
   it('deletes a group after confirmation; its contacts remain', async () => {

@@ -99,7 +99,12 @@ export function formFields(html: string, action: string): Record<string, string 
     if ((type === 'checkbox' || type === 'radio') && !/\schecked\b/.test(tag)) continue;
     add(name, decode(/\bvalue="([^"]*)"/.exec(tag)?.[1] ?? ''));
   }
-  for (const [, name, options] of form.matchAll(/<select\b[^>]*\bname="([^"]*)"[^>]*>([\s\S]*?)<\/select>/g)) {
+  for (const [tag, name, options] of form.matchAll(/<select\b[^>]*\bname="([^"]*)"[^>]*>([\s\S]*?)<\/select>/g)) {
+    // A multiple select sends every chosen option, or nothing; a single one its chosen option, else its first.
+    if (/^<select\b[^>]*\smultiple\b/.test(tag)) {
+      for (const [, value] of options.matchAll(/<option value="([^"]*)"[^>]*\sselected\b/g)) add(name, decode(value));
+      continue;
+    }
     const chosen = /<option value="([^"]*)"[^>]*\sselected\b/.exec(options) ?? /<option value="([^"]*)"/.exec(options);
     if (chosen) add(name, decode(chosen[1]));
   }

@@ -11,3 +11,10 @@ export function assignmentLabel(label: AssignmentLabel | undefined, t: Translate
   const names = label.users.map((u, i) => html`${i ? ', ' : ''}${u.name}${u.active ? '' : ` ${t('assignment.deactivated')}`}`);
   return html`<span class="assign assign-users">${names}</span>`;
 }
+
+/** The same as plain text, for a message ("Gespeichert ist jetzt: …"). */
+export function assignmentText(label: AssignmentLabel | undefined, t: Translate): string {
+  if (!label || label.kind === 'all') return t('assignment.kinds.all');
+  if (label.kind === 'competence') return `${t('assignment.competence')} ${label.competence ? label.competence.name : '–'}`;
+  return label.users.map((u) => `${u.name}${u.active ? '' : ` ${t('assignment.deactivated')}`}`).join(', ');
+}

@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import type { Db } from '../db/knex';
 import { readValue, type ValueQuery } from '../db/batch';
-import { Invalid } from '../web/errors';
+import { Conflict, Invalid } from '../web/errors';
 import type { AssignmentInput, AssignmentKind } from './schema';
 
 type Conn = Db | Knex.Transaction;
@@ -22,20 +22,65 @@ export interface AssignmentLabel {
 
 /**
  * Checks the chosen employees and competence still exist (and the employees are
- * active). Raises Invalid with a field message otherwise; inside the saving
- * transaction, so a competence deleted meanwhile is caught.
+ * active: an employee deactivated since may stay where `kept` has them, the
+ * row's own assignees, but is never newly chosen). Raises Invalid with a field
+ * message otherwise; inside the saving transaction, so a competence deleted
+ * meanwhile is caught.
  */
-export async function validateAssignment(db: Conn, input: AssignmentInput): Promise<void> {
+export async function validateAssignment(db: Conn, input: AssignmentInput, kept: readonly string[] = []): Promise<void> {
   if (input.kind === 'users') {
     const found = await db('users').select('id', 'active').whereIn('id', input.userIds).forShare();
-    const active = new Set(found.filter((u) => u.active).map((u) => String(u.id)));
+    const allowed = new Set(found.filter((u) => u.active || kept.includes(String(u.id))).map((u) => String(u.id)));
     if (found.length !== input.userIds.length) throw new Invalid({ assignee_ids: 'assignment.invalid.unknownUser' });
-    if (input.userIds.some((id) => !active.has(id))) throw new Invalid({ assignee_ids: 'assignment.invalid.inactiveUser' });
+    if (input.userIds.some((id) => !allowed.has(id))) throw new Invalid({ assignee_ids: 'assignment.invalid.inactiveUser' });
   }
   if (input.kind === 'competence') {
     const found = await db('competences').select('id').where('id', input.competenceId!).forShare().first();
     if (!found) throw new Invalid({ competence_id: 'assignment.invalid.unknownCompetence' });
   }
+}
+
+/** The employees assigned to one row by name now (deactivated ones too): what validateAssignment lets it keep. */
+export async function assigneesOf(db: Conn, target: AssignmentTarget, id: string): Promise<string[]> {
+  const rows = await db(target.assignees).select('user_id').where(target.key, id);
+  return rows.map((row: { user_id: string }) => String(row.user_id));
+}
+
+/**
+ * An assignment as a short text that is the same exactly when the assignment is:
+ * kind, employees and competence by id (two employees may share a name). Forms
+ * that change an assignment carry the one they showed (`seen_assignment`).
+ */
+export function assignmentKey(label: AssignmentLabel | undefined): string {
+  if (!label || label.kind === 'all') return 'all';
+  if (label.kind === 'competence') return `competence:${label.competence?.id ?? ''}`;
+  return `users:${label.users.map((u) => u.id).sort().join(',')}`;
+}
+
+/** assignmentKey of what a form asks for. */
+function inputKey(input: AssignmentInput): string {
+  if (input.kind === 'competence') return `competence:${input.competenceId ?? ''}`;
+  if (input.kind === 'users') return `users:${[...input.userIds].sort().join(',')}`;
+  return 'all';
+}
+
+/** Someone else changed the assignment since the form was loaded, to something other than this form asks for: `current` is what it is now. */
+export class AssignmentChangedMeanwhile extends Conflict {
+  constructor(readonly current: AssignmentLabel | undefined) {
+    super('assignment.changedMeanwhile');
+  }
+}
+
+/**
+ * Refuses a save made on an assignment that has changed since its form was
+ * loaded (`input.seen`), unless it asks for what is saved now anyway: two
+ * people changing the same assignment no longer overwrite each other unseen.
+ * The returned form carries the current assignment as seen, so saving it again
+ * is a deliberate overwrite.
+ */
+export function assertAssignmentUnchanged(input: AssignmentInput, before: AssignmentLabel | undefined): void {
+  const now = assignmentKey(before);
+  if (input.seen !== undefined && input.seen !== now && inputKey(input) !== now) throw new AssignmentChangedMeanwhile(before);
 }
 
 /** Sets the assignment of many rows at once: three statements, whatever the count. */
@@ -116,9 +161,7 @@ export function assignmentOptionsQuery(db: Conn): ValueQuery<AssignmentOptions> 
 
 /** Whether two assignments are the same: kind, employees and competence compared by id (two employees may share a name). */
 export function sameAssignment(a: AssignmentLabel | undefined, b: AssignmentLabel | undefined): boolean {
-  const key = (label: AssignmentLabel | undefined) =>
-    JSON.stringify(label ? [label.kind, label.users.map((u) => u.id).sort(), label.competence?.id ?? null] : ['all', [], null]);
-  return key(a) === key(b);
+  return assignmentKey(a) === assignmentKey(b);
 }
 
 /** A stored snapshot for the history: names as they were at the time of the change. */

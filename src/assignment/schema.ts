@@ -16,11 +16,14 @@ export const AssignmentInput = z
     assignment: z.preprocess((v) => (v === '' || v === undefined ? 'all' : v), z.enum(assignmentKinds, 'assignment.invalid.kind')),
     assignee_ids: z.preprocess(oneOrMany, z.array(id, 'assignment.invalid.users').max(100)),
     competence_id: z.preprocess((v) => (v === '' ? undefined : v), id.optional()),
+    // The assignment the form showed (assignmentKey), on forms that change an existing one.
+    seen_assignment: z.string().max(4000).optional(),
   })
-  .transform((v) => ({
+  .transform((v): { kind: AssignmentKind; userIds: string[]; competenceId: string | undefined; seen?: string } => ({
     kind: v.assignment,
     userIds: v.assignment === 'users' ? [...new Set(v.assignee_ids)] : [],
     competenceId: v.assignment === 'competence' ? v.competence_id : undefined,
+    seen: v.seen_assignment,
   }))
   .superRefine((v, ctx) => {
     if (v.kind === 'users' && !v.userIds.length) ctx.addIssue({ code: 'custom', path: ['assignee_ids'], message: 'assignment.invalid.noUsers' });
@@ -33,4 +36,5 @@ export const assignmentFields = {
   assignment: z.unknown().optional(),
   assignee_ids: z.unknown().optional(),
   competence_id: z.unknown().optional(),
+  seen_assignment: z.unknown().optional(),
 };

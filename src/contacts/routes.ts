@@ -16,7 +16,8 @@ import { can, statuses, transition, type Status } from './status';
 import { displayName } from './format';
 import { listQueryString } from './urls';
 import { AssignmentInput } from '../assignment/schema';
-import { assignmentOptions, assignmentOptionsQuery, contactTarget, loadAssignments } from '../assignment/queries';
+import { AssignmentChangedMeanwhile, assignmentOptions, assignmentOptionsQuery, contactTarget, loadAssignments } from '../assignment/queries';
+import { assignmentConflict, assignmentValuesOf } from '../assignment/form';
 import { isSelected } from './selection';
 import { processPicture, pictureUpload } from './pictures';
 
@@ -135,7 +136,7 @@ export function contactRoutes(db: Db): Router {
         moreEvents: events.length > HISTORY_PAGE,
         editableFields,
         assignment,
-        assignmentValues: { assignment: assignment.kind, assignee_ids: assignment.users.map((u) => u.id), competence_id: assignment.competence?.id },
+        assignmentValues: assignmentValuesOf(assignment),
         assignmentErrors: {},
         options,
         numbering: contact.customer_number
@@ -205,6 +206,7 @@ export function contactRoutes(db: Db): Router {
       flash(req, res, req.t(changed ? 'assignment.changed' : 'contacts.unchanged'));
     } catch (error) {
       if (error instanceof Invalid) return again(serviceErrors(req, error), 422);
+      if (error instanceof AssignmentChangedMeanwhile) return showPage(res, contact, assignmentConflict(req, error), 409);
       throw error;
     }
     redirect(req, res, `${res.locals.basePath}/contacts/${contact.id}`);

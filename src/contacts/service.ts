@@ -8,7 +8,7 @@ import { displayName } from './format';
 import { assignGeneratedNumber, withNumberTransaction } from '../numbers/service';
 import type { AssignmentInput } from '../assignment/schema';
 import { notifyResponsible } from '../notifications/queries';
-import { contactTarget, describeAssignment, loadAssignments, sameAssignment, saveAssignment, validateAssignment } from '../assignment/queries';
+import { assertAssignmentUnchanged, assigneesOf, contactTarget, describeAssignment, loadAssignments, sameAssignment, saveAssignment, validateAssignment } from '../assignment/queries';
 
 const UNIQUE_VIOLATION = '23505';
 
@@ -227,10 +227,11 @@ export async function changeAssignment(db: Db, id: string, assignment: Assignmen
   return db.transaction(async (trx) => {
     // The chosen competence and employees first, then the contact: the order reassigning a competence
     // (and bulk "Zuweisen") locks in, so the two wait for each other instead of deadlocking.
-    await validateAssignment(trx, assignment);
+    await validateAssignment(trx, assignment, await assigneesOf(trx, contactTarget, id));
     const contact = await loadForUpdate(trx, id);
     assertAllowed('assign', contact.status);
     const before = (await loadAssignments(trx, contactTarget, [id])).get(id);
+    assertAssignmentUnchanged(assignment, before);
     await saveAssignment(trx, contactTarget, [id], assignment);
     const after = (await loadAssignments(trx, contactTarget, [id])).get(id);
     if (sameAssignment(before, after)) return false;

@@ -10,7 +10,8 @@ import { toLocalPath } from '../web/auth';
 import { ListFilter, ListQuery, effectiveStatuses } from '../contacts/schema';
 import { listQueryString } from '../contacts/urls';
 import { AssignmentInput } from '../assignment/schema';
-import { assignmentOptions, loadAssignments } from '../assignment/queries';
+import { AssignmentChangedMeanwhile, assignmentOptions, loadAssignments } from '../assignment/queries';
+import { assignmentConflict, assignmentValuesOf } from '../assignment/form';
 import { countDynamicGroups, countMembers, findGroup, groupTarget, listGroupsForSidebar, sidebarGroupsQuery, toSidebarGroups, type Group } from './queries';
 import { GroupCreate, GroupId, GroupUpdate, NewGroupKind } from './schema';
 import { changeGroupAssignment, createDynamicGroup, GroupChangedMeanwhile, createGroup, deleteGroup, keepGroup, updateGroup, type CreatedGroup } from './service';
@@ -147,7 +148,7 @@ export function groupRoutes(db: Db): Router {
         values: group,
         errors: {},
         assignment,
-        assignmentValues: { assignment: assignment.kind, assignee_ids: assignment.users.map((u) => u.id), competence_id: assignment.competence?.id },
+        assignmentValues: assignmentValuesOf(assignment),
         assignmentErrors: {},
         options,
         predicted,
@@ -199,6 +200,7 @@ export function groupRoutes(db: Db): Router {
       flash(req, res, req.t(changed ? 'assignment.changed' : 'contacts.unchanged'));
     } catch (error) {
       if (error instanceof Invalid) return again(serviceErrors(req, error));
+      if (error instanceof AssignmentChangedMeanwhile) return showPage(req, res, group, assignmentConflict(req, error), 409);
       throw error;
     }
     redirect(req, res, `${res.locals.basePath}/groups/${group.id}`);

@@ -8,7 +8,7 @@ import { ListFilter } from '../contacts/schema';
 import { statusesAllowing, type Status } from '../contacts/status';
 import { notifyResponsible } from '../notifications/queries';
 import type { AssignmentInput } from '../assignment/schema';
-import { loadAssignments, sameAssignment, saveAssignment, validateAssignment } from '../assignment/queries';
+import { assertAssignmentUnchanged, assigneesOf, loadAssignments, sameAssignment, saveAssignment, validateAssignment } from '../assignment/queries';
 import {
   deleteExpiredGroups,
   deleteGroup as deleteGroupRow,
@@ -317,9 +317,10 @@ export async function updateGroup(
 export async function changeGroupAssignment(db: Db, id: string, assignment: AssignmentInput, actorId: string): Promise<boolean> {
   return db.transaction(async (trx) => {
     // The competence before the group, as reassigning a competence locks them (no deadlock between the two).
-    await validateAssignment(trx, assignment);
+    await validateAssignment(trx, assignment, await assigneesOf(trx, groupTarget, id));
     await lockGroup(trx, id, actorId);
     const before = (await loadAssignments(trx, groupTarget, [id])).get(id);
+    assertAssignmentUnchanged(assignment, before);
     await saveAssignment(trx, groupTarget, [id], assignment);
     const after = (await loadAssignments(trx, groupTarget, [id])).get(id);
     if (sameAssignment(before, after)) return false;

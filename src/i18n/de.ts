@@ -359,6 +359,7 @@ export const de = {
     deactivated: '(deaktiviert)',
     changed: 'Die Zuweisung wurde geändert.',
     save: 'Zuweisung speichern',
+    changedMeanwhile: 'Die Zuweisung wurde inzwischen von jemand anderem geändert. Gespeichert ist jetzt: {now}. Ihre Auswahl steht unten; speichern Sie erneut, um sie zu übernehmen.',
     invalid: {
       kind: 'Bitte eine Art der Zuweisung wählen.',
       users: 'Ungültige Mitarbeiter-Auswahl.',

@@ -360,6 +360,7 @@ export const en: Catalog = {
     deactivated: '(deactivated)',
     changed: 'The assignment has been changed.',
     save: 'Save assignment',
+    changedMeanwhile: 'The assignment has been changed by someone else meanwhile. Saved now: {now}. Your choice is below; save again to apply it.',
     invalid: {
       kind: 'Please choose a kind of assignment.',
       users: 'Invalid choice of employees.',
