@@ -139,6 +139,19 @@ describe('assigning contacts', () => {
     expect((await mine.get(`/contacts/${id}`)).text).toContain('Es gab nichts zu speichern.');
   });
 
+  it('sends a form with errors back as a whole page with the bell and its poller, like any other page', async () => {
+    const me = await createUser(t.db, { name: 'Anna Admin' });
+    const max = await createUser(t.db, { name: 'Max Müller' });
+    const id = await createContact(t.db, { last_name: 'Kunde', status: 'customer' });
+    const event = await t.db('contact_events').insert({ contact_id: id, actor_id: max.id, kind: 'note', payload: '{}' }).returning('id');
+    await t.db('notifications').insert({ user_id: me.id, contact_id: id, event_id: event[0].id });
+    const { agent, csrf } = await loginAs(buildApp(t.db), me.email);
+    const refused = await agent.post(`/contacts/${id}/assignment`).type('form').send({ _csrf: csrf, assignment: 'users' });
+    expect(refused.status).toBe(422);
+    expect(refused.text).toMatch(/class="bell has-unread"[^>]*>\s*Benachrichtigungen <span class="count">1<\/span>/);
+    expect(refused.text).toMatch(/hx-get="\/notifications\/poll\?after=\d+"/);
+  });
+
   it('keeps a deactivated employee when the assignment is saved again, but never takes one newly', async () => {
     const me = await createUser(t.db, { name: 'Anna Admin' });
     const max = await createUser(t.db, { name: 'Max Müller' });

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { Db } from '../db/knex';
 import { batchRead, readValue } from '../db/batch';
 import { NotFound } from '../web/errors';
-import { deferLocal, renderFragment, renderPage } from '../web/render';
+import { deferLocal, deferLocalIfPage, renderFragment, renderPage } from '../web/render';
 import { redirect, varyOnHtmx, isHtmx } from '../web/htmx';
 import { bellQuery, findNotification, listNotifications, markRead, newUnread } from './queries';
 import { displayName } from '../contacts/format';
@@ -20,8 +20,11 @@ const helpers = { displayName, isSummary, summaryText };
  */
 export function notificationLocals(db: Db) {
   return async (req: Request, res: Response, next: NextFunction) => {
-    if (req.user && !isHtmx(req) && req.method === 'GET') {
-      deferLocal(res, 'notifications', batchRead(res, db, bellQuery(db, req.user.id)));
+    if (req.user && !isHtmx(req)) {
+      const userId = req.user.id;
+      // A page asked for: loaded beside the route's own reads. A form sent: only if it comes back as a page (its errors).
+      if (req.method === 'GET') deferLocal(res, 'notifications', batchRead(res, db, bellQuery(db, userId)));
+      else deferLocalIfPage(res, 'notifications', () => readValue(db, bellQuery(db, userId)));
     }
     next();
   };

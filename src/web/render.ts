@@ -24,14 +24,30 @@ export function deferLocal(res: Response, name: string, work: Promise<unknown>):
   pending.push(work.then((value) => ({ name, value }), (error: unknown) => ({ name, error })));
 }
 
+const lazyLocals = Symbol('locals loaded only for a page');
+
+/**
+ * A local the page around a route needs, loaded only if the answer is a whole
+ * page after all: a form sent by POST usually redirects (and needs no bell),
+ * but one sent back with its errors is a page like any other.
+ */
+export function deferLocalIfPage(res: Response, name: string, load: () => Promise<unknown>): void {
+  ((res.locals as Record<symbol, Map<string, () => Promise<unknown>>>)[lazyLocals] ??= new Map()).set(name, load);
+}
+
 /**
  * Waits for the deferred locals and sets them. A failed one is thrown, or with
  * `skipFailed` (an error page: it shows without the bell's count rather than
  * not at all) left unset.
  */
 export async function settleDeferredLocals(res: Response, { skipFailed = false } = {}): Promise<void> {
-  const locals = res.locals as Record<symbol, Promise<Settled>[] | undefined>;
-  const pending = locals[deferredLocals];
+  const locals = res.locals as Record<symbol, Promise<Settled>[] | Map<string, () => Promise<unknown>> | undefined>;
+  const lazy = locals[lazyLocals] as Map<string, () => Promise<unknown>> | undefined;
+  if (lazy) {
+    delete locals[lazyLocals];
+    for (const [name, load] of lazy) deferLocal(res, name, load());
+  }
+  const pending = locals[deferredLocals] as Promise<Settled>[] | undefined;
   if (!pending) return;
   delete locals[deferredLocals];
   for (const settled of await Promise.all(pending)) {
