@@ -1,5 +1,5 @@
 import { useTestDatabase } from './db';
-import { buildApp, createUser, loginAs } from './helpers';
+import { buildApp, createUser, formFields, loginAs } from './helpers';
 import { createContact } from './factories';
 import { can, statuses, transition, type Status } from '../src/contacts/status';
 
@@ -42,9 +42,37 @@ describe('status changes', () => {
     const page = await agent.get(`/contacts/${id}`);
     const restore = await agent.get(`/contacts/${id}/status?to=customer`);
     expect(restore.text).toMatch(/value="customer" checked/);
+    // Whichever status was clicked, the one before archiving is preselected, as the dialog says.
+    const clickedProspect = await agent.get(`/contacts/${id}/status?to=prospect`);
+    expect(clickedProspect.text).toMatch(/value="customer" checked/);
+    expect(clickedProspect.text).not.toMatch(/value="prospect" checked/);
+    expect(clickedProspect.text).toContain('Vorausgewählt ist der Status vor der Archivierung.');
     expect(page.text).toMatch(/href="\/contacts\/\d+\/status\?to=customer"/);
     await agent.post(`/contacts/${id}/status`).type('form').send({ _csrf: csrf, to: 'customer' });
     expect(await t.db('contacts').where({ id }).first()).toMatchObject({ status: 'customer', previous_status: null });
+  });
+
+  it('refuse a confirmation when the status was changed meanwhile, naming who changed it, and change nothing', async () => {
+    const { agent } = await login();
+    const max = await createUser(t.db, { name: 'Max Müller' });
+    const { agent: his, csrf: hisCsrf } = await loginAs(buildApp(t.db), max.email);
+    const id = await createContact(t.db, { first_name: 'Mehmet', last_name: 'Öztürk', status: 'prospect' });
+    const dialog = await agent.get(`/contacts/${id}/status?to=customer`);
+    const form = formFields(dialog.text, `/contacts/${id}/status`);
+    expect(form).toMatchObject({ to: 'customer', from: 'prospect' });
+    expect((await his.post(`/contacts/${id}/status`).type('form').send({ _csrf: hisCsrf, to: 'archived' })).status).toBe(303);
+
+    const refused = await agent.post(`/contacts/${id}/status`).type('form').send(form);
+    expect(refused.status).toBe(303);
+    expect(await t.db('contacts').where({ id }).first()).toMatchObject({ status: 'archived', previous_status: 'prospect' });
+    expect(await t.db('contact_events').where({ contact_id: id, kind: 'status' })).toHaveLength(1);
+    const page = await agent.get(refused.headers.location);
+    expect(page.text).toContain('Max Müller hat den Status von Mehmet Öztürk inzwischen auf „Archiv“ geändert. Ihre Änderung wurde nicht ausgeführt');
+    // From the dialog in htmx: the page is loaded anew with the message.
+    const viaHtmx = await agent.post(`/contacts/${id}/status`).set('HX-Request', 'true').type('form').send({ ...form, from: 'customer', to: 'prospect' });
+    expect(viaHtmx.status).toBe(204);
+    expect(viaHtmx.headers['hx-redirect']).toBe(`/contacts/${id}`);
+    expect((await t.db('contacts').where({ id }).first()).status).toBe('archived');
   });
 
   it('accept inbox contacts as prospect or customer', async () => {

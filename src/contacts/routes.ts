@@ -11,7 +11,7 @@ import { hasDefaultCircleQuery } from '../numbers/queries';
 import { ContactCreate, ContactId, ContactUpdate, ListQuery, NoteInput, StatusChange, countryCodes, salutations, editableFields } from './schema';
 import { findContact, listEvents, type Contact } from './queries';
 import { loadList, queryOfCurrentPage } from './list';
-import { addNote, changeAssignment, changeStatus, createContact, generateNumber, findPicture, NumberTaken, numberTaken, setPicture, StaleEdit, updateContact } from './service';
+import { addNote, changeAssignment, changeStatus, createContact, generateNumber, findPicture, NumberTaken, numberTaken, setPicture, StaleEdit, StatusChangedMeanwhile, updateContact } from './service';
 import { can, statuses, transition, type Status } from './status';
 import { displayName } from './format';
 import { listQueryString } from './urls';
@@ -190,7 +190,17 @@ export function contactRoutes(db: Db): Router {
     const id = contactId(req);
     const form = parse(StatusChange, req.body, req.t);
     if (!form.ok) throw new Invalid(form.errors as never);
-    const { from, to, contact } = await changeStatus(db, id, form.data.to as Status, req.user!.id);
+    let changed: Awaited<ReturnType<typeof changeStatus>>;
+    try {
+      changed = await changeStatus(db, id, form.data.to as Status, req.user!.id, form.data.from as Status | undefined);
+    } catch (error) {
+      if (!(error instanceof StatusChangedMeanwhile)) throw error;
+      // The page behind the dialog is out of date: it is shown anew, with who changed what.
+      const { contact, actor } = error;
+      flash(req, res, req.t('status.changedMeanwhile', { actor: actor ?? req.t('status.someone'), name: displayName(contact), status: req.t(`status.labels.${contact.status}`) }), 'error');
+      return redirect(req, res, `${res.locals.basePath}/contacts/${id}`);
+    }
+    const { from, to, contact } = changed;
     flash(req, res, req.t('status.changed', { name: displayName(contact), from: req.t(`status.labels.${from}`), to: req.t(`status.labels.${to}`) }));
     redirect(req, res, `${res.locals.basePath}/contacts/${id}`);
   }

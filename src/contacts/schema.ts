@@ -79,7 +79,8 @@ export const editableFields = [...Object.keys(masterData), ...Object.keys(moreMa
 
 export const ContactId = z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER);
 
-export const StatusChange = z.object({ to: z.enum(statuses), version: version.optional() });
+/** `from`: the status the dialog showed; a change made meanwhile by someone else is not undone unseen. */
+export const StatusChange = z.object({ to: z.enum(statuses), from: z.enum(statuses).optional(), version: version.optional() });
 export type StatusChange = z.infer<typeof StatusChange>;
 
 export const NoteInput = z.object({ text: z.preprocess((v) => (typeof v === 'string' ? v.trim() : v), z.string().min(1).max(5000)) });

@@ -201,9 +201,29 @@ async function describeConflict(db: Db, current: Contact, input: ContactUpdate):
 }
 
 /** Changes the status after the confirmation dialog; archiving remembers the active status for restoring. */
-export async function changeStatus(db: Db, id: string, to: Status, actorId: string): Promise<{ from: Status; to: Status; contact: Contact }> {
+/** The status was changed by someone else since the dialog was opened: `actor` is who (null: unknown). */
+export class StatusChangedMeanwhile extends Conflict {
+  constructor(
+    readonly contact: Contact,
+    readonly actor: string | null,
+  ) {
+    super('status.changedMeanwhile');
+  }
+}
+
+/**
+ * Changes the status (transition table). With `seen` (the status the dialog
+ * showed), a status changed meanwhile is refused rather than overwritten: a
+ * dialog opened on a prospect no longer restores a contact a colleague has
+ * archived since.
+ */
+export async function changeStatus(db: Db, id: string, to: Status, actorId: string, seen?: Status): Promise<{ from: Status; to: Status; contact: Contact }> {
   return db.transaction(async (trx) => {
     const contact = await loadForUpdate(trx, id);
+    if (seen && contact.status !== seen) {
+      const last = await trx('contact_events as e').leftJoin('users as u', 'u.id', 'e.actor_id').where({ 'e.contact_id': id, 'e.kind': 'status' }).orderBy('e.id', 'desc').first('u.name');
+      throw new StatusChangedMeanwhile(contact, last?.name ?? null);
+    }
     const verdict = transition(contact.status, to);
     if (!verdict.ok) throw new Conflict(verdict.reason);
     await trx('contacts')

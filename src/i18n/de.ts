@@ -206,6 +206,8 @@ export const de = {
       confirm: 'Bestätigen',
     },
     changed: 'Status von {name} geändert: {from} → {to}.',
+    changedMeanwhile: '{actor} hat den Status von {name} inzwischen auf „{status}“ geändert. Ihre Änderung wurde nicht ausgeführt; bitte prüfen Sie den Kontakt.',
+    someone: 'Jemand',
   },
   contacts: {
     title: 'Kontakte',

@@ -207,6 +207,8 @@ export const en: Catalog = {
       confirm: 'Confirm',
     },
     changed: 'Status of {name} changed: {from} → {to}.',
+    changedMeanwhile: '{actor} has meanwhile changed the status of {name} to “{status}”. Your change was not made; please check the contact.',
+    someone: 'Someone',
   },
   contacts: {
     title: 'Contacts',
