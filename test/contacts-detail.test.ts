@@ -264,3 +264,30 @@ describe('the profile picture', () => {
     expect(await t.db('contact_pictures')).toHaveLength(0);
   });
 });
+
+describe('the history of a contact', () => {
+  it('shows the newest 30 entries and pages older ones in, or as a page of their own without JavaScript', async () => {
+    const { agent } = await login();
+    const max = await createUser(t.db, { name: 'Max Müller' });
+    const id = await createContact(t.db, { last_name: 'Viel' });
+    await t.db('contact_events').insert(Array.from({ length: 35 }, (_, i) => ({ contact_id: id, actor_id: max.id, kind: 'note', payload: { text: `Eintrag ${i}` } })));
+    const page = await agent.get(`/contacts/${id}`);
+    expect(page.text).toContain('Eintrag 34');
+    expect(page.text).not.toContain('Eintrag 4<');
+    const more = page.text.match(/href="(\/contacts\/\d+\/history\?before=\d+)"/)![1];
+
+    const fragment = await agent.get(more).set('HX-Request', 'true');
+    expect(fragment.status).toBe(200);
+    expect(fragment.text).not.toContain('<html');
+    expect(fragment.text).toContain('Eintrag 0');
+    expect(fragment.text).not.toContain('Eintrag 34');
+
+    const whole = await agent.get(more);
+    expect(whole.status).toBe(200);
+    expect(whole.text).toContain('<html');
+    expect(whole.text).toContain('<h1 id="history-title">Historie: Testperson Viel</h1>');
+    expect(whole.text).toContain(`href="/contacts/${id}#history"`);
+    expect(whole.text).toContain('Eintrag 0');
+    expect(whole.headers.vary).toMatch(/HX-Request/);
+  });
+});

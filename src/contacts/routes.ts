@@ -247,7 +247,9 @@ export function contactRoutes(db: Db): Router {
     const contact = await loadContact(db, req);
     const before = ContactId.safeParse(req.query.before);
     const events = await listEvents(db, contact.id, HISTORY_PAGE + 1, before.success ? String(before.data) : undefined);
-    await renderFragment(res, 'contacts/_history-items', { contact, events: events.slice(0, HISTORY_PAGE), moreEvents: events.length > HISTORY_PAGE, ...helpers });
+    const locals = { title: `${req.t('contacts.history.title')}: ${displayName(contact)}`, nav: 'contacts', contact, events: events.slice(0, HISTORY_PAGE), moreEvents: events.length > HISTORY_PAGE, ...helpers };
+    // htmx swaps the entries in; opened in a new tab or without JavaScript, they are a page of their own.
+    await renderPageOrFragment(req, res, 'contacts/history', 'contacts/_history-items', locals);
   }
 
   async function picture(req: Request, res: Response) {
