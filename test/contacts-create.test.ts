@@ -128,6 +128,20 @@ describe('creating a contact', () => {
     expect(await t.db('contacts').count({ n: '*' }).first()).toEqual({ n: '0' });
   });
 
+  it('accepts phone numbers as German offices write them, and still refuses words', async () => {
+    const { agent, csrf } = await login();
+    const written = ['(089) 1234567', '089 1234567 (Zentrale)', '+49 89 1234567 – 12', '089/123 45-67', '+49 (0)89 1234567'];
+    for (const [i, phone] of written.entries()) {
+      const res = await agent.post('/contacts').type('form').send({ ...valid(), _csrf: csrf, last_name: `Telefon ${i}`, phone });
+      expect([phone, res.status]).toEqual([phone, 303]);
+    }
+    expect((await t.db('contacts').orderBy('id').select('phone')).map((r) => r.phone)).toEqual(written);
+    for (const phone of ['(Zentrale)', '12', '089 (Zentrale) 1234']) {
+      const res = await agent.post('/contacts').type('form').send({ ...valid(), _csrf: csrf, phone });
+      expect([phone, res.status]).toEqual([phone, 422]);
+    }
+  });
+
   it('accepts umlauts, emoji and SQL-looking text as plain data', async () => {
     const { agent, csrf } = await login();
     const res = await agent.post('/contacts').type('form').send({ ...valid(), _csrf: csrf, last_name: "O'Brien; DROP TABLE contacts; --", company: 'Öl & Gas 😀 GmbH' });

@@ -19,7 +19,12 @@ const isoDate = z.string().regex(/^[1-9]\d{3}-\d{2}-\d{2}$/, 'contacts.invalid.d
   return !Number.isNaN(d.getTime()) && d.toISOString().startsWith(v);
 }, 'contacts.invalid.date');
 
-const phone = pattern(40, /^\+?[0-9][0-9 ()/.-]{2,38}$/, 'contacts.invalid.phone');
+/**
+ * A phone number as German offices write it: "+49 89 1234567", "(089) 1234567",
+ * "089/123 45-67", a dash as Word pastes it ("– 12"), and a short note in
+ * brackets at the end ("(Zentrale)"); at least three digits, nothing else.
+ */
+const phone = pattern(40, /^(?=(?:\D*\d){3})[+(]?[0-9][0-9 ()/.\-\u2013\u2014]*(?: ?\(\p{L}[\p{L} .-]{0,24}\))?$/u, 'contacts.invalid.phone');
 
 /** The master data fields, as named in the form and the table. */
 const masterData = {
