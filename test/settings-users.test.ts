@@ -345,6 +345,59 @@ describe('deactivating an employee', () => {
     await expect(loginAs(app, member.email)).rejects.toThrow('login failed with 401');
   });
 
+  it('names in its dialog what only this employee is responsible for, which is then found through the list', async () => {
+    const { agent } = await asAdmin();
+    const max = await createUser(t.db, { name: 'Max Müller' });
+    const sabine = await createUser(t.db, { name: 'Sabine Schröder' });
+    const olga = await createUser(t.db, { name: 'Olga Ohne', active: false });
+    const contact = async (last_name: string, users: string[], status = 'customer') => {
+      const [c] = await t.db('contacts').insert({ last_name, status, assignment: 'users' }).returning('id');
+      await t.db('contact_assignees').insert(users.map((user_id) => ({ contact_id: c.id, user_id })));
+    };
+    await contact('Allein', [max.id]);
+    await contact('Mit Sabine', [max.id, sabine.id]);
+    await contact('Mit Olga', [max.id, olga.id]);
+    await contact('Archiviert', [max.id], 'archived');
+    const [group] = await t.db('groups').insert({ name: 'Messe', kind: 'static', assignment: 'users' }).returning('id');
+    await t.db('group_assignees').insert({ group_id: group.id, user_id: max.id });
+    const [alone, shared] = await t.db('competences').insert([{ name: 'Vertrieb Nord' }, { name: 'Vertrieb Süd' }]).returning('id');
+    await t.db('competence_members').insert([
+      { competence_id: alone.id, user_id: max.id },
+      { competence_id: alone.id, user_id: olga.id },
+      { competence_id: shared.id, user_id: max.id },
+      { competence_id: shared.id, user_id: sabine.id },
+    ]);
+    await t.db('contacts').insert([
+      { last_name: 'Nord', status: 'prospect', assignment: 'competence', competence_id: alone.id },
+      { last_name: 'Süd', status: 'prospect', assignment: 'competence', competence_id: shared.id },
+    ]);
+
+    const dialog = await agent.get(`/settings/users/${max.id}/deactivate`).set('HX-Request', 'true');
+    expect(dialog.text).toContain('Deaktivierte Mitarbeiter werden nicht benachrichtigt. Nur Max Müller ist zuständig für:');
+    expect(dialog.text).toContain(`<a href="/contacts?assigned=${max.id}&amp;assigned_direct=1">2 Kontakte (anzeigen)</a>`);
+    expect(dialog.text).toContain('<li>1 Gruppe</li>');
+    expect(dialog.text).toContain('der Kompetenz „Vertrieb Nord“');
+    expect(dialog.text).not.toContain('Vertrieb Süd');
+    // Sabine shares all of hers: nothing to name.
+    expect((await agent.get(`/settings/users/${sabine.id}/deactivate`).set('HX-Request', 'true')).text).not.toContain('nicht benachrichtigt');
+
+    await t.db('users').where({ id: max.id }).update({ active: false });
+    const list = await agent.get(`/contacts?assigned=${max.id}&assigned_direct=1`);
+    expect(list.text).toMatch(new RegExp(`<option value="${max.id}" selected>Max Müller \\(deaktiviert\\)</option>`));
+    expect(list.text).toContain('3 Kontakte');
+  });
+
+  it('says at once in its dialog when it would be refused: oneself, or the last active admin', async () => {
+    const { admin, agent } = await asAdmin();
+    const last = await agent.get(`/settings/users/${admin.id}/deactivate`).set('HX-Request', 'true');
+    expect(last.text).toContain('Der letzte aktive Administrator kann nicht deaktiviert werden.');
+    expect(last.text).not.toContain('type="submit"');
+    await createUser(t.db, { role: 'admin' });
+    const self = await agent.get(`/settings/users/${admin.id}/deactivate`).set('HX-Request', 'true');
+    expect(self.text).toContain('Sie können sich nicht selbst deaktivieren.');
+    expect(self.text).not.toContain('type="submit"');
+  });
+
   it('refuses the last active admin deactivating themselves', async () => {
     const { admin, agent, csrf } = await asAdmin();
     const res = await agent.post(`/settings/users/${admin.id}/deactivate`).type('form').send({ _csrf: csrf });

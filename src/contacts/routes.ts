@@ -16,7 +16,8 @@ import { can, statuses, transition, type Status } from './status';
 import { displayName } from './format';
 import { listQueryString } from './urls';
 import { AssignmentInput } from '../assignment/schema';
-import { AssignmentChangedMeanwhile, assignmentOptions, assignmentOptionsQuery, contactTarget, loadAssignments } from '../assignment/queries';
+import { AssignmentChangedMeanwhile, assignmentOptions, assignmentOptionsQuery, contactTarget, loadAssignments, type AssignmentOptions } from '../assignment/queries';
+import { findEmployee } from '../users/queries';
 import { assignmentConflict, assignmentValuesOf } from '../assignment/form';
 import { isSelected } from './selection';
 import { processPicture, pictureUpload } from './pictures';
@@ -58,7 +59,19 @@ export function contactRoutes(db: Db): Router {
       return renderPageOrFragment(req, res, 'contacts/index', 'contacts/_results', { ...base, query: {}, raw: req.query, errors: parsed.errors, page: undefined, total: 0, options }, 422);
     }
     const [locals, options] = await Promise.all([loadList(db, req, parsed.data), reading]);
-    await renderPageOrFragment(req, res, 'contacts/index', 'contacts/_results', { ...base, ...locals, raw: req.query, errors: {}, options });
+    await renderPageOrFragment(req, res, 'contacts/index', 'contacts/_results', { ...base, ...locals, raw: req.query, errors: {}, options: await withFilteredEmployee(options, parsed.data.assigned, req) });
+  }
+
+  /**
+   * The employee select offers active employees; a list filtered by one deactivated since (a bookmark,
+   * the link of the deactivation dialog) shows them too, marked, or the select said "alle" and the
+   * next change of sort or search dropped the filter.
+   */
+  async function withFilteredEmployee(options: AssignmentOptions | undefined, assigned: string | undefined, req: Request) {
+    if (!options || !assigned || assigned === 'me' || options.users.some((u) => u.id === assigned)) return options;
+    const employee = await findEmployee(db, assigned);
+    if (!employee) return options;
+    return { ...options, users: [...options.users, { id: String(employee.id), name: `${employee.name} ${req.t('assignment.deactivated')}` }] };
   }
 
   /** What the create dialog's "Nummer erzeugen" can do: is there a default circle, and (after pressing it) the predicted number. */

@@ -113,3 +113,41 @@ export async function deleteSessionsOf(db: Db, userId: string, exceptSid?: strin
   if (exceptSid) query.whereNot({ sid: exceptSid });
   await query.delete();
 }
+
+/** Whether an active administrator other than this employee exists. */
+export async function hasOtherActiveAdmin(db: Db, id: string): Promise<boolean> {
+  return Boolean(await db('users').select('id').where({ role: 'admin', active: true }).whereNot({ id }).first());
+}
+
+/** What would be left without an active responsible employee if this one were deactivated (see soleResponsibility). */
+export interface SoleResponsibility {
+  /** Prospects and customers assigned by name to this employee and no other active one. */
+  contacts: number;
+  /** Groups likewise. */
+  groups: number;
+  /** Competences with contacts or groups whose only active member is this employee. */
+  competences: string[];
+}
+
+/**
+ * Deactivated employees are not notified: contacts only they were responsible
+ * for would alert nobody. The deactivation dialog names them, so that an admin
+ * reassigns them first.
+ */
+export async function soleResponsibility(db: Db, id: string): Promise<SoleResponsibility> {
+  const alone = (table: string, assignees: string, key: string, where = '') => `
+    (select count(*) from ${table} t where t.assignment = 'users' ${where}
+       and exists (select 1 from ${assignees} a where a.${key} = t.id and a.user_id = :id)
+       and not exists (select 1 from ${assignees} a join users u on u.id = a.user_id where a.${key} = t.id and u.active and u.id <> :id))`;
+  const { rows } = await db.raw(
+    `select ${alone('contacts', 'contact_assignees', 'contact_id', "and t.status in ('prospect', 'customer')")}::int as contacts,
+            ${alone('groups', 'group_assignees', 'group_id')}::int as groups,
+            (select coalesce(json_agg(k.name order by k.name), '[]') from competences k
+              where exists (select 1 from competence_members m where m.competence_id = k.id and m.user_id = :id)
+                and not exists (select 1 from competence_members m join users u on u.id = m.user_id where m.competence_id = k.id and u.active and u.id <> :id)
+                and (exists (select 1 from contacts c where c.assignment = 'competence' and c.competence_id = k.id and c.status in ('prospect', 'customer'))
+                     or exists (select 1 from groups g where g.assignment = 'competence' and g.competence_id = k.id))) as competences`,
+    { id },
+  );
+  return rows[0];
+}

@@ -5,7 +5,7 @@ import { flash, renderFragment, renderPage } from '../web/render';
 import { isHtmx, redirect } from '../web/htmx';
 import { Conflict, Invalid, NotFound } from '../web/errors';
 import { translator } from '../i18n';
-import { findEmployee, listEmployees } from './queries';
+import { findEmployee, hasOtherActiveAdmin, listEmployees, soleResponsibility } from './queries';
 import { EmployeeChange, EmployeeId, EmployeeInput, EmployeeSeen, LanguageChange, NotificationsChange, PasswordChange } from './schema';
 import { changeBrowserNotifications, changeLanguage, changePassword, createEmployee, deactivateEmployee, EmployeeChanged, reactivateEmployee, updateEmployee } from './service';
 
@@ -139,7 +139,11 @@ export function employeeRoutes(db: Db): Router {
   router.get('/settings/users/:id/deactivate', async (req, res) => {
     const employee = await findEmployee(db, employeeId(req));
     if (!employee) throw new NotFound();
-    const locals = { title: req.t('employees.deactivateTitle'), nav: 'settings', employee };
+    // Refused before asking: one's own account, or the last active admin (the POST refuses them too).
+    const lastAdmin = employee.role === 'admin' && employee.active && !(await hasOtherActiveAdmin(db, employee.id));
+    const refusal = lastAdmin ? 'employees.lastAdmin' : employee.id === req.user!.id ? 'employees.notSelf' : undefined;
+    const sole = refusal ? undefined : await soleResponsibility(db, employee.id);
+    const locals = { title: req.t('employees.deactivateTitle'), nav: 'settings', employee, refusal, sole };
     if (isHtmx(req)) await renderFragment(res, 'users/_deactivate-dialog', locals);
     else await renderPage(res, 'users/deactivate', locals);
   });
