@@ -164,6 +164,29 @@ describe('the master data page', () => {
     expect((await t.db('contacts').where({ id }).first()).city).toBeNull();
   });
 
+  it('shows the page again when a colleague archived the contact meanwhile, naming them and listing what was typed', async () => {
+    const { agent, csrf } = await login();
+    const max = await createUser(t.db, { name: 'Max Müller' });
+    const { agent: his, csrf: hisCsrf } = await loginAs(buildApp(t.db), max.email);
+    const id = await createContact(t.db, { last_name: 'Krüger', city: 'Frankfurt am Main', status: 'customer' });
+    const form = await formOf(agent, id);
+    expect((await his.post(`/contacts/${id}/status`).type('form').send({ _csrf: hisCsrf, to: 'archived' })).status).toBe(303);
+
+    const refused = await agent.post(`/contacts/${id}`).type('form').send({ ...form, city: 'Neustadt' });
+    expect(refused.status).toBe(409);
+    expect(refused.text).toContain('<html');
+    expect(refused.text).toContain('Max Müller hat den Kontakt inzwischen auf „Archiv“ gesetzt. Archivierte Kontakte müssen zuerst wiederhergestellt werden. Es wurde nichts gespeichert.');
+    expect(refused.text).toMatch(/Ihre Eingaben:[\s\S]*<th scope="row">Ort<\/th><td>Neustadt<\/td>/);
+    expect(refused.text).not.toMatch(/<th scope="row">Nachname<\/th>/);
+    expect((await t.db('contacts').where({ id }).first()).city).toBe('Frankfurt am Main');
+
+    const note = await agent.post(`/contacts/${id}/notes`).type('form').send({ _csrf: csrf, text: 'Rückruf am Montag' });
+    expect(note.status).toBe(409);
+    expect(note.text).toMatch(/<textarea id="note-text" name="text" rows="2" maxlength="5000" readonly[^>]*>Rückruf am Montag<\/textarea>/);
+    expect(note.text).toMatch(/id="note-error">Max Müller hat den Kontakt inzwischen auf „Archiv“ gesetzt/);
+    expect(await t.db('contact_events').where({ contact_id: id, kind: 'note' })).toHaveLength(0);
+  });
+
   it('lets inbox contacts be cleaned up, but not numbered', async () => {
     const { agent } = await login();
     const id = await createContact(t.db, { last_name: 'Import', status: 'inbox' });

@@ -683,3 +683,13 @@ export async function changesSince(db: Db, contactId: string, version: number): 
     .andWhereRaw(`(e.payload ->> 'version')::int > ?`, [version])
     .orderBy('e.id');
 }
+
+/** Who changed the contact's status last (their name), or null: for "… hat den Status inzwischen geändert". */
+export async function lastStatusActor(db: Db | Knex.Transaction, contactId: string): Promise<string | null> {
+  const last = await db('contact_events as e')
+    .leftJoin('users as u', 'u.id', 'e.actor_id')
+    .where({ 'e.contact_id': contactId, 'e.kind': 'status' })
+    .orderBy('e.id', 'desc')
+    .first('u.name');
+  return last?.name ?? null;
+}

@@ -9,7 +9,7 @@ import { Conflict, Invalid, NotFound } from '../web/errors';
 import { predictNextNumber } from '../numbers/service';
 import { hasDefaultCircleQuery } from '../numbers/queries';
 import { ContactCreate, ContactId, ContactUpdate, ListQuery, NoteInput, StatusChange, countryCodes, salutations, editableFields } from './schema';
-import { findContact, listEvents, type Contact } from './queries';
+import { findContact, lastStatusActor, listEvents, type Contact } from './queries';
 import { loadList, queryOfCurrentPage } from './list';
 import { addNote, changeAssignment, changeStatus, createContact, generateNumber, findPicture, NumberTaken, numberTaken, setPicture, StaleEdit, StatusChangedMeanwhile, updateContact } from './service';
 import { can, statuses, transition, type Status } from './status';
@@ -183,8 +183,26 @@ export function contactRoutes(db: Db): Router {
         return showPage(res, current, { values: { ...req.body, ...savedValues, version: current.version }, conflict: error.conflict }, 409);
       }
       if (error instanceof Invalid) return showPage(res, contact, { values: req.body, errors: serviceErrors(req, error) }, 422);
+      if (isStatusRefusal(error)) {
+        // Archived (say) since the page was loaded: the page anew, saying by whom, with what was typed listed to copy.
+        const typed = editableFields.filter((field) => field in req.body && String(req.body[field] ?? '') !== String(contact[field as keyof Contact] ?? ''));
+        return showStatusRefusal(req, res, contact.id, error, (statusRefusal) => ({ statusRefusal, typed: typed.map((field) => ({ field, value: String(req.body[field]) })) }));
+      }
       throw error;
     }
+  }
+
+  /** A change refused by the capability table because the status changed since the page was loaded. */
+  function isStatusRefusal(error: unknown): error is Conflict {
+    return error instanceof Conflict && error.messageKey.startsWith('status.reasons.');
+  }
+
+  /** The contact page anew (409), the refusal saying who set which status, placed by `at` where the clerk was typing. */
+  async function showStatusRefusal(req: Request, res: Response, id: string, error: Conflict, at: (message: string) => Record<string, unknown>) {
+    const current = await loadContact(db, req);
+    const actor = await lastStatusActor(db, id);
+    const message = req.t('status.refusedMeanwhile', { actor: actor ?? req.t('status.someone'), status: req.t(`status.labels.${current.status}`), reason: req.t(error.messageKey) });
+    return showPage(res, current, at(message), 409);
   }
 
   async function statusDialog(req: Request, res: Response) {
@@ -251,7 +269,13 @@ export function contactRoutes(db: Db): Router {
     const contact = await loadContact(db, req);
     const form = parse(NoteInput, req.body, req.t);
     if (!form.ok) return showPage(res, contact, { noteValue: req.body.text ?? '', noteError: form.errors.text }, 422);
-    await addNote(db, contact.id, form.data.text, req.user!.id);
+    try {
+      await addNote(db, contact.id, form.data.text, req.user!.id);
+    } catch (error) {
+      // The note stays in its field.
+      if (isStatusRefusal(error)) return showStatusRefusal(req, res, contact.id, error, (noteError) => ({ noteValue: req.body.text, noteError }));
+      throw error;
+    }
     flash(req, res, req.t('contacts.history.noteSaved'));
     redirect(req, res, `${res.locals.basePath}/contacts/${contact.id}#history`);
   }

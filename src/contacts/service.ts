@@ -3,7 +3,7 @@ import type { Db } from '../db/knex';
 import { Conflict, Invalid, NotFound } from '../web/errors';
 import { can, isActiveStatus, transition, type Action, type Status } from './status';
 import { editableFields, type ContactCreate, type ContactUpdate } from './schema';
-import { changesSince, findContact, findNumberHolder, insertEvent, type Contact, type ContactEvent } from './queries';
+import { changesSince, findContact, findNumberHolder, insertEvent, lastStatusActor, type Contact, type ContactEvent } from './queries';
 import { displayName } from './format';
 import { assignGeneratedNumber, withNumberTransaction } from '../numbers/service';
 import type { AssignmentInput } from '../assignment/schema';
@@ -221,8 +221,7 @@ export async function changeStatus(db: Db, id: string, to: Status, actorId: stri
   return db.transaction(async (trx) => {
     const contact = await loadForUpdate(trx, id);
     if (seen && contact.status !== seen) {
-      const last = await trx('contact_events as e').leftJoin('users as u', 'u.id', 'e.actor_id').where({ 'e.contact_id': id, 'e.kind': 'status' }).orderBy('e.id', 'desc').first('u.name');
-      throw new StatusChangedMeanwhile(contact, last?.name ?? null);
+      throw new StatusChangedMeanwhile(contact, await lastStatusActor(trx, id));
     }
     const verdict = transition(contact.status, to);
     if (!verdict.ok) throw new Conflict(verdict.reason);

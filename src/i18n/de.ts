@@ -213,6 +213,8 @@ export const de = {
       confirm: 'Bestätigen',
     },
     changed: 'Status von {name} geändert: {from} → {to}.',
+    refusedMeanwhile: '{actor} hat den Kontakt inzwischen auf „{status}“ gesetzt. {reason} Es wurde nichts gespeichert.',
+    typed: 'Ihre Eingaben:',
     changedMeanwhile: '{actor} hat den Status von {name} inzwischen auf „{status}“ geändert. Ihre Änderung wurde nicht ausgeführt; bitte prüfen Sie den Kontakt.',
     someone: 'Jemand',
   },

@@ -214,6 +214,8 @@ export const en: Catalog = {
       confirm: 'Confirm',
     },
     changed: 'Status of {name} changed: {from} → {to}.',
+    refusedMeanwhile: '{actor} has meanwhile set the contact to “{status}”. {reason} Nothing was saved.',
+    typed: 'What you entered:',
     changedMeanwhile: '{actor} has meanwhile changed the status of {name} to “{status}”. Your change was not made; please check the contact.',
     someone: 'Someone',
   },
