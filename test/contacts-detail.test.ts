@@ -71,6 +71,21 @@ describe('the master data page', () => {
     expect(page.text).toMatch(/Ort: <del>Köln<\/del> → <ins>München<\/ins>/);
   });
 
+  it('takes the same form sent twice (a double click) as saved, not as a conflict with itself', async () => {
+    const { agent } = await login();
+    const id = await createContact(t.db, { last_name: 'Doppel', city: 'Köln' });
+    const form = { ...(await formOf(agent, id)), city: 'Bonn' };
+    expect((await agent.post(`/contacts/${id}`).type('form').send(form)).status).toBe(303);
+    const second = await agent.post(`/contacts/${id}`).type('form').send(form);
+    expect(second.status).toBe(303);
+    const page = await agent.get(second.headers.location);
+    expect(page.text).toContain('Die Änderungen wurden gespeichert.');
+    expect(page.text).not.toContain('inzwischen geändert');
+    expect(await t.db('contacts').where({ id }).first()).toMatchObject({ city: 'Bonn', version: 2 });
+    expect(await t.db('contact_events').where({ contact_id: id, kind: 'updated' })).toHaveLength(1);
+    expect(page.text).toMatch(/<form method="post" action="\/contacts\/\d+" novalidate data-submit-once/);
+  });
+
   it('refuses a stale form, naming who changed what meanwhile, showing both values and keeping the input', async () => {
     const sabine = await login('Sabine Schröder');
     const juergen = await login('Jürgen Weiß');
@@ -146,7 +161,7 @@ describe('the master data page', () => {
     expect(res.text).toContain('value="keine webseite"');
     expect(res.text).toContain('&lt;b&gt;fett&lt;/b&gt;');
     // Sent back holding what was typed: leaving the page asks first (public/js/app.js).
-    expect(res.text).toMatch(/<form method="post" action="\/contacts\/\d+" novalidate data-warn-unsaved data-unsaved>/);
+    expect(res.text).toMatch(/<form method="post" action="\/contacts\/\d+" novalidate data-submit-once data-warn-unsaved data-unsaved>/);
     expect(await t.db('contacts').where({ id }).first()).toMatchObject({ last_name: 'Müller', version: 1 });
     expect(await t.db('contact_events').where({ contact_id: id, kind: 'updated' })).toHaveLength(0);
   });

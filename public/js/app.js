@@ -147,7 +147,17 @@
   document.addEventListener('input', markUnsaved);
   document.addEventListener('change', markUnsaved);
   document.addEventListener('submit', function (event) {
-    unsaved = unsaved.filter(function (form) { return form !== event.target; });
+    var form = event.target;
+    // A plain form sent twice by a double click: the second would meet the first's new version (a conflict).
+    if (form.hasAttribute('data-submit-once')) {
+      if (form.hasAttribute('data-submitting')) { event.preventDefault(); return; }
+      form.setAttribute('data-submitting', '');
+    }
+    unsaved = unsaved.filter(function (other) { return other !== form; });
+  });
+  // Back to a page kept by the browser: its forms may be sent again.
+  window.addEventListener('pageshow', function () {
+    Array.prototype.forEach.call(document.querySelectorAll('form[data-submitting]'), function (form) { form.removeAttribute('data-submitting'); });
   });
   window.addEventListener('beforeunload', function (event) {
     unsaved = unsaved.filter(function (form) { return form.isConnected; });

@@ -171,8 +171,8 @@ export function contactRoutes(db: Db): Router {
     const form = parse(ContactUpdate, req.body, req.t);
     if (!form.ok) return showPage(res, contact, { values: { ...req.body, version: req.body.version }, errors: form.errors }, 422);
     try {
-      const { changed } = await updateContact(db, contact.id, form.data, req.user!.id);
-      flash(req, res, req.t(changed.length ? 'contacts.saved' : 'contacts.unchanged'));
+      const { changed, alreadySaved } = await updateContact(db, contact.id, form.data, req.user!.id);
+      flash(req, res, req.t(changed.length || alreadySaved ? 'contacts.saved' : 'contacts.unchanged'));
       redirect(req, res, `${res.locals.basePath}/contacts/${contact.id}`);
     } catch (error) {
       if (error instanceof StaleEdit) {

@@ -146,13 +146,12 @@ function normalise(value: unknown): string {
  * Saves master data if the form's version is still current; never a silent
  * overwrite. Records old → new for each changed field in the history.
  */
-export async function updateContact(db: Db, id: string, input: ContactUpdate, actorId: string): Promise<{ changed: string[] }> {
+export async function updateContact(db: Db, id: string, input: ContactUpdate, actorId: string): Promise<{ changed: string[]; alreadySaved?: boolean }> {
   const { version, ...fields } = input;
   const result = await translateUniqueViolation(db, fields.customer_number, id, () =>
-    db.transaction(async (trx): Promise<{ changed: string[] } | { stale: Contact }> => {
+    db.transaction(async (trx): Promise<{ changed: string[]; alreadySaved?: boolean } | { stale: Contact }> => {
       const current = await loadForUpdate(trx, id);
       assertAllowed('edit', current.status);
-      if (current.version !== version) return { stale: current };
       const changes: Record<string, [unknown, unknown]> = {};
       for (const field of editableFields) {
         const before = (current as unknown as Record<string, unknown>)[field];
@@ -160,6 +159,9 @@ export async function updateContact(db: Db, id: string, input: ContactUpdate, ac
         if (normalise(before) !== normalise(after)) changes[field] = [before ?? null, after ?? null];
       }
       const changed = Object.keys(changes);
+      // An old version whose form holds exactly what is saved (a double click on "Speichern": the first
+      // click saved it) loses nothing: no conflict to show, the values are saved.
+      if (current.version !== version) return changed.length ? { stale: current } : { changed, alreadySaved: true };
       if (!changed.length) return { changed };
       if ('customer_number' in changes) {
         assertAllowed('number', current.status);
@@ -200,7 +202,6 @@ async function describeConflict(db: Db, current: Contact, input: ContactUpdate):
   return { current, changes, kept, by };
 }
 
-/** Changes the status after the confirmation dialog; archiving remembers the active status for restoring. */
 /** The status was changed by someone else since the dialog was opened: `actor` is who (null: unknown). */
 export class StatusChangedMeanwhile extends Conflict {
   constructor(
@@ -212,7 +213,8 @@ export class StatusChangedMeanwhile extends Conflict {
 }
 
 /**
- * Changes the status (transition table). With `seen` (the status the dialog
+ * Changes the status after the confirmation dialog (transition table);
+ * archiving remembers the active status for restoring. With `seen` (the status the dialog
  * showed), a status changed meanwhile is refused rather than overwritten: a
  * dialog opened on a prospect no longer restores a contact a colleague has
  * archived since.
