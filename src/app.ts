@@ -24,8 +24,9 @@ import { competenceRoutes } from './competences/routes';
 import { apiTokenRoutes } from './integrations/routes';
 import { messageApi } from './integrations/api';
 import { numberCircleRoutes } from './numbers/routes';
-import { avatar, type Pictured } from './contacts/format';
+import { avatar, fieldText, type Pictured } from './contacts/format';
 import { assignmentLabel } from './assignment/label';
+import { editableFields } from './contacts/schema';
 
 export interface AppDeps {
   db: Db;
@@ -53,6 +54,9 @@ export function createApp({ db, config, logger = pino({ level: 'silent' }), jobs
   app.locals.url = (p: string) => `${config.basePath}${p}`;
   app.locals.avatar = (contact: Pictured, options?: { large?: boolean; alt?: string }) => avatar(config.basePath, contact, options);
   app.locals.assignmentLabel = assignmentLabel;
+  app.locals.fieldText = fieldText;
+  // Changes listed in the form's order (the history's payload is JSON, whose keys PostgreSQL sorts its own way).
+  app.locals.fieldOrder = editableFields;
   app.locals.contactRows = strictPartial(
     'contacts/_rows',
     ['rows', 'createdId', 'selection', 'isSelected', 'displayName', 't', 'url', 'avatar', 'assignmentLabel'],

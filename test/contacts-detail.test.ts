@@ -71,6 +71,19 @@ describe('the master data page', () => {
     expect(page.text).toMatch(/Ort: <del>Köln<\/del> → <ins>München<\/ins>/);
   });
 
+  it('names salutation, country and birthday in the history as the form does, in the form\'s order', async () => {
+    const { agent } = await login();
+    const id = await createContact(t.db, { first_name: 'Hannah', last_name: 'Müller', salutation: 'ms', country: 'NL' });
+    const form = await formOf(agent, id);
+    expect((await agent.post(`/contacts/${id}`).type('form').send({ ...form, salutation: 'mx', country: 'CH', birthday: '1975-12-24', city: 'Basel' })).status).toBe(303);
+    const page = await agent.get(`/contacts/${id}`);
+    const changes = page.text.match(/<ul class="changes">([\s\S]*?)<\/ul>/)![1];
+    expect([...changes.matchAll(/<li>([^:]+):/g)].map((m) => m[1])).toEqual(['Anrede', 'Ort', 'Land', 'Geburtstag']);
+    expect(changes).toContain('Anrede: <del>Frau</del> → <ins>Divers</ins>');
+    expect(changes).toContain('Land: <del>Niederlande</del> → <ins>Schweiz</ins>');
+    expect(changes).toContain('Geburtstag: <del>(leer)</del> → <ins>24.12.1975</ins>');
+  });
+
   it('takes the same form sent twice (a double click) as saved, not as a conflict with itself', async () => {
     const { agent } = await login();
     const id = await createContact(t.db, { last_name: 'Doppel', city: 'Köln' });

@@ -64,3 +64,20 @@ export function avatar(basePath: string, contact: Pictured, { large = false, alt
   }
   return html`<span class="avatar avatar-c${avatarColour(contact)}${size}" aria-hidden="true">${initials(contact)}</span>`;
 }
+
+/**
+ * A master data value as the form shows it, for the history and the conflict
+ * table: "Frau", not "ms"; "Österreich", not "AT"; a birthday as a date of the
+ * employee's language; "(leer)" for nothing. Other fields as they are.
+ */
+export function fieldText(field: string, value: unknown, t: (key: string) => string, formatDate: (value: string) => string): string {
+  if (value == null || value === '') return t('contacts.conflict.empty');
+  const text = String(value);
+  if (field === 'salutation') return t(`contacts.salutations.${text}`);
+  if (field === 'country') {
+    const name = t(`contacts.countries.${text}`);
+    return name === `contacts.countries.${text}` ? text : name;
+  }
+  if (field === 'birthday' && /^\d{4}-\d{2}-\d{2}$/.test(text)) return formatDate(text);
+  return text;
+}

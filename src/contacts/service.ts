@@ -194,7 +194,7 @@ async function describeConflict(db: Db, current: Contact, input: ContactUpdate):
   }
   const saved = current as unknown as Record<string, unknown>;
   const typed = (field: string) => input[field as keyof ContactUpdate];
-  const fields = [...before.keys()].filter((field) => normalise(saved[field]) !== normalise(typed(field)));
+  const fields = editableFields.filter((field) => before.has(field) && normalise(saved[field]) !== normalise(typed(field)));
   const untouched = (field: string) => normalise(typed(field)) === normalise(before.get(field));
   const changes = fields.filter((field) => !untouched(field)).map((field) => ({ field, theirs: saved[field], yours: typed(field) }));
   const kept = fields.filter(untouched).map((field) => ({ field, theirs: saved[field] }));
