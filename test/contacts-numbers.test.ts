@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { useTestDatabase } from './db';
-import { buildApp, createUser, loginAs, withStatements } from './helpers';
+import { buildApp, createUser, formFields, loginAs, withStatements } from './helpers';
 import { createContact } from './factories';
 
 const t = useTestDatabase();
@@ -78,24 +78,47 @@ describe('"Nummer erzeugen" on the master data page', () => {
     const { agent, csrf } = await login();
     const id = await createContact(t.db, { last_name: 'Ohne', status: 'customer' });
     const page = await agent.get(`/contacts/${id}`);
-    expect(page.text).toMatch(/<button type="submit" form="generate-number-form">Nummer erzeugen<\/button>/);
+    expect(page.text).toMatch(/<button type="submit" form="master-form" formaction="\/contacts\/\d+\/number">Nummer erzeugen<\/button>/);
     const res = await agent.post(`/contacts/${id}/number`).type('form').send({ _csrf: csrf });
     expect(res.status).toBe(303);
     expect((await t.db('contacts').where({ id }).first()).customer_number).toBe('K-00001');
     const after = await agent.get(`/contacts/${id}`);
     expect(after.text).toContain('Kundennummer K-00001 wurde vergeben.');
     expect(after.text).toContain('hat die Kundennummer K-00001 vergeben');
-    expect(after.text).not.toContain('form="generate-number-form"');
+    expect(after.text).not.toContain('formaction="/contacts/');
     // Told to those responsible (the contact is for all): the colleague, not the one who pressed the button.
     const event = await t.db('contact_events').where({ contact_id: id, kind: 'number_assigned' }).first();
     expect((await t.db('notifications').where({ event_id: event.id })).map((n) => String(n.user_id))).toEqual([colleague.id]);
+  });
+
+  it('saves what was typed in the master data first, rather than losing it, and refuses like "Speichern" when that is stale', async () => {
+    await circle();
+    const { agent } = await login();
+    const id = await createContact(t.db, { last_name: 'Ohne', city: 'Köln', status: 'customer' });
+    const page = await agent.get(`/contacts/${id}`);
+    // The button sends the master data form to the number's address; Enter in a field still saves (the form's first button).
+    const masterForm = page.text.slice(page.text.indexOf('<form id="master-form"'));
+    expect(masterForm.match(/<button[^>]*>[^<]*<\/button>/)![0]).toBe('<button type="submit" hidden tabindex="-1">Stammdaten speichern</button>');
+    const form = { ...formFields(page.text, `/contacts/${id}`), city: 'Neustadt', street: 'Hauptstr. 1' };
+    const res = await agent.post(`/contacts/${id}/number`).type('form').send(form);
+    expect(res.status).toBe(303);
+    expect(await t.db('contacts').where({ id }).first()).toMatchObject({ city: 'Neustadt', street: 'Hauptstr. 1', customer_number: 'K-00001' });
+    expect((await agent.get(`/contacts/${id}`)).text).toContain('Die Änderungen wurden gespeichert und die Kundennummer K-00001 vergeben.');
+
+    const other = await createContact(t.db, { last_name: 'Zwei', city: 'Köln', status: 'customer' });
+    const stale = { ...formFields((await agent.get(`/contacts/${other}`)).text, `/contacts/${other}`), city: 'Bonn' };
+    await t.db('contacts').where({ id: other }).update({ city: 'Aachen', version: 2 });
+    const refused = await agent.post(`/contacts/${other}/number`).type('form').send(stale);
+    expect(refused.status).toBe(409);
+    expect(await t.db('contacts').where({ id: other }).first()).toMatchObject({ city: 'Aachen', customer_number: null });
+    expect((await t.db('number_circles').first()).next_value).toBe('2');
   });
 
   it('is disabled with the reason while no default circle exists, known from the statement that reads the assignment options', async () => {
     const { agent } = await login();
     const id = await createContact(t.db, { last_name: 'Ohne', status: 'customer' });
     const { result: page, statements } = await withStatements(t.db, () => agent.get(`/contacts/${id}`));
-    expect(page.text).toMatch(/<button type="submit" form="generate-number-form" disabled title="Für Kontakte ist kein Standard-Nummernkreis eingerichtet\.[^"]*">Nummer erzeugen<\/button>/);
+    expect(page.text).toMatch(/<button type="submit" form="master-form" formaction="\/contacts\/\d+\/number" disabled title="Für Kontakte ist kein Standard-Nummernkreis eingerichtet\.[^"]*">Nummer erzeugen<\/button>/);
     expect(statements.filter((sql) => sql.includes('"number_circles"'))).toEqual([expect.stringMatching(/from users where active[\s\S]*"number_circles"/)]);
   });
 
@@ -103,7 +126,7 @@ describe('"Nummer erzeugen" on the master data page', () => {
     await circle();
     const { agent, csrf } = await login();
     const id = await createContact(t.db, { last_name: 'Import', status: 'inbox' });
-    expect((await agent.get(`/contacts/${id}`)).text).toMatch(/form="generate-number-form" disabled title="Kontakte im Eingang/);
+    expect((await agent.get(`/contacts/${id}`)).text).toMatch(/formaction="\/contacts\/\d+\/number" disabled title="Kontakte im Eingang/);
     const res = await agent.post(`/contacts/${id}/number`).type('form').send({ _csrf: csrf });
     expect(res.status).toBe(409);
     expect((await t.db('contacts').where({ id }).first()).customer_number).toBeNull();

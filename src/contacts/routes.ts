@@ -154,7 +154,7 @@ export function contactRoutes(db: Db): Router {
         options,
         numbering: contact.customer_number
           ? undefined
-          : { form: 'generate-number-form', circle, reason: numbering.ok ? undefined : res.locals.t(numbering.reason) },
+          : { form: 'master-form', formaction: `${res.locals.basePath}/contacts/${contact.id}/number`, circle, reason: numbering.ok ? undefined : res.locals.t(numbering.reason) },
         ...helpers,
         ...extra,
       },
@@ -168,27 +168,43 @@ export function contactRoutes(db: Db): Router {
 
   async function update(req: Request, res: Response) {
     const contact = await loadContact(db, req);
+    const saved = await saveMasterData(req, res, contact);
+    if (!saved) return;
+    flash(req, res, req.t(saved.changed ? 'contacts.saved' : 'contacts.unchanged'));
+    redirect(req, res, `${res.locals.basePath}/contacts/${contact.id}`);
+  }
+
+  /**
+   * Saves the master data form of the request: `changed` says whether anything
+   * was (or is now) saved; undefined when the form came back instead (its
+   * errors, a conflict, a status changed meanwhile), the answer sent.
+   */
+  async function saveMasterData(req: Request, res: Response, contact: Contact): Promise<{ changed: boolean } | undefined> {
     const form = parse(ContactUpdate, req.body, req.t);
-    if (!form.ok) return showPage(res, contact, { values: { ...req.body, version: req.body.version }, errors: form.errors }, 422);
+    if (!form.ok) {
+      await showPage(res, contact, { values: { ...req.body, version: req.body.version }, errors: form.errors }, 422);
+      return undefined;
+    }
     try {
       const { changed, alreadySaved } = await updateContact(db, contact.id, form.data, req.user!.id);
-      flash(req, res, req.t(changed.length || alreadySaved ? 'contacts.saved' : 'contacts.unchanged'));
-      redirect(req, res, `${res.locals.basePath}/contacts/${contact.id}`);
+      return { changed: Boolean(changed.length || alreadySaved) };
     } catch (error) {
       if (error instanceof StaleEdit) {
         // The user's input stays, and fields they had not touched show what was saved meanwhile; the form
         // now carries the current version, so saving again is a deliberate overwrite of what differs.
         const { current, kept } = error.conflict;
         const savedValues = Object.fromEntries(kept.map(({ field }) => [field, current[field as keyof Contact]]));
-        return showPage(res, current, { values: { ...req.body, ...savedValues, version: current.version }, conflict: error.conflict }, 409);
-      }
-      if (error instanceof Invalid) return showPage(res, contact, { values: req.body, errors: serviceErrors(req, error) }, 422);
-      if (isStatusRefusal(error)) {
+        await showPage(res, current, { values: { ...req.body, ...savedValues, version: current.version }, conflict: error.conflict }, 409);
+      } else if (error instanceof Invalid) {
+        await showPage(res, contact, { values: req.body, errors: serviceErrors(req, error) }, 422);
+      } else if (isStatusRefusal(error)) {
         // Archived (say) since the page was loaded: the page anew, saying by whom, with what was typed listed to copy.
         const typed = editableFields.filter((field) => field in req.body && String(req.body[field] ?? '') !== String(contact[field as keyof Contact] ?? ''));
-        return showStatusRefusal(req, res, contact.id, error, (statusRefusal) => ({ statusRefusal, typed: typed.map((field) => ({ field, value: String(req.body[field]) })) }));
+        await showStatusRefusal(req, res, contact.id, error, (statusRefusal) => ({ statusRefusal, typed: typed.map((field) => ({ field, value: String(req.body[field]) })) }));
+      } else {
+        throw error;
       }
-      throw error;
+      return undefined;
     }
   }
 
@@ -260,8 +276,11 @@ export function contactRoutes(db: Db): Router {
 
   async function number(req: Request, res: Response) {
     const contact = await loadContact(db, req);
+    // "Nummer erzeugen" sends the master data form along: what was typed there is saved first, not lost.
+    const saved = 'version' in (req.body ?? {}) ? await saveMasterData(req, res, contact) : { changed: false };
+    if (!saved) return;
     const given = await generateNumber(db, contact.id, req.user!.id);
-    flash(req, res, req.t('contacts.number.assigned', { number: given }));
+    flash(req, res, req.t(saved.changed ? 'contacts.number.assignedAndSaved' : 'contacts.number.assigned', { number: given }));
     redirect(req, res, `${res.locals.basePath}/contacts/${contact.id}`);
   }
 

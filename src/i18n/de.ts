@@ -269,6 +269,7 @@ export const de = {
       onSave: 'Die nächste freie Nummer wird beim Speichern vergeben. Ist diese inzwischen vergeben, erhält der Kontakt die nächste freie.',
       createCircle: 'Nummernkreis in den Einstellungen anlegen',
       assigned: 'Kundennummer {number} wurde vergeben.',
+      assignedAndSaved: 'Die Änderungen wurden gespeichert und die Kundennummer {number} vergeben.',
       createdWith: 'Kontakt {name} wurde mit der Kundennummer {number} erstellt.',
     },
     laterHint: 'Anschrift und weitere Daten ergänzen Sie danach in den Stammdaten.',

@@ -270,6 +270,7 @@ export const en: Catalog = {
       onSave: 'The next free number is assigned when saving. If it was taken meanwhile, the contact gets the next free one.',
       createCircle: 'Set up a number circle in the settings',
       assigned: 'Customer number {number} has been assigned.',
+      assignedAndSaved: 'The changes have been saved and customer number {number} assigned.',
       createdWith: 'Contact {name} has been created with customer number {number}.',
     },
     laterHint: 'Add the address and further data afterwards in the master data.',
