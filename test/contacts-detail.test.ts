@@ -291,12 +291,26 @@ describe('the profile picture', () => {
     expect(await t.db('contact_pictures')).toHaveLength(0);
   });
 
+  it('refuses a picture of too many pixels as such, however small its file', async () => {
+    const { agent, csrf } = await login();
+    const id = await createContact(t.db, { last_name: 'Bild' });
+    const huge = await sharp({ create: { width: 8000, height: 6000, channels: 3, background: '#ffffff' } }).png({ compressionLevel: 9 }).toBuffer();
+    expect(huge.length).toBeLessThan(5 * 1024 * 1024);
+    const res = await agent.post(`/contacts/${id}/picture?_csrf=${encodeURIComponent(csrf)}`).attach('picture', huge, 'riesig.png');
+    expect(res.status).toBe(422);
+    expect(res.text).toContain('Das Bild hat zu viele Bildpunkte (höchstens 40 Megapixel');
+    expect(res.text).toContain(`data-replace-url="/contacts/${id}"`);
+    expect(await t.db('contact_pictures')).toHaveLength(0);
+  });
+
   it('refuses a picture over 5 MB with a clear message', async () => {
     const { agent, csrf } = await login();
     const id = await createContact(t.db, { last_name: 'Bild' });
     const res = await agent.post(`/contacts/${id}/picture`).set('X-CSRF-Token', csrf).attach('picture', Buffer.alloc(5 * 1024 * 1024 + 10, 1), 'gross.jpg');
     expect(res.status).toBe(413);
     expect(res.text).toContain('Das Bild ist größer als 5 MB.');
+    // The address bar shows the contact, not the form's address with its token (public/js/app.js).
+    expect(res.text).toContain(`data-replace-url="/contacts/${id}"`);
     expect(await t.db('contact_pictures')).toHaveLength(0);
   });
 

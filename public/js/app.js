@@ -140,6 +140,11 @@
     var form = event.target.form;
     if (form && form.hasAttribute('data-warn-unsaved') && unsaved.indexOf(form) < 0) unsaved.push(form);
   }
+  // A page answering a form whose address must not stay in the address bar (see pictureFormUrl).
+  document.addEventListener('DOMContentLoaded', function () {
+    var replaceUrl = document.body.getAttribute('data-replace-url');
+    if (replaceUrl) history.replaceState(history.state, '', replaceUrl);
+  });
   // A form sent back with messages or a conflict still holds what was typed.
   document.addEventListener('DOMContentLoaded', function () {
     Array.prototype.forEach.call(document.querySelectorAll('form[data-warn-unsaved][data-unsaved]'), function (form) { unsaved.push(form); });

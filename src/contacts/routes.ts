@@ -314,13 +314,22 @@ export function contactRoutes(db: Db): Router {
     res.set('Cache-Control', 'private, max-age=31536000, immutable').type(found.content_type).send(found.data);
   }
 
+  /**
+   * The picture form's address carries its CSRF token (a multipart body is read after the check):
+   * the page sent back with its message puts the contact's own address in the address bar instead,
+   * so the token stays out of the browser's history and F5 does not send the file again.
+   */
+  function pictureFormUrl(res: Response, id: string) {
+    return { replaceUrl: `${res.locals.basePath}/contacts/${id}` };
+  }
+
   async function uploadPicture(req: Request, res: Response) {
     const contact = await loadContact(db, req);
     try {
       if (!req.file) throw new Invalid({ picture: 'contacts.picture.missing' });
       await setPicture(db, contact.id, await processPicture(req.file.buffer), req.user!.id);
     } catch (error) {
-      if (error instanceof Invalid) return showPage(res, contact, { pictureError: serviceErrors(req, error).picture }, 422);
+      if (error instanceof Invalid) return showPage(res, contact, { pictureError: serviceErrors(req, error).picture, ...pictureFormUrl(res, contact.id) }, 422);
       throw error;
     }
     flash(req, res, req.t('contacts.picture.saved'));
@@ -341,7 +350,7 @@ export function contactRoutes(db: Db): Router {
         // Any failure goes to the error handler: thrown in multer's callback, an unknown id was an
         // unhandled rejection, which stops the process.
         return loadContact(db, req)
-          .then((contact) => showPage(res, contact, { pictureError: req.t('contacts.picture.tooBig') }, 413))
+          .then((contact) => showPage(res, contact, { pictureError: req.t('contacts.picture.tooBig'), ...pictureFormUrl(res, contact.id) }, 413))
           .catch(next);
       }
       if (error) return next(new Invalid({ picture: 'contacts.picture.invalid' }));

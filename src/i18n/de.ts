@@ -332,6 +332,7 @@ export const de = {
       removed: 'Das Profilbild wurde entfernt.',
       invalid: 'Die Datei ist kein Bild im Format JPEG, PNG oder WebP.',
       tooBig: 'Das Bild ist größer als 5 MB.',
+      tooManyPixels: 'Das Bild hat zu viele Bildpunkte (höchstens 40 Megapixel, z. B. 8000 × 5000). Bitte verkleinern Sie es zuerst.',
       missing: 'Bitte eine Bilddatei auswählen.',
       alt: 'Profilbild von {name}',
     },

@@ -333,6 +333,7 @@ export const en: Catalog = {
       removed: 'The profile picture has been removed.',
       invalid: 'The file is not a JPEG, PNG or WebP image.',
       tooBig: 'The picture is larger than 5 MB.',
+      tooManyPixels: 'The picture has too many pixels (at most 40 megapixels, e.g. 8000 × 5000). Please make it smaller first.',
       missing: 'Please choose an image file.',
       alt: 'Profile picture of {name}',
     },
