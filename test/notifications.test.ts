@@ -122,3 +122,17 @@ describe('notifications about big actions', () => {
     expect(rows.map((r) => [String(r.user_id), String(r.contact_id), r.count])).toEqual(ids.map((id) => [colleague.id, id, 1]));
   });
 });
+
+describe('a deactivated employee', () => {
+  it('is marked "(deaktiviert)" where they acted: the contact header and the notifications', async () => {
+    const me = await createUser(t.db, { name: 'Anna Admin' });
+    const gone = await createUser(t.db, { name: 'Jürgen Weiß' });
+    const [contact] = await t.db('contacts').insert({ last_name: 'Mayer', status: 'customer', created_by: gone.id }).returning('id');
+    const [event] = await t.db('contact_events').insert({ contact_id: contact.id, actor_id: gone.id, kind: 'note', payload: { text: 'Rückruf' } }).returning('id');
+    await t.db('notifications').insert({ user_id: me.id, contact_id: contact.id, event_id: event.id });
+    await t.db('users').where({ id: gone.id }).update({ active: false });
+    const { agent } = await loginAs(buildApp(t.db), me.email);
+    expect((await agent.get(`/contacts/${contact.id}`)).text).toMatch(/von Jürgen Weiß \(deaktiviert\)/);
+    expect((await agent.get('/notifications')).text).toContain('Jürgen Weiß (deaktiviert)</strong>');
+  });
+});

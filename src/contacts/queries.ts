@@ -604,6 +604,7 @@ export interface Contact extends ContactRow {
   created_at: Date;
   updated_at: Date;
   created_by_name: string | null;
+  created_by_active: boolean | null;
 }
 
 export async function findContact(db: Db | Knex.Transaction, id: number | string, options: { lock?: boolean } = {}): Promise<Contact | undefined> {
@@ -624,6 +625,7 @@ export async function findContact(db: Db | Knex.Transaction, id: number | string
       'c.created_at',
       'c.updated_at',
       'u.name as created_by_name',
+      'u.active as created_by_active',
     )
     .where('c.id', id)
     .first();

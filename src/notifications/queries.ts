@@ -71,6 +71,7 @@ export interface NotificationRow {
   kind: string;
   payload: Record<string, unknown>;
   actor_name: string | null;
+  actor_active: boolean | null;
   first_name: string | null;
   last_name: string | null;
   company: string | null;
@@ -91,6 +92,7 @@ function notificationQuery(db: Conn, userId: string) {
       'e.kind',
       'e.payload',
       'a.name as actor_name',
+      'a.active as actor_active',
       'c.first_name',
       'c.last_name',
       'c.company',
