@@ -214,8 +214,18 @@ describe('POST /api/contacts/:id/messages', () => {
     const contact = await createContact(t.db);
     const res = await post(`/api/contacts/${contact}/messages`, token).set('Content-Type', 'application/json').send('{"text": "a\\u0000b"}');
     expect(res.status).toBe(400);
-    expect(res.body.error).toEqual(expect.any(String));
+    expect(res.body).toEqual({ error: 'Die Anfrage enthält ein unzulässiges Steuerzeichen (NUL) und wurde nicht verarbeitet.' });
     expect(await messageEvents()).toEqual([]);
+  });
+
+  it('takes an optional field sent as null, empty or blank as not sent, as many JSON writers send "none"', async () => {
+    const token = await apiToken('Chat');
+    const contact = await createContact(t.db);
+    for (const extra of [{ source: '' }, { source: '   ' }, { source: null }, { sender: null }, { sender: '', source: null }]) {
+      const res = await post(`/api/contacts/${contact}/messages`, token).send({ text: 'Hallo', ...extra });
+      expect([extra, res.status]).toEqual([extra, 201]);
+    }
+    expect((await messageEvents()).map((e) => e.payload)).toEqual(Array(5).fill({ text: 'Hallo', source: 'Chat' }));
   });
 
   it.each([
@@ -223,7 +233,8 @@ describe('POST /api/contacts/:id/messages', () => {
     ['a blank text', { text: '   ' }, { text: 'Bitte ausfüllen.' }],
     ['a text of 4001 characters', { text: 'x'.repeat(4001) }, { text: 'Höchstens 4.000 Zeichen.' }],
     ['a number as text', { text: 42 }, { text: 'Ungültiger Wert.' }],
-    ['an empty source', { text: 'Hallo', source: '' }, { source: 'Bitte ausfüllen.' }],
+    ['a null text', { text: null }, { text: 'Bitte ausfüllen.' }],
+    ['a number as source', { text: 'Hallo', source: 7 }, { source: 'Ungültiger Wert.' }],
     ['a source of 61 characters', { text: 'Hallo', source: 's'.repeat(61) }, { source: 'Höchstens 60 Zeichen.' }],
     ['a sender of 201 characters', { text: 'Hallo', sender: 's'.repeat(201) }, { sender: 'Höchstens 200 Zeichen.' }],
   ])('answers %s with 400, naming the field', async (_case, body, fields) => {

@@ -2,7 +2,7 @@ import express, { Router, type ErrorRequestHandler, type RequestHandler, type Re
 import type { Logger } from 'pino';
 import type { Db } from '../db/knex';
 import { languageFromHeader, translator, type MessageKey } from '../i18n';
-import { NotFound, isDatabaseUnavailable } from '../web/errors';
+import { HttpError, NotFound, isDatabaseUnavailable } from '../web/errors';
 import { noStore, refuseNulBytes } from '../web/security';
 import { fieldErrors, type FieldErrors } from '../web/validation';
 import { IncomingMessage, RecordId } from './schema';
@@ -33,6 +33,8 @@ function apiErrors(logger: Logger): ErrorRequestHandler {
     const status = (error as { status?: number })?.status;
     if (error instanceof NotFound) return fail(res, 404, 'apiTokens.api.contactNotFound');
     if (status === 413) return fail(res, 413, 'apiTokens.api.tooLarge');
+    // A NUL character in valid JSON (refuseNulBytes) is said as such; anything else at 400 is JSON that does not parse.
+    if (error instanceof HttpError && error.status === 400) return fail(res, 400, error.messageKey);
     if (status === 400) return fail(res, 400, 'apiTokens.api.malformed');
     if (status === 415) return fail(res, 415, 'apiTokens.api.notJson');
     if (isDatabaseUnavailable(error)) {

@@ -8,7 +8,9 @@ export const RecordId = z.string().regex(/^[1-9][0-9]{0,17}$/);
 export const ApiTokenInput = z.object({ name: requiredText(60), create_token: z.uuid() });
 export type ApiTokenInput = z.infer<typeof ApiTokenInput>;
 
-const trimmed = (v: unknown) => (typeof v === 'string' ? v.trim() : v);
+const trimmed = (v: unknown) => (typeof v === 'string' ? v.trim() : v === null ? undefined : v);
+/** An optional field: null, blank or only spaces count as not sent (many JSON writers send null for "none"). */
+const optionalText = (v: unknown) => (typeof v === 'string' ? v.trim() || undefined : v === null ? undefined : v);
 
 /** A string field: "missing" and "not a string" get different messages. */
 const string = () =>
@@ -20,7 +22,7 @@ const string = () =>
  */
 export const IncomingMessage = z.object({
   text: z.preprocess(trimmed, string().min(1, 'validation.required').max(4000)),
-  source: z.preprocess(trimmed, string().min(1, 'validation.required').max(60).optional()),
-  sender: z.preprocess((v) => (typeof v === 'string' ? v.trim() || undefined : v), string().max(200).optional()),
+  source: z.preprocess(optionalText, string().max(60).optional()),
+  sender: z.preprocess(optionalText, string().max(200).optional()),
 });
 export type IncomingMessage = z.infer<typeof IncomingMessage>;
