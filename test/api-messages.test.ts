@@ -96,6 +96,15 @@ describe('Settings → API-Zugänge', () => {
     const token = await tokenFromSettings(agent, csrf);
     const contact = await createContact(t.db);
     const { id } = await t.db('api_tokens').first();
+    // "Sperren" asks first, changing nothing until confirmed.
+    const before = await agent.get('/settings/api-tokens');
+    expect(before.text).toContain(`hx-get="/settings/api-tokens/${id}/revoke" hx-target="#dialog-slot" aria-label="Zugang Chat sperren"`);
+    const dialog = await agent.get(`/settings/api-tokens/${id}/revoke`).set('HX-Request', 'true');
+    expect(dialog.text).toMatch(/^<dialog data-modal/);
+    expect(dialog.text).toContain('Zugang „Chat“ sperren? Das angebundene Modul wird sofort abgewiesen.');
+    expect((await agent.get(`/settings/api-tokens/${id}/revoke`)).text).toContain('<html');
+    expect((await t.db('api_tokens').first()).revoked_at).toBeNull();
+    expect((await agent.get('/settings/api-tokens/999999/revoke').set('HX-Request', 'true')).status).toBe(404);
     const res = await agent.post(`/settings/api-tokens/${id}/revoke`).type('form').send({ _csrf: csrf });
     expect(res.status).toBe(303);
     expect(res.headers.location).toBe('/settings/api-tokens');

@@ -27,6 +27,16 @@ export async function insertToken(db: Conn, token: { name: string; token_hash: s
   return row ? String(row.id) : undefined;
 }
 
+/** One token as the list shows it (no hash). */
+export async function findToken(db: Conn, id: string): Promise<ApiToken | undefined> {
+  const row = await db('api_tokens as t')
+    .leftJoin('users as u', 'u.id', 't.created_by')
+    .select('t.id', 't.name', 't.created_at', 'u.name as created_by_name', 't.last_used_at', 't.revoked_at')
+    .where('t.id', id)
+    .first();
+  return row ? { ...row, id: String(row.id) } : undefined;
+}
+
 /** Revokes a token once; revoking it again changes nothing. Undefined when there is no such token. */
 export async function revokeToken(db: Conn, id: string): Promise<{ name: string } | undefined> {
   await db('api_tokens').where({ id }).whereNull('revoked_at').update({ revoked_at: db.fn.now() });

@@ -3,10 +3,10 @@ import { Router, type Request, type Response } from 'express';
 import type { Db } from '../db/knex';
 import { requireAdmin } from '../web/auth';
 import { NotFound } from '../web/errors';
-import { redirect } from '../web/htmx';
-import { flash, renderPage } from '../web/render';
+import { isHtmx, redirect } from '../web/htmx';
+import { flash, renderFragment, renderPage } from '../web/render';
 import { parse, type FieldErrors } from '../web/validation';
-import { listTokens } from './queries';
+import { findToken, listTokens } from './queries';
 import { ApiTokenInput, RecordId } from './schema';
 import { createToken, revoke } from './service';
 
@@ -50,6 +50,15 @@ export function apiTokenRoutes(db: Db): Router {
     }
     const { token } = created;
     await renderPage(res, 'integrations/created', { title: req.t('apiTokens.createdTitle', { name: input.data.name }), nav: 'settings', name: input.data.name, token, origin: `${req.protocol}://${req.get('host')}` }, 201);
+  });
+
+  // Asked first: the other module is cut off at once, and only a new token (set up there again) undoes it.
+  router.get('/:id/revoke', async (req, res) => {
+    const token = await findToken(db, tokenId(req));
+    if (!token) throw new NotFound();
+    const locals = { title: req.t('apiTokens.revokeTitle'), nav: 'settings', token };
+    if (isHtmx(req)) await renderFragment(res, 'integrations/_revoke-dialog', locals);
+    else await renderPage(res, 'integrations/revoke', locals);
   });
 
   router.post('/:id/revoke', async (req, res) => {
