@@ -167,7 +167,13 @@ describe('logout', () => {
     expect(await t.db('session').count({ n: '*' }).first()).toEqual({ n: '0' });
     const replay = await request(app).get('/').set('Cookie', cookie);
     expect(replay.status).toBe(303);
-    expect(replay.headers.location).toBe('/login?next=%2F');
+    // The old cookie shows this browser was logged in: the login page says the session ended.
+    expect(replay.headers.location).toBe('/login?next=%2F&ended=1');
+    const login = await request(app).get(replay.headers.location);
+    expect(login.text).toContain('Ihre Anmeldung ist abgelaufen oder wurde beendet');
+    // Without a cookie, nobody was logged in: no such notice.
+    expect((await request(app).get('/')).headers.location).toBe('/login?next=%2F');
+    expect((await request(app).get('/login?next=%2F')).text).not.toContain('abgelaufen');
   });
 });
 

@@ -20,7 +20,7 @@ export function authRoutes(db: Db): Router {
       title: req.t('login.title'),
       values: { email: '', next: typeof req.query.next === 'string' ? req.query.next : '' },
       errors: {},
-      notice: req.query.bye === '1' ? req.t('login.loggedOut') : undefined,
+      notice: req.query.bye === '1' ? req.t('login.loggedOut') : req.query.ended === '1' ? req.t('login.sessionEnded') : undefined,
     });
   });
 

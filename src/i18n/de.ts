@@ -18,6 +18,7 @@ export const de = {
     failed: 'E-Mail oder Passwort ist falsch.',
     throttled: 'Zu viele fehlgeschlagene Anmeldeversuche. Bitte warten Sie 15 Minuten und versuchen Sie es dann erneut.',
     loggedOut: 'Sie wurden abgemeldet.',
+    sessionEnded: 'Ihre Anmeldung ist abgelaufen oder wurde beendet (z. B. nach längerer Pause oder durch einen Administrator). Bitte melden Sie sich erneut an.',
     expired: 'Ihre Sitzung ist abgelaufen. Bitte melden Sie sich erneut an.',
   },
   profile: {

@@ -19,6 +19,7 @@ export const en: Catalog = {
     failed: 'E-mail or password is wrong.',
     throttled: 'Too many failed login attempts. Please wait 15 minutes and try again.',
     loggedOut: 'You have been logged out.',
+    sessionEnded: 'Your session has expired or was ended (after a long pause, say, or by an administrator). Please log in again.',
     expired: 'Your session has expired. Please log in again.',
   },
   profile: {

@@ -5,7 +5,7 @@ import { findActiveUser, findActiveUserByEmail, type CurrentUser } from '../user
 import { dateFormatter, dateTimeFormatter, languageFromHeader, translator } from '../i18n';
 import { Forbidden } from './errors';
 import { isHtmx } from './htmx';
-import { ABSOLUTE_TIMEOUT_MS, IDLE_TIMEOUT_MS, sessionEmployee } from './session';
+import { ABSOLUTE_TIMEOUT_MS, IDLE_TIMEOUT_MS, SESSION_COOKIE, sessionEmployee } from './session';
 
 /** Starts a fresh session for the employee: a new id, so a planted cookie is worthless. */
 export function establishSession(req: Request, user: CurrentUser): Promise<void> {
@@ -109,6 +109,10 @@ function cameThroughTrustedProxy(req: Request): boolean {
   return Boolean(peer && trust(peer, 0));
 }
 
+function withQuery(url: string, query: string): string {
+  return query ? `${url}${url.includes('?') ? '&' : '?'}${query}` : url;
+}
+
 export function loginUrl(req: Request, res: Response): string {
   const base = res.locals.basePath as string;
   const wanted = isHtmx(req) ? req.get('HX-Current-URL') : req.originalUrl;
@@ -132,7 +136,10 @@ export function toLocalPath(url: string): string {
 
 export const requireLogin: RequestHandler = (req, res, next) => {
   if (req.user) return next();
-  const location = loginUrl(req, res);
+  // A session cookie came along, so this browser was logged in: the login page says the session ended
+  // (idle or absolute timeout, deactivated, password reset, logged out elsewhere), not just "Anmelden".
+  const ended = req.get('cookie')?.includes(`${SESSION_COOKIE}=`) ?? false;
+  const location = withQuery(loginUrl(req, res), ended ? 'ended=1' : '');
   if (isHtmx(req)) {
     // A fragment target must not receive the login page: the browser goes there instead.
     res.set('HX-Redirect', location).status(401).end();
