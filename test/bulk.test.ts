@@ -200,7 +200,7 @@ describe('bulk actions', () => {
       { kind: 'all', names: [] },
       { kind: 'users', names: ['Max Müller'] },
     ]);
-    expect(events[0].payload.to).toEqual({ kind: 'competence', names: ['Vertrieb'] });
+    expect(events[0].payload.to).toEqual({ kind: 'competence', names: ['Vertrieb'], id: String(team.id) });
     // Assigned once more the same way: nothing happened, so nothing is recorded or notified.
     const notifications = await t.db('notifications').count({ n: '*' }).first();
     const again = await agent

@@ -380,7 +380,7 @@ describe('deleting a competence', () => {
     for (const event of events) {
       expect(event).toMatchObject({
         actor_id: admin.id,
-        payload: { from: { kind: 'competence', names: ['Vertrieb Nord'] }, to: { kind: 'competence', names: ['Vertrieb Süd'] } },
+        payload: { from: { kind: 'competence', names: ['Vertrieb Nord'] }, to: { kind: 'competence', names: ['Vertrieb Süd'], id: sued } },
       });
     }
     // The newly responsible are told; the acting admin, the deactivated member and the old team are not.

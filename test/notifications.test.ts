@@ -3,6 +3,7 @@ import { buildApp, createUser, loginAs } from './helpers';
 import { createContact } from './factories';
 import { insertEvent } from '../src/contacts/queries';
 import { SUMMARY_ABOVE } from '../src/notifications/queries';
+import { notificationPath } from '../src/notifications/summary';
 
 const t = useTestDatabase();
 
@@ -134,5 +135,17 @@ describe('a deactivated employee', () => {
     const { agent } = await loginAs(buildApp(t.db), me.email);
     expect((await agent.get(`/contacts/${contact.id}`)).text).toMatch(/von Jürgen Weiß \(deaktiviert\)/);
     expect((await agent.get('/notifications')).text).toContain('Jürgen Weiß (deaktiviert)</strong>');
+  });
+});
+
+describe('a summary notification of a reassignment', () => {
+  it('leads to the contacts it is about: the new competence, or those assigned to me by name', () => {
+    const summary = (to: unknown) => ({ contact_id: '1', count: 80, kind: 'assigned', payload: { from: { kind: 'competence', names: ['Kundenservice'] }, to } });
+    expect(notificationPath(summary({ kind: 'competence', names: ['Vertrieb Süd'], id: '7' }))).toBe('/contacts?competence=7');
+    expect(notificationPath(summary({ kind: 'users', names: ['Max Müller'] }))).toBe('/contacts?assigned=me&assigned_direct=1');
+    expect(notificationPath(summary({ kind: 'all', names: [] }))).toBe('/contacts?assigned=me');
+    // Written before competences carried their id: as before.
+    expect(notificationPath(summary({ kind: 'competence', names: ['Vertrieb Süd'] }))).toBe('/contacts?assigned=me');
+    expect(notificationPath({ ...summary({ kind: 'competence', id: '7' }), count: 1 })).toBe('/contacts/1');
   });
 });

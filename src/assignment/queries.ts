@@ -164,9 +164,13 @@ export function sameAssignment(a: AssignmentLabel | undefined, b: AssignmentLabe
   return assignmentKey(a) === assignmentKey(b);
 }
 
-/** A stored snapshot for the history: names as they were at the time of the change. */
-export function describeAssignment(label: AssignmentLabel | undefined): { kind: AssignmentKind; names: string[] } {
+/**
+ * A stored snapshot for the history: names as they were at the time of the
+ * change, and a competence's id (where a notification about many leads: that
+ * competence's contacts).
+ */
+export function describeAssignment(label: AssignmentLabel | undefined): { kind: AssignmentKind; names: string[]; id?: string } {
   if (!label) return { kind: 'all', names: [] };
-  if (label.kind === 'competence') return { kind: 'competence', names: label.competence ? [label.competence.name] : [] };
+  if (label.kind === 'competence') return { kind: 'competence', names: label.competence ? [label.competence.name] : [], ...(label.competence ? { id: label.competence.id } : {}) };
   return { kind: label.kind, names: label.users.map((u) => u.name) };
 }

@@ -161,7 +161,7 @@ export async function reassign(
     const to = { kind: target.kind, competenceId: targetId };
     const eventIds = await moveContacts(trx, id, to, actorId, {
       from: { kind: 'competence', names: [competence.name] },
-      to: { kind: target.kind, names: destination ? [destination.name] : [] },
+      to: { kind: target.kind, names: destination ? [destination.name] : [], ...(targetId ? { id: targetId } : {}) },
     });
     await notifyResponsible(trx, eventIds);
     const groups = await moveGroups(trx, id, to);

@@ -33,12 +33,18 @@ export function summaryText(t: Translate, n: Told): string {
 /**
  * Where opening a notification leads (below the base path): its contact; for
  * a summary of a status change or assignment, the list of the employee's own
- * contacts in that state, which holds the ones the action changed.
+ * contacts in that state, which holds the ones the action changed: assigned to
+ * a competence, that competence's contacts; to employees by name, their own.
  */
 export function notificationPath(n: Told): string {
   if (isSummary(n)) {
     if (n.kind === 'status' && isStatus(n.payload.to)) return `/contacts${listQueryString({ status: [n.payload.to], assigned: 'me' })}`;
-    if (n.kind === 'assigned') return `/contacts${listQueryString({ assigned: 'me' })}`;
+    if (n.kind === 'assigned') {
+      const to = (n.payload.to ?? {}) as { kind?: string; id?: unknown };
+      if (to.kind === 'competence' && typeof to.id === 'string' && /^\d{1,18}$/.test(to.id)) return `/contacts${listQueryString({ competence: to.id })}`;
+      if (to.kind === 'users') return `/contacts${listQueryString({ assigned: 'me', assigned_direct: '1' })}`;
+      return `/contacts${listQueryString({ assigned: 'me' })}`;
+    }
   }
   return `/contacts/${n.contact_id}`;
 }
