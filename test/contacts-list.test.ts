@@ -210,6 +210,12 @@ describe('the contacts list', () => {
     expect(flags.status).toBe(422);
     expect(flags.text).toMatch(/<select id="flt-has_email" name="has_email" aria-invalid="true" aria-describedby="flt-has_email-error">[\s\S]*?<\/select>\s*<p class="field-error" id="flt-has_email-error">Ungültiger Wert.<\/p>/);
     expect(flags.text).toContain('name="city" class="live-filter" value="Bonn"');
+    // Swapped in while typing, the results name each field: the filter form above is not sent again.
+    const live = await agent.get('/contacts?postal_code=80%24&created_from=2026-01-01&created_to=2025-01-01').set('HX-Request', 'true');
+    expect(live.status).toBe(422);
+    expect(live.text).not.toContain('id="contact-filter"');
+    expect(live.text).toContain('<li>PLZ (beginnt mit): Bitte eine gültige Postleitzahl eingeben.</li>');
+    expect(live.text).toMatch(/<li>Angelegt (ab|bis): Das Enddatum liegt vor dem Anfangsdatum.<\/li>/);
   });
 
   it('ignores a cursor that was tampered with and starts from the top', async () => {

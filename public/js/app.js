@@ -7,6 +7,15 @@
     return element ? element.getAttribute('content') : '';
   }
 
+  // A date field sends a date at every key while its year is typed (0002-…, 0020-…, 0202-…):
+  // the list waits for a whole year instead of showing an error at each key.
+  document.addEventListener('htmx:confirm', function (event) {
+    var form = event.detail.elt;
+    if (!form || form.id !== 'contact-filter') return;
+    var halfTyped = Array.prototype.some.call(form.querySelectorAll('input[type=date]'), function (input) { return /^0/.test(input.value); });
+    if (halfTyped) event.preventDefault();
+  });
+
   // Every htmx request carries the CSRF token from the page.
   document.addEventListener('htmx:configRequest', function (event) {
     event.detail.headers['X-CSRF-Token'] = meta('csrf-token');
