@@ -73,6 +73,12 @@ describe('status changes', () => {
     expect(viaHtmx.status).toBe(204);
     expect(viaHtmx.headers['hx-redirect']).toBe(`/contacts/${id}`);
     expect((await t.db('contacts').where({ id }).first()).status).toBe('archived');
+
+    // A status button on the old page, clicked now: the page is loaded anew, saying why.
+    const stale = await agent.get(`/contacts/${id}/status?to=archived`).set('HX-Request', 'true');
+    expect(stale.status).toBe(204);
+    expect(stale.headers['hx-redirect']).toBe(`/contacts/${id}`);
+    expect((await agent.get(`/contacts/${id}`)).text).toContain('Der Kontakt hat diesen Status bereits.');
   });
 
   it('accept inbox contacts as prospect or customer', async () => {

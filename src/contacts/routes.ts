@@ -226,7 +226,11 @@ export function contactRoutes(db: Db): Router {
     const to = StatusChange.shape.to.safeParse(req.query.to);
     if (!to.success) throw new NotFound();
     const verdict = transition(contact.status, to.data);
-    if (!verdict.ok) throw new Invalid({}, verdict.reason);
+    if (!verdict.ok) {
+      // The page offered this change, so it is out of date (the status was changed meanwhile): shown anew, with why.
+      flash(req, res, req.t(verdict.reason), 'error');
+      return redirect(req, res, `${res.locals.basePath}/contacts/${contact.id}`);
+    }
     const locals = { title: req.t('status.dialog.title'), nav: 'contacts', contact, to: to.data, kind: verdict.kind, ...helpers };
     varyOnHtmx(res);
     if (isHtmx(req)) await renderFragment(res, 'contacts/_status-dialog', locals);
