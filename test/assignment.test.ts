@@ -277,6 +277,9 @@ describe('the assigned-employee filter', () => {
     expect(page.text).toMatch(/<label for="flt-assigned">Zugewiesener Mitarbeiter<\/label>/);
     expect(page.text).toContain('<option value="me">Mir zugewiesen</option>');
     expect(page.text).toContain(`<option value="${me.id}">Anna Admin</option>`);
+    // "nur direkte Zuweisung" is offered with an employee chosen, not with "alle" (where it would do nothing).
+    expect(page.text).toMatch(/<input type="checkbox" id="flt-assigned_direct" name="assigned_direct" value="1" disabled>/);
+    expect((await agent.get('/contacts?assigned=me')).text).toMatch(/<input type="checkbox" id="flt-assigned_direct" name="assigned_direct" value="1">/);
     expect((await agent.get('/contacts?assigned=jemand')).status).toBe(422);
   });
 });

@@ -16,6 +16,13 @@
     if (halfTyped) event.preventDefault();
   });
 
+  // "nur direkte Zuweisung" means something only with an employee chosen (public/js: enabled with one).
+  document.addEventListener('change', function (event) {
+    if (event.target.id !== 'flt-assigned') return;
+    var direct = document.getElementById('flt-assigned_direct');
+    if (direct) direct.disabled = !event.target.value;
+  });
+
   // Every htmx request carries the CSRF token from the page.
   document.addEventListener('htmx:configRequest', function (event) {
     event.detail.headers['X-CSRF-Token'] = meta('csrf-token');
