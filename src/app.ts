@@ -6,7 +6,7 @@ import type { Config } from './config';
 import type { Db } from './db/knex';
 import { assetUrls, publicDir, viewsDir } from './web/assets';
 import { strictPartial } from './web/partials';
-import { escapeForView } from './web/html';
+import { breakableEmail, escapeForView } from './web/html';
 import { currentUser, requireLogin } from './web/auth';
 import { errorHandler, notFound } from './web/error-handler';
 import { csrf, noStore, refuseNulBytes, securityHeaders } from './web/security';
@@ -55,6 +55,7 @@ export function createApp({ db, config, logger = pino({ level: 'silent' }), jobs
   app.locals.avatar = (contact: Pictured, options?: { large?: boolean; alt?: string }) => avatar(config.basePath, contact, options);
   app.locals.assignmentLabel = assignmentLabel;
   app.locals.fieldText = fieldText;
+  app.locals.breakableEmail = breakableEmail;
   // Changes listed in the form's order (the history's payload is JSON, whose keys PostgreSQL sorts its own way).
   app.locals.fieldOrder = editableFields;
   app.locals.contactRows = strictPartial(

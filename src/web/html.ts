@@ -42,3 +42,11 @@ export function html(strings: TemplateStringsArray, ...values: unknown[]): Html 
   for (let i = 0; i < values.length; i++) markup += print(values[i]) + strings[i + 1];
   return new Html(markup);
 }
+
+/**
+ * An e-mail address that may wrap where a reader expects it, after "@" and
+ * dots (<wbr>), rather than in the middle of a word ("exam|ple") or not at all.
+ */
+export function breakableEmail(email: string): Html {
+  return new Html(escapeHtml(email).replace(/([@.])/g, '$1<wbr>'));
+}
