@@ -645,6 +645,7 @@ export const de = {
     email: 'Bitte eine gültige E-Mail-Adresse eingeben, z. B. name@firma.de.',
     invalid: 'Ungültiger Wert.',
     summary: 'Bitte prüfen Sie die markierten Felder.',
+    checkListed: 'Bitte prüfen Sie diese Angaben:',
   },
   errors: {
     title: 'Fehler',

@@ -645,6 +645,7 @@ export const en: Catalog = {
     email: 'Please enter a valid e-mail address, e.g. name@company.com.',
     invalid: 'Invalid value.',
     summary: 'Please check the marked fields.',
+    checkListed: 'Please check these entries:',
   },
   errors: {
     title: 'Error',
