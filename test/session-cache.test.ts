@@ -54,7 +54,7 @@ describe('the session cache', () => {
     await cache.settled();
     const res = await agent.get('/contacts');
     expect(res.status).toBe(303);
-    expect(res.headers.location).toBe('/login?next=%2Fcontacts');
+    expect(res.headers.location).toBe('/login?next=%2Fcontacts&ended=1');
   });
 
   it('forgets a session another instance changed', async () => {
@@ -64,7 +64,7 @@ describe('the session cache', () => {
     await t.db('session').where({ sid }).update({ sess: t.db.raw(`jsonb_set(sess::jsonb, '{userId}', to_jsonb(?::text))::json`, [other.id]) });
     await cache.settled();
     const profile = (await agent.get('/profile')).text;
-    expect(profile).toContain(`<dd>${other.email}</dd>`);
+    expect(profile).toContain(`<dd class="email">${other.email.replace(/([@.])/g, '$1<wbr>')}</dd>`);
     expect(profile).not.toContain(user.email);
   });
 
