@@ -62,16 +62,33 @@
     showMessage(box ? box.getAttribute('data-offline') : '', 'error');
   });
 
+  // What had the cursor outside any dialog: where it returns when a dialog closes (a dialog sent back
+  // with messages replaces the one that was open, whose button had the focus then).
+  var focusOutside = null;
+  document.addEventListener('focusin', function (event) {
+    if (!event.target.closest || !event.target.closest('dialog')) focusOutside = event.target;
+  });
+
   // Dialogs arrive as fragments: open them modally, and remove them once closed.
   function openDialogs(root) {
     var dialogs = root.matches && root.matches('dialog[data-modal]') ? [root] : root.querySelectorAll('dialog[data-modal]');
     Array.prototype.forEach.call(dialogs, function (dialog) {
+      // Closed, the cursor goes back to what opened it (the "Erstellen" button, say), not to the page's start.
+      var opener = document.activeElement && !document.activeElement.closest('dialog') && document.activeElement !== document.body ? document.activeElement : focusOutside;
       if (!dialog.open) dialog.showModal();
-      dialog.addEventListener('close', function () { dialog.remove(); }, { once: true });
-      // A background job's progress stays until it is done: closed by Esc, its result (and the reload of
-      // the list it changed) would never come.
+      dialog.addEventListener('close', function () {
+        dialog.remove();
+        if (opener && opener.isConnected && typeof opener.focus === 'function') opener.focus();
+      }, { once: true });
+      dialog.addEventListener('input', function () { dialog.setAttribute('data-typed', ''); });
       dialog.addEventListener('cancel', function (event) {
-        if (dialog.querySelector('.job-progress[hx-trigger]')) event.preventDefault();
+        // A background job's progress stays until it is done: closed by Esc, its result (and the reload of
+        // the list it changed) would never come.
+        if (dialog.querySelector('.job-progress[hx-trigger]')) return event.preventDefault();
+        // Esc does not throw away what was typed without asking (a form sent back with messages holds it too).
+        var typed = dialog.hasAttribute('data-typed') || dialog.querySelector('[aria-invalid="true"]');
+        var box = document.getElementById('messages');
+        if (typed && box && !window.confirm(box.getAttribute('data-discard'))) event.preventDefault();
       });
     });
   }

@@ -668,6 +668,7 @@ export const de = {
     save: 'Speichern',
     cancel: 'Abbrechen',
     close: 'Schließen',
+    discardInput: 'Ihre Eingaben in diesem Fenster gehen verloren. Trotzdem schließen?',
     loading: 'Wird geladen …',
   },
 };

@@ -668,6 +668,7 @@ export const en: Catalog = {
     save: 'Save',
     cancel: 'Cancel',
     close: 'Close',
+    discardInput: 'What you entered in this window will be lost. Close anyway?',
     loading: 'Loading …',
   },
 };
