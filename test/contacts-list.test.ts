@@ -218,6 +218,22 @@ describe('the contacts list', () => {
     expect(live.text).toMatch(/<li>Angelegt (ab|bis): Das Enddatum liegt vor dem Anfangsdatum.<\/li>/);
   });
 
+  it('points a search that finds no active contact to its matches in the inbox and the archive', async () => {
+    const agent = await member();
+    await createContact(t.db, { first_name: 'Noah', last_name: 'Krüger', status: 'archived', previous_status: 'customer' });
+    await createContact(t.db, { first_name: 'Johanna', last_name: 'Krüger', status: 'inbox' });
+    await createContact(t.db, { first_name: 'Lea', last_name: 'Aktiv', status: 'customer' });
+    const none = await agent.get('/contacts?q=kruger').set('HX-Request', 'true');
+    expect(none.text).toContain('0 Kontakte');
+    expect(none.text).toContain('<a href="/contacts?q=kruger&amp;status=inbox&amp;status=archived" hx-get="/contacts?q=kruger&amp;status=inbox&amp;status=archived" hx-target="#results" hx-push-url="true">2 Treffer im Eingang oder im Archiv anzeigen</a>');
+    const there = await agent.get('/contacts?q=kruger&status=inbox&status=archived').set('HX-Request', 'true');
+    expect(there.text).toContain('Noah Krüger');
+    expect(there.text).toContain('Johanna Krüger');
+    // Found among the active ones, or nowhere at all: no such link.
+    expect((await agent.get('/contacts?q=aktiv').set('HX-Request', 'true')).text).not.toContain('im Eingang oder im Archiv');
+    expect((await agent.get('/contacts?q=niemand').set('HX-Request', 'true')).text).not.toContain('im Eingang oder im Archiv');
+  });
+
   it('ignores a cursor that was tampered with and starts from the top', async () => {
     await createContact(t.db, { last_name: 'Oben' });
     const res = await (await member()).get('/contacts?after=kaputt');

@@ -3,7 +3,7 @@ import { holdsNul } from '../web/security';
 import type { Db } from '../db/knex';
 import { NotFound } from '../web/errors';
 import { ListQuery } from './schema';
-import { findContact, findListPage, type ListTotal, type Contact, type ContactPage, type GroupScope } from './queries';
+import { countForList, findContact, findListPage, type ListTotal, type Contact, type ContactPage, type GroupScope } from './queries';
 import { contactTarget, loadAssignments, type AssignmentLabel } from '../assignment/queries';
 import { findGroupScope } from '../groups/queries';
 import { currentSelection, type Selection } from './selection';
@@ -15,6 +15,8 @@ export interface ListLocals {
   group?: GroupScope & { name: string };
   selection: Selection;
   created?: Contact & { assignment: AssignmentLabel };
+  /** Nothing found among prospects and customers: how many match in the inbox or the archive. */
+  elsewhere?: ListTotal;
 }
 
 /** Everything the results fragment needs for one list query: page (rows with their assignment labels), total, group, selection. */
@@ -30,8 +32,14 @@ export async function loadList(db: Db, req: Request, query: ListQuery, createdId
   ]);
   // A contact just created shows on top of the page, labelled like the rows.
   const created = contact ? { ...contact, assignment: (await loadAssignments(db, contactTarget, [contact.id])).get(contact.id)! } : undefined;
-  return { query, page, total, group, selection, created };
+  // A search that finds nobody among the active contacts says so for the inbox and the archive too:
+  // "0 Kontakte" for an archived customer invited a second one. Counted only then.
+  const searchedActiveOnly = query.q?.trim() && !query.status?.length && !group && !query.after && !query.before;
+  const elsewhere = !page.rows.length && !created && searchedActiveOnly ? await countForList(db, { ...query, status: [...otherStatuses] }, { viewerId }) : undefined;
+  return { query, page, total, group, selection, created, elsewhere: elsewhere?.n ? elsewhere : undefined };
 }
+
+const otherStatuses = ['inbox', 'archived'] as const;
 
 /** The list query of the page an htmx request came from, for answers that refresh the list behind a dialog. */
 export function queryOfCurrentPage(req: Request): ListQuery {

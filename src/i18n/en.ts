@@ -259,6 +259,9 @@ export const en: Catalog = {
     empty: {
       none: 'There are no contacts yet. Use “Create” at the top right to add the first one.',
       filtered: 'No contacts found. Check the spelling or reset the filters.',
+      elsewhere: 'Show {count} matches in the inbox or the archive',
+      elsewhereOne: 'Show 1 match in the inbox or the archive',
+      elsewhereMany: 'Show more than {count} matches in the inbox or the archive',
     },
     newBadge: 'new',
     dialogTitle: 'Create contact',
