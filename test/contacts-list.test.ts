@@ -51,6 +51,19 @@ describe('the contacts list', () => {
     }
   });
 
+  it('finds umlauts spelt out as typed without them: "Mueller", "Koenig", "Baeckerei", and what is written so too', async () => {
+    await createContact(t.db, { first_name: 'Max', last_name: 'Müller' });
+    await createContact(t.db, { first_name: 'Petra', last_name: 'König' });
+    await createContact(t.db, { last_name: 'Eins', company: 'Bäckerei Groß GmbH' });
+    await createContact(t.db, { first_name: 'Manuel', last_name: 'Neuer', email: 'manuel@mueller-bau.de' });
+    const agent = await member();
+    expect(names((await agent.get('/contacts?q=mueller')).text).sort()).toEqual(['Manuel Neuer', 'Max Müller']);
+    expect(names((await agent.get('/contacts?q=Koenig')).text)).toEqual(['Petra König']);
+    expect(names((await agent.get('/contacts?q=baeckerei%20gross')).text)).toEqual(['Testperson Eins']);
+    expect(names((await agent.get('/contacts?q=manuel')).text)).toEqual(['Manuel Neuer']);
+    expect((await agent.get('/contacts?q=koenig').set('HX-Request', 'true')).text).toContain('1 Kontakt');
+  });
+
   it('searches company, e-mail and customer number too', async () => {
     await createContact(t.db, { last_name: 'Eins', company: 'Bäckerei Groß GmbH' });
     await createContact(t.db, { last_name: 'Zwei', email: 'zwei@beispiel.de' });

@@ -41,7 +41,11 @@ export function applyFilter(db: Db, query: Knex.QueryBuilder, filter: ListFilter
   }
   if (filter.competence) query.where('c.assignment', 'competence').andWhere('c.competence_id', filter.competence);
   for (const word of (filter.q ?? '').split(/\s+/).filter(Boolean)) {
-    query.whereRaw(`c.search_text like '%' || kontakte_fold(?) || '%'`, [escapeLike(word)]);
+    const typed = escapeLike(word);
+    const umlauts = withoutUmlautSpelling(typed);
+    if (umlauts === typed) query.whereRaw(`c.search_text like '%' || kontakte_fold(?) || '%'`, [typed]);
+    // "Mueller" finds "Müller" (folded "muller") as well as "mueller@…".
+    else query.whereRaw(`(c.search_text like '%' || kontakte_fold(?) || '%' or c.search_text like '%' || kontakte_fold(?) || '%')`, [typed, umlauts]);
   }
   if (filter.postal_code) query.where('c.postal_code', 'like', `${escapeLike(filter.postal_code)}%`);
   if (filter.city) query.whereRaw(`c.city_key like kontakte_fold(?) || '%'`, [escapeLike(filter.city)]);
@@ -59,6 +63,15 @@ export function applyFilter(db: Db, query: Knex.QueryBuilder, filter: ListFilter
   if (filter.has_number) query.whereRaw(`c.has_number = ${filter.has_number === 'yes'}`);
   if (filter.has_email) query.whereRaw(`c.has_email = ${filter.has_email === 'yes'}`);
   return query;
+}
+
+/**
+ * A word with umlauts spelt out ("Mueller", "Koenig", "Baecker"), as typed on a
+ * keyboard without them, the way the search folds "Müller" ("muller"). The
+ * word itself is searched too: "Manuel" or "Michael" stay found as written.
+ */
+export function withoutUmlautSpelling(word: string): string {
+  return word.replace(/([aou])e/gi, '$1');
 }
 
 function assignedUser(filter: ListFilter, viewerId: string | undefined): string {
