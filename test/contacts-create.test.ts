@@ -142,6 +142,17 @@ describe('creating a contact', () => {
     }
   });
 
+  it('keeps an e-mail domain with umlauts as written, also when the browser sends it in ASCII form, and finds it', async () => {
+    const { agent, csrf } = await login();
+    const sent = [['jb@müller.de', 'jb@müller.de'], ['zoe@xn--rger-shne-u2a8r.de', 'zoe@ärger-söhne.de']];
+    for (const [i, [email]] of sent.entries()) {
+      expect((await agent.post('/contacts').type('form').send({ ...valid(), _csrf: csrf, last_name: `Post ${i}`, email })).status).toBe(303);
+    }
+    expect((await t.db('contacts').orderBy('id').select('email')).map((r) => r.email)).toEqual(sent.map(([, stored]) => stored));
+    expect((await agent.get('/contacts?q=%C3%A4rger-s%C3%B6hne').set('HX-Request', 'true')).text).toContain('Max Post 1');
+    expect((await agent.post('/contacts').type('form').send({ ...valid(), _csrf: csrf, email: 'x@xn--zz.de' })).status).toBe(422);
+  });
+
   it('accepts umlauts, emoji and SQL-looking text as plain data', async () => {
     const { agent, csrf } = await login();
     const res = await agent.post('/contacts').type('form').send({ ...valid(), _csrf: csrf, last_name: "O'Brien; DROP TABLE contacts; --", company: 'Öl & Gas 😀 GmbH' });

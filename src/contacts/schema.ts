@@ -1,3 +1,4 @@
+import { domainToASCII, domainToUnicode } from 'node:url';
 import { z } from 'zod';
 import { statuses, activeStatuses } from './status';
 
@@ -12,6 +13,32 @@ const pattern = (max: number, regex: RegExp, message: string) =>
   z.preprocess((v) => (typeof v === 'string' ? v.trim() || null : v ?? null), z.string().max(max).regex(regex, message).nullable());
 
 const blankToNull = (v: unknown) => (typeof v === 'string' ? v.trim() || null : v ?? null);
+
+/**
+ * An e-mail address whose domain may have umlauts ("info@müller-bäckerei.de"):
+ * kept as written, and as written when the browser sends it in its ASCII form
+ * ("xn--mller-bckerei-…", what Chromium makes of a type=email field), so that
+ * it reads right and the search finds "müller" in it. Checked in ASCII form.
+ */
+const emailAddress = z.preprocess(
+  (v) => {
+    const given = blankToNull(v);
+    if (typeof given !== 'string') return given;
+    const at = given.lastIndexOf('@');
+    if (at < 1) return given;
+    const domain = given.slice(at + 1).toLowerCase();
+    return `${given.slice(0, at)}@${domainToUnicode(domain) || domain}`;
+  },
+  z
+    .string()
+    .max(254)
+    .refine((address) => {
+      const at = address.lastIndexOf('@');
+      const ascii = at < 1 ? '' : domainToASCII(address.slice(at + 1));
+      return Boolean(ascii) && z.email().safeParse(`${address.slice(0, at)}@${ascii}`).success;
+    }, 'contacts.invalid.email')
+    .nullable(),
+);
 
 // Years 1000-9999: PostgreSQL has no year 0 (0000-01-01 was an error of the statement).
 const isoDate = z.string().regex(/^[1-9]\d{3}-\d{2}-\d{2}$/, 'contacts.invalid.date').refine((v) => {
@@ -32,7 +59,7 @@ const masterData = {
   first_name: text(100),
   last_name: text(100),
   company: text(200),
-  email: z.preprocess(blankToNull, z.email('contacts.invalid.email').max(254).nullable()),
+  email: emailAddress,
   phone,
   customer_number: text(40),
 };
