@@ -42,11 +42,11 @@ describe('status changes', () => {
     const page = await agent.get(`/contacts/${id}`);
     const restore = await agent.get(`/contacts/${id}/status?to=customer`);
     expect(restore.text).toMatch(/value="customer" checked/);
-    // Whichever status was clicked, the one before archiving is preselected, as the dialog says.
+    // The status clicked is preselected; the dialog says which one the contact had before archiving.
     const clickedProspect = await agent.get(`/contacts/${id}/status?to=prospect`);
-    expect(clickedProspect.text).toMatch(/value="customer" checked/);
-    expect(clickedProspect.text).not.toMatch(/value="prospect" checked/);
-    expect(clickedProspect.text).toContain('Vorausgewählt ist der Status vor der Archivierung.');
+    expect(clickedProspect.text).toMatch(/value="prospect" checked/);
+    expect(clickedProspect.text).not.toMatch(/value="customer" checked/);
+    expect(clickedProspect.text).toContain('Vor der Archivierung war der Kontakt „Kunde“.');
     expect(page.text).toMatch(/href="\/contacts\/\d+\/status\?to=customer"/);
     await agent.post(`/contacts/${id}/status`).type('form').send({ _csrf: csrf, to: 'customer' });
     expect(await t.db('contacts').where({ id }).first()).toMatchObject({ status: 'customer', previous_status: null });

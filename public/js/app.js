@@ -7,13 +7,14 @@
     return element ? element.getAttribute('content') : '';
   }
 
-  // A date field sends a date at every key while its year is typed (0002-…, 0020-…, 0202-…):
-  // the list waits for a whole year instead of showing an error at each key.
+  // A date field sends a date at every key while its year is typed (0002-…, 0020-…, 0202-…): the
+  // list waits for a whole year instead of showing an error at each key. Only the date's own change
+  // waits: searching or "Filter anwenden" still go, and a year left unfinished is then told as invalid.
   document.addEventListener('htmx:confirm', function (event) {
     var form = event.detail.elt;
-    if (!form || form.id !== 'contact-filter') return;
-    var halfTyped = Array.prototype.some.call(form.querySelectorAll('input[type=date]'), function (input) { return /^0/.test(input.value); });
-    if (halfTyped) event.preventDefault();
+    var field = event.detail.triggeringEvent && event.detail.triggeringEvent.target;
+    if (!form || form.id !== 'contact-filter' || !field || field.type !== 'date') return;
+    if (/^0/.test(field.value)) event.preventDefault();
   });
 
   // "nur direkte Zuweisung" means something only with an employee chosen (public/js: enabled with one).
@@ -77,18 +78,28 @@
       var opener = document.activeElement && !document.activeElement.closest('dialog') && document.activeElement !== document.body ? document.activeElement : focusOutside;
       if (!dialog.open) dialog.showModal();
       dialog.addEventListener('close', function () {
+        // Closed by an Esc the browser would not let us hold back: shown again, nothing lost.
+        if (dialog.hasAttribute('data-keep')) {
+          dialog.removeAttribute('data-keep');
+          dialog.showModal();
+          return;
+        }
         dialog.remove();
         if (opener && opener.isConnected && typeof opener.focus === 'function') opener.focus();
-      }, { once: true });
+      });
       dialog.addEventListener('input', function () { dialog.setAttribute('data-typed', ''); });
       dialog.addEventListener('cancel', function (event) {
         // A background job's progress stays until it is done: closed by Esc, its result (and the reload of
-        // the list it changed) would never come.
-        if (dialog.querySelector('.job-progress[hx-trigger]')) return event.preventDefault();
-        // Esc does not throw away what was typed without asking (a form sent back with messages holds it too).
+        // the list it changed) would never come. Esc does not throw away what was typed without asking
+        // (a form sent back with messages holds it too).
+        var running = dialog.querySelector('.job-progress[hx-trigger]');
         var typed = dialog.hasAttribute('data-typed') || dialog.querySelector('[aria-invalid="true"]');
+        if (!running && !typed) return;
+        // Chromium lets a page hold back an Esc only once per user action: a repeated one cannot be
+        // refused, so the dialog is opened again as it closes (data-keep) instead of asking in vain.
+        if (!event.cancelable) return dialog.setAttribute('data-keep', '');
         var box = document.getElementById('messages');
-        if (typed && box && !window.confirm(box.getAttribute('data-discard'))) event.preventDefault();
+        if (running || !box || !window.confirm(box.getAttribute('data-discard'))) event.preventDefault();
       });
     });
   }
@@ -190,6 +201,8 @@
     if (form.hasAttribute('data-submit-once')) {
       if (form.hasAttribute('data-submitting')) { event.preventDefault(); return; }
       form.setAttribute('data-submitting', '');
+      // A sending stopped (Esc, the browser's stop button) leaves the page as it was: it may be sent again.
+      setTimeout(function () { form.removeAttribute('data-submitting'); }, 4000);
     }
     unsaved = unsaved.filter(function (other) { return other !== form; });
   });

@@ -213,7 +213,7 @@ export const de = {
       question: 'Soll {name} von „{from}“ zu „{to}“ wechseln?',
       archive: '{name} wird archiviert. Stammdaten und Historie bleiben erhalten; der Kontakt kann jederzeit wiederhergestellt werden.',
       restore: '{name} wiederherstellen als:',
-      restoreHint: 'Vorausgewählt ist der Status vor der Archivierung.',
+      restoreHint: 'Vor der Archivierung war der Kontakt „{previous}“.',
       confirm: 'Bestätigen',
     },
     changed: 'Status von {name} geändert: {from} → {to}.',

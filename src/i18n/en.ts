@@ -214,7 +214,7 @@ export const en: Catalog = {
       question: 'Change {name} from “{from}” to “{to}”?',
       archive: '{name} will be archived. Master data and history are kept; the contact can be restored at any time.',
       restore: 'Restore {name} as:',
-      restoreHint: 'The status before archiving is preselected.',
+      restoreHint: 'Before archiving, the contact was “{previous}”.',
       confirm: 'Confirm',
     },
     changed: 'Status of {name} changed: {from} → {to}.',
