@@ -17,6 +17,7 @@ async function formOf(agent: Awaited<ReturnType<typeof login>>['agent'], id: str
   return {
     _csrf: csrfFrom(page.text),
     version: String(contact.version),
+    status_seen: contact.status,
     salutation: contact.salutation ?? '',
     first_name: contact.first_name ?? '',
     last_name: contact.last_name ?? '',
@@ -201,15 +202,15 @@ describe('the master data page', () => {
     const form = await formOf(agent, id);
     expect((await his.post(`/contacts/${id}/status`).type('form').send({ _csrf: hisCsrf, to: 'archived' })).status).toBe(303);
 
-    const refused = await agent.post(`/contacts/${id}`).type('form').send({ ...form, city: 'Neustadt' });
+    const refused = await agent.post(`/contacts/${id}`).type('form').send({ ...form, city: 'Neustadt', salutation: 'ms', country: 'AT' });
     expect(refused.status).toBe(409);
     expect(refused.text).toContain('<html');
     expect(refused.text).toContain('Max Müller hat den Kontakt inzwischen auf „Archiv“ gesetzt. Archivierte Kontakte müssen zuerst wiederhergestellt werden. Es wurde nichts gespeichert.');
-    expect(refused.text).toMatch(/Ihre Eingaben:[\s\S]*<th scope="row">Ort<\/th><td>Neustadt<\/td>/);
+    expect(refused.text).toMatch(/Ihre Eingaben:[\s\S]*<th scope="row">Anrede<\/th><td>Frau<\/td>[\s\S]*<th scope="row">Ort<\/th><td>Neustadt<\/td>[\s\S]*<th scope="row">Land<\/th><td>Österreich<\/td>/);
     expect(refused.text).not.toMatch(/<th scope="row">Nachname<\/th>/);
     expect((await t.db('contacts').where({ id }).first()).city).toBe('Frankfurt am Main');
 
-    const note = await agent.post(`/contacts/${id}/notes`).type('form').send({ _csrf: csrf, text: 'Rückruf am Montag' });
+    const note = await agent.post(`/contacts/${id}/notes`).type('form').send({ _csrf: csrf, status_seen: 'customer', text: 'Rückruf am Montag' });
     expect(note.status).toBe(409);
     expect(note.text).toMatch(/<textarea id="note-text" name="text" rows="2" maxlength="5000" readonly[^>]*>Rückruf am Montag<\/textarea>/);
     expect(note.text).toMatch(/id="note-error">Max Müller hat den Kontakt inzwischen auf „Archiv“ gesetzt/);
@@ -221,10 +222,13 @@ describe('the master data page', () => {
     const id = await createContact(t.db, { last_name: 'Import', status: 'inbox' });
     const form = await formOf(agent, id);
     expect((await agent.post(`/contacts/${id}`).type('form').send({ ...form, city: 'Hamburg' })).status).toBe(303);
-    const res = await agent.post(`/contacts/${id}`).type('form').send({ ...form, version: '2', customer_number: 'K-1' });
+    const res = await agent.post(`/contacts/${id}`).type('form').send({ ...form, version: '2', city: 'Bremen', customer_number: 'K-1' });
     expect(res.status).toBe(409);
-    expect(res.text).toContain('Kontakte im Eingang müssen zuerst als Interessent oder Kunde übernommen werden.');
-    expect((await t.db('contacts').where({ id }).first()).customer_number).toBeNull();
+    // Said at the number, the input kept; nobody changed anything meanwhile, and the page does not say so.
+    expect(res.text).toMatch(/id="m-customer_number-error">Kontakte im Eingang müssen zuerst als Interessent oder Kunde übernommen werden./);
+    expect(res.text).toContain('name="city" type="text" value="Bremen"');
+    expect(res.text).not.toContain('inzwischen');
+    expect(await t.db('contacts').where({ id }).first()).toMatchObject({ customer_number: null, city: 'Hamburg' });
   });
 
   it('refuses a customer number another contact holds', async () => {

@@ -197,10 +197,13 @@ export function contactRoutes(db: Db): Router {
         await showPage(res, current, { values: { ...req.body, ...savedValues, version: current.version }, conflict: error.conflict }, 409);
       } else if (error instanceof Invalid) {
         await showPage(res, contact, { values: req.body, errors: serviceErrors(req, error) }, 422);
-      } else if (isStatusRefusal(error)) {
+      } else if (isStatusRefusal(error) && changedMeanwhile(req, contact)) {
         // Archived (say) since the page was loaded: the page anew, saying by whom, with what was typed listed to copy.
         const typed = editableFields.filter((field) => field in req.body && String(req.body[field] ?? '') !== String(contact[field as keyof Contact] ?? ''));
-        await showStatusRefusal(req, res, contact.id, error, (statusRefusal) => ({ statusRefusal, typed: typed.map((field) => ({ field, value: String(req.body[field]) })) }));
+        await showStatusRefusal(req, res, contact.id, error, (statusRefusal) => ({ statusRefusal, typed: typed.map((field) => ({ field, value: req.body[field] })) }));
+      } else if (isStatusRefusal(error)) {
+        // The status the page showed forbids what was typed (a number for an inbox contact): said at the field, the input kept.
+        await showPage(res, contact, { values: req.body, errors: { customer_number: req.t(error.messageKey) } }, 409);
       } else {
         throw error;
       }
@@ -208,9 +211,15 @@ export function contactRoutes(db: Db): Router {
     }
   }
 
-  /** A change refused by the capability table because the status changed since the page was loaded. */
+  /** A change refused by the capability table (the contact's status forbids it). */
   function isStatusRefusal(error: unknown): error is Conflict {
     return error instanceof Conflict && error.messageKey.startsWith('status.reasons.');
+  }
+
+  /** Whether the contact's status is not the one the form was shown with (`status_seen`): changed by someone meanwhile. */
+  function changedMeanwhile(req: Request, contact: Contact): boolean {
+    const seen = req.body?.status_seen;
+    return typeof seen === 'string' && seen !== '' && seen !== contact.status;
   }
 
   /** The contact page anew (409), the refusal saying who set which status, placed by `at` where the clerk was typing. */
@@ -296,7 +305,7 @@ export function contactRoutes(db: Db): Router {
       await addNote(db, contact.id, form.data.text, req.user!.id);
     } catch (error) {
       // The note stays in its field.
-      if (isStatusRefusal(error)) return showStatusRefusal(req, res, contact.id, error, (noteError) => ({ noteValue: req.body.text, noteError }));
+      if (isStatusRefusal(error) && changedMeanwhile(req, contact)) return showStatusRefusal(req, res, contact.id, error, (noteError) => ({ noteValue: req.body.text, noteError }));
       throw error;
     }
     flash(req, res, req.t('contacts.history.noteSaved'));
