@@ -178,6 +178,11 @@ describe('assigning contacts', () => {
     expect((await t.db('contact_assignees').where({ contact_id: id })).map((r) => String(r.user_id))).toEqual([max.id]);
     // Gone from the assignment, the deactivated employee is not offered any more.
     expect((await agent.get(`/contacts/${id}`)).text).not.toContain('Test Person (deaktiviert)</option>');
+    // A form from before that removal, still naming them: told that the assignment changed meanwhile (409),
+    // not that the employee is deactivated.
+    const stale = await agent.post(action).type('form').send({ ...form, assignee_ids: [max.id, test.id, me.id] });
+    expect(stale.status).toBe(409);
+    expect(stale.text).toContain('Gespeichert ist jetzt: Max Müller.');
   });
 
   it('is refused for inbox and archived contacts with 409', async () => {

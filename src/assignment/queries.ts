@@ -40,10 +40,9 @@ export async function validateAssignment(db: Conn, input: AssignmentInput, kept:
   }
 }
 
-/** The employees assigned to one row by name now (deactivated ones too): what validateAssignment lets it keep. */
-export async function assigneesOf(db: Conn, target: AssignmentTarget, id: string): Promise<string[]> {
-  const rows = await db(target.assignees).select('user_id').where(target.key, id);
-  return rows.map((row: { user_id: string }) => String(row.user_id));
+/** The employees an assignment names (deactivated ones too): what validateAssignment lets a row keep. */
+export function keptAssignees(label: AssignmentLabel | undefined): string[] {
+  return label?.users.map((u) => u.id) ?? [];
 }
 
 /**

@@ -8,7 +8,7 @@ import { displayName } from './format';
 import { assignGeneratedNumber, withNumberTransaction } from '../numbers/service';
 import type { AssignmentInput } from '../assignment/schema';
 import { notifyResponsible } from '../notifications/queries';
-import { assertAssignmentUnchanged, assigneesOf, contactTarget, describeAssignment, loadAssignments, sameAssignment, saveAssignment, validateAssignment } from '../assignment/queries';
+import { assertAssignmentUnchanged, contactTarget, keptAssignees, describeAssignment, loadAssignments, sameAssignment, saveAssignment, validateAssignment } from '../assignment/queries';
 
 const UNIQUE_VIOLATION = '23505';
 
@@ -246,9 +246,13 @@ export async function changeStatus(db: Db, id: string, to: Status, actorId: stri
  */
 export async function changeAssignment(db: Db, id: string, assignment: AssignmentInput, actorId: string): Promise<boolean> {
   return db.transaction(async (trx) => {
-    // The chosen competence and employees first, then the contact: the order reassigning a competence
-    // (and bulk "Zuweisen") locks in, so the two wait for each other instead of deadlocking.
-    await validateAssignment(trx, assignment, await assigneesOf(trx, contactTarget, id));
+    // A form on an assignment changed meanwhile is told so before its choice is checked (a deactivated
+    // employee the other change removed is then no error of its own). The chosen competence and
+    // employees next, then the contact: the order reassigning a competence (and bulk "Zuweisen") locks
+    // in, so the two wait for each other instead of deadlocking. Under the lock, the check again.
+    const seenNow = (await loadAssignments(trx, contactTarget, [id])).get(id);
+    assertAssignmentUnchanged(assignment, seenNow);
+    await validateAssignment(trx, assignment, keptAssignees(seenNow));
     const contact = await loadForUpdate(trx, id);
     assertAllowed('assign', contact.status);
     const before = (await loadAssignments(trx, contactTarget, [id])).get(id);

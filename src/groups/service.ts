@@ -8,7 +8,7 @@ import { ListFilter } from '../contacts/schema';
 import { statusesAllowing, type Status } from '../contacts/status';
 import { notifyResponsible } from '../notifications/queries';
 import type { AssignmentInput } from '../assignment/schema';
-import { assertAssignmentUnchanged, assigneesOf, loadAssignments, sameAssignment, saveAssignment, validateAssignment } from '../assignment/queries';
+import { assertAssignmentUnchanged, keptAssignees, loadAssignments, sameAssignment, saveAssignment, validateAssignment } from '../assignment/queries';
 import {
   deleteExpiredGroups,
   deleteGroup as deleteGroupRow,
@@ -317,7 +317,10 @@ export async function updateGroup(
 export async function changeGroupAssignment(db: Db, id: string, assignment: AssignmentInput, actorId: string): Promise<boolean> {
   return db.transaction(async (trx) => {
     // The competence before the group, as reassigning a competence locks them (no deadlock between the two).
-    await validateAssignment(trx, assignment, await assigneesOf(trx, groupTarget, id));
+    // As for a contact (changeAssignment): changed meanwhile is told first, and again under the lock.
+    const seenNow = (await loadAssignments(trx, groupTarget, [id])).get(id);
+    assertAssignmentUnchanged(assignment, seenNow);
+    await validateAssignment(trx, assignment, keptAssignees(seenNow));
     await lockGroup(trx, id, actorId);
     const before = (await loadAssignments(trx, groupTarget, [id])).get(id);
     assertAssignmentUnchanged(assignment, before);
