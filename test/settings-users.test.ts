@@ -374,7 +374,9 @@ describe('deactivating an employee', () => {
 
     const dialog = await agent.get(`/settings/users/${max.id}/deactivate`).set('HX-Request', 'true');
     expect(dialog.text).toContain('Deaktivierte Mitarbeiter werden nicht benachrichtigt. Nur Max Müller ist zuständig für:');
-    expect(dialog.text).toContain(`<a href="/contacts?assigned=${max.id}&amp;assigned_direct=1">2 Kontakte (anzeigen)</a>`);
+    expect(dialog.text).toContain('<li>2 Kontakte</li>');
+    // The list behind the link shows every contact assigned to him by name (the column says who else is).
+    expect(dialog.text).toContain(`<a href="/contacts?assigned=${max.id}&amp;assigned_direct=1">Alle 3 Kontakte anzeigen, die Max Müller direkt zugewiesen sind</a>`);
     expect(dialog.text).toContain('<li>1 Gruppe</li>');
     expect(dialog.text).toContain('der Kompetenz „Vertrieb Nord“');
     expect(dialog.text).not.toContain('Vertrieb Süd');

@@ -123,6 +123,8 @@ export async function hasOtherActiveAdmin(db: Db, id: string): Promise<boolean> 
 export interface SoleResponsibility {
   /** Prospects and customers assigned by name to this employee and no other active one. */
   contacts: number;
+  /** Prospects and customers assigned by name to this employee, with others or not: what the list shows for them. */
+  direct: number;
   /** Groups likewise. */
   groups: number;
   /** Competences with contacts or groups whose only active member is this employee. */
@@ -141,6 +143,8 @@ export async function soleResponsibility(db: Db, id: string): Promise<SoleRespon
        and not exists (select 1 from ${assignees} a join users u on u.id = a.user_id where a.${key} = t.id and u.active and u.id <> :id))`;
   const { rows } = await db.raw(
     `select ${alone('contacts', 'contact_assignees', 'contact_id', "and t.status in ('prospect', 'customer')")}::int as contacts,
+            (select count(*) from contact_assignees a join contacts c on c.id = a.contact_id
+              where a.user_id = :id and c.status in ('prospect', 'customer'))::int as direct,
             ${alone('groups', 'group_assignees', 'group_id')}::int as groups,
             (select coalesce(json_agg(k.name order by k.name), '[]') from competences k
               where exists (select 1 from competence_members m where m.competence_id = k.id and m.user_id = :id)
