@@ -105,6 +105,15 @@ describe('"Nummer erzeugen" on the master data page', () => {
     expect(await t.db('contacts').where({ id }).first()).toMatchObject({ city: 'Neustadt', street: 'Hauptstr. 1', customer_number: 'K-00001' });
     expect((await agent.get(`/contacts/${id}`)).text).toContain('Die Änderungen wurden gespeichert und die Kundennummer K-00001 vergeben.');
 
+    // A number typed by hand is saved with the form and stays: none is generated on top.
+    const typed = await createContact(t.db, { last_name: 'Getippt', status: 'customer' });
+    const typedForm = { ...formFields((await agent.get(`/contacts/${typed}`)).text, `/contacts/${typed}`), city: 'Bonn', customer_number: 'K-77777' };
+    const kept = await agent.post(`/contacts/${typed}/number`).type('form').send(typedForm);
+    expect(kept.status).toBe(303);
+    expect(await t.db('contacts').where({ id: typed }).first()).toMatchObject({ city: 'Bonn', customer_number: 'K-77777' });
+    expect((await agent.get(`/contacts/${typed}`)).text).toContain('Die Änderungen wurden gespeichert.');
+    expect((await t.db('number_circles').first()).next_value).toBe('2');
+
     const other = await createContact(t.db, { last_name: 'Zwei', city: 'Köln', status: 'customer' });
     const stale = { ...formFields((await agent.get(`/contacts/${other}`)).text, `/contacts/${other}`), city: 'Bonn' };
     await t.db('contacts').where({ id: other }).update({ city: 'Aachen', version: 2 });

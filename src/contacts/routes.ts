@@ -5,7 +5,7 @@ import { batchRead } from '../db/batch';
 import { parse, serviceFieldErrors, type FieldErrors } from '../web/validation';
 import { flash, renderFragment, renderPage, renderPageOrFragment } from '../web/render';
 import { isHtmx, redirect, trigger, varyOnHtmx } from '../web/htmx';
-import { Conflict, Invalid, NotFound } from '../web/errors';
+import { Conflict, HttpError, Invalid, NotFound } from '../web/errors';
 import { predictNextNumber } from '../numbers/service';
 import { hasDefaultCircleQuery } from '../numbers/queries';
 import { ContactCreate, ContactId, ContactUpdate, ListQuery, NoteInput, StatusChange, countryCodes, salutations, editableFields } from './schema';
@@ -290,9 +290,25 @@ export function contactRoutes(db: Db): Router {
   async function number(req: Request, res: Response) {
     const contact = await loadContact(db, req);
     // "Nummer erzeugen" sends the master data form along: what was typed there is saved first, not lost.
-    const saved = 'version' in (req.body ?? {}) ? await saveMasterData(req, res, contact) : { changed: false };
+    const withForm = 'version' in (req.body ?? {});
+    const saved = withForm ? await saveMasterData(req, res, contact) : { changed: false };
     if (!saved) return;
-    const given = await generateNumber(db, contact.id, req.user!.id);
+    const back = `${res.locals.basePath}/contacts/${contact.id}`;
+    // A number typed by hand was saved with the form: it is the contact's number now, none is generated.
+    if (withForm && String(req.body.customer_number ?? '').trim()) {
+      flash(req, res, req.t(saved.changed ? 'contacts.saved' : 'contacts.unchanged'));
+      return redirect(req, res, back);
+    }
+    let given: string;
+    try {
+      given = await generateNumber(db, contact.id, req.user!.id);
+    } catch (error) {
+      if (!saved.changed || !(error instanceof HttpError)) throw error;
+      // The changes are saved even so: both are said, on the contact's page.
+      flash(req, res, req.t('contacts.saved'));
+      flash(req, res, req.t(error.messageKey, error.params), 'error');
+      return redirect(req, res, back);
+    }
     flash(req, res, req.t(saved.changed ? 'contacts.number.assignedAndSaved' : 'contacts.number.assigned', { number: given }));
     redirect(req, res, `${res.locals.basePath}/contacts/${contact.id}`);
   }
