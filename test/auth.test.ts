@@ -171,8 +171,15 @@ describe('logout', () => {
     expect(replay.headers.location).toBe('/login?next=%2F&ended=1');
     const login = await request(app).get(replay.headers.location);
     expect(login.text).toContain('Ihre Anmeldung ist abgelaufen oder wurde beendet');
-    // Without a cookie, nobody was logged in: no such notice.
+    // Without a cookie, nobody was logged in: no such notice; nor with the cookie the login form itself gave.
     expect((await request(app).get('/')).headers.location).toBe('/login?next=%2F');
+    const visitor = request.agent(app);
+    await visitor.get('/login');
+    expect((await visitor.get('/contacts')).headers.location).toBe('/login?next=%2Fcontacts');
+    // Logged out on purpose, the browser is told nothing ended either.
+    const { agent: leaving, csrf: leavingCsrf } = await loginAs(app, user.email);
+    await leaving.post('/logout').type('form').send({ _csrf: leavingCsrf });
+    expect((await leaving.get('/contacts')).headers.location).toBe('/login?next=%2Fcontacts');
     expect((await request(app).get('/login?next=%2F')).text).not.toContain('abgelaufen');
   });
 });

@@ -3,7 +3,7 @@ import type { Db } from '../db/knex';
 import { parse } from '../web/validation';
 import { renderPage } from '../web/render';
 import { csrf } from '../web/security';
-import { establishSession, endSession, toLocalPath } from '../web/auth';
+import { establishSession, endSession, forgetLoggedIn, markLoggedIn, toLocalPath } from '../web/auth';
 import { redirect } from '../web/htmx';
 import { LoginInput } from './schema';
 import { authenticate } from './service';
@@ -36,6 +36,7 @@ export function authRoutes(db: Db): Router {
     const user = await authenticate(db, form.data.email, form.data.password, req.ip ?? 'unknown');
     if (!user) return again(401, { _form: req.t('login.failed') });
     await establishSession(req, user);
+    markLoggedIn(res);
     const next = form.data.next ? toLocalPath(form.data.next) : '';
     const base = res.locals.basePath as string;
     redirect(req, res, next.startsWith(`${base}/`) ? next : `${base}/`);
@@ -45,6 +46,7 @@ export function authRoutes(db: Db): Router {
     if (req.user) await dropTemporaryGroups(db, req.user.id, req.sessionID);
     await endSession(req);
     res.clearCookie('kontakte.sid', { path: (res.locals.basePath as string) || '/' });
+    forgetLoggedIn(res);
     redirect(req, res, `${res.locals.basePath}/login?bye=1`);
   });
 

@@ -5,7 +5,7 @@ import { findActiveUser, findActiveUserByEmail, type CurrentUser } from '../user
 import { dateFormatter, dateTimeFormatter, languageFromHeader, translator } from '../i18n';
 import { Forbidden } from './errors';
 import { isHtmx } from './htmx';
-import { ABSOLUTE_TIMEOUT_MS, IDLE_TIMEOUT_MS, SESSION_COOKIE, sessionEmployee } from './session';
+import { ABSOLUTE_TIMEOUT_MS, IDLE_TIMEOUT_MS, sessionEmployee } from './session';
 
 /** Starts a fresh session for the employee: a new id, so a planted cookie is worthless. */
 export function establishSession(req: Request, user: CurrentUser): Promise<void> {
@@ -109,6 +109,21 @@ function cameThroughTrustedProxy(req: Request): boolean {
   return Boolean(peer && trust(peer, 0));
 }
 
+/**
+ * Set when an employee logs in with the form, cleared when they log out: a
+ * session cookie alone says nothing (the login form makes one for its CSRF
+ * token). Holds no secret and grants nothing.
+ */
+const LOGGED_IN_COOKIE = 'kontakte.was';
+
+export function markLoggedIn(res: Response): void {
+  res.cookie(LOGGED_IN_COOKIE, '1', { httpOnly: true, sameSite: 'lax', path: (res.locals.basePath as string) || '/', maxAge: 30 * 24 * 3600 * 1000 });
+}
+
+export function forgetLoggedIn(res: Response): void {
+  res.clearCookie(LOGGED_IN_COOKIE, { path: (res.locals.basePath as string) || '/' });
+}
+
 function withQuery(url: string, query: string): string {
   return query ? `${url}${url.includes('?') ? '&' : '?'}${query}` : url;
 }
@@ -136,9 +151,9 @@ export function toLocalPath(url: string): string {
 
 export const requireLogin: RequestHandler = (req, res, next) => {
   if (req.user) return next();
-  // A session cookie came along, so this browser was logged in: the login page says the session ended
-  // (idle or absolute timeout, deactivated, password reset, logged out elsewhere), not just "Anmelden".
-  const ended = req.get('cookie')?.includes(`${SESSION_COOKIE}=`) ?? false;
+  // This browser was logged in and did not log out: the login page says the session ended (idle or
+  // absolute timeout, deactivated, password reset, logged out elsewhere), not just "Anmelden".
+  const ended = req.get('cookie')?.includes(`${LOGGED_IN_COOKIE}=`) ?? false;
   const location = withQuery(loginUrl(req, res), ended ? 'ended=1' : '');
   if (isHtmx(req)) {
     // A fragment target must not receive the login page: the browser goes there instead.
