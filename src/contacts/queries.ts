@@ -66,12 +66,13 @@ export function applyFilter(db: Db, query: Knex.QueryBuilder, filter: ListFilter
 }
 
 /**
- * A word with umlauts spelt out ("Mueller", "Koenig", "Baecker"), as typed on a
- * keyboard without them, the way the search folds "Müller" ("muller"). The
- * word itself is searched too: "Manuel" or "Michael" stay found as written.
+ * A word with umlauts spelt out ("Mueller", "Koenig", "Baeuerle"), as typed on
+ * a keyboard without them, the way the search folds "Müller" ("muller"). An
+ * "ae", "oe" or "ue" after a vowel is none ("Bauer", "Feuer", the "ue" of
+ * "Baeuerle"). The word itself is searched too: "Manuel" stays found as written.
  */
 export function withoutUmlautSpelling(word: string): string {
-  return word.replace(/([aou])e/gi, '$1');
+  return word.replace(/(?<![aeiouyäöü])([aou])e/gi, '$1');
 }
 
 function assignedUser(filter: ListFilter, viewerId: string | undefined): string {
