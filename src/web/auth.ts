@@ -117,7 +117,8 @@ function cameThroughTrustedProxy(req: Request): boolean {
 const LOGGED_IN_COOKIE = 'kontakte.was';
 
 export function markLoggedIn(res: Response): void {
-  res.cookie(LOGGED_IN_COOKIE, '1', { httpOnly: true, sameSite: 'lax', path: (res.locals.basePath as string) || '/', maxAge: 30 * 24 * 3600 * 1000 });
+  // Secure behind HTTPS, as the session cookie is (secure: 'auto').
+  res.cookie(LOGGED_IN_COOKIE, '1', { httpOnly: true, sameSite: 'lax', secure: res.req.secure, path: (res.locals.basePath as string) || '/', maxAge: 30 * 24 * 3600 * 1000 });
 }
 
 export function forgetLoggedIn(res: Response): void {
