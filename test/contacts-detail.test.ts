@@ -191,6 +191,7 @@ describe('the master data page', () => {
     const res = await agent.post(`/contacts/${id}`).type('form').send({ ...form, city: 'Irgendwo' });
     expect(res.status).toBe(409);
     expect(res.text).toContain('Archivierte Kontakte müssen zuerst wiederhergestellt werden.');
+    expect(res.text).not.toContain('m-customer_number-error');
     expect((await t.db('contacts').where({ id }).first()).city).toBeNull();
   });
 
@@ -215,6 +216,15 @@ describe('the master data page', () => {
     expect(note.text).toMatch(/<textarea id="note-text" name="text" rows="2" maxlength="5000" readonly[^>]*>Rückruf am Montag<\/textarea>/);
     expect(note.text).toMatch(/id="note-error">Max Müller hat den Kontakt inzwischen auf „Archiv“ gesetzt/);
     expect(await t.db('contact_events').where({ contact_id: id, kind: 'note' })).toHaveLength(0);
+
+    // A page loaded before forms said which status they were shown with: answered the same way.
+    const { status_seen: _unsaid, ...older } = form;
+    const olderPage = await agent.post(`/contacts/${id}`).type('form').send({ ...older, city: 'Neustadt' });
+    expect(olderPage.status).toBe(409);
+    expect(olderPage.text).toMatch(/Ihre Eingaben:[\s\S]*<td>Neustadt<\/td>/);
+    const olderNote = await agent.post(`/contacts/${id}/notes`).type('form').send({ _csrf: csrf, text: 'Rückruf am Montag' });
+    expect(olderNote.status).toBe(409);
+    expect(olderNote.text).toContain('>Rückruf am Montag</textarea>');
   });
 
   it('lets inbox contacts be cleaned up, but not numbered', async () => {

@@ -76,12 +76,14 @@
     Array.prototype.forEach.call(dialogs, function (dialog) {
       // Closed, the cursor goes back to what opened it (the "Erstellen" button, say), not to the page's start.
       var opener = document.activeElement && !document.activeElement.closest('dialog') && document.activeElement !== document.body ? document.activeElement : focusOutside;
+      var typingIn = null;
       if (!dialog.open) dialog.showModal();
       dialog.addEventListener('close', function () {
         // Closed by an Esc the browser would not let us hold back: shown again, nothing lost.
         if (dialog.hasAttribute('data-keep')) {
           dialog.removeAttribute('data-keep');
           dialog.showModal();
+          if (typingIn && typingIn.isConnected) typingIn.focus();
           return;
         }
         dialog.remove();
@@ -97,7 +99,10 @@
         if (!running && !typed) return;
         // Chromium lets a page hold back an Esc only once per user action: a repeated one cannot be
         // refused, so the dialog is opened again as it closes (data-keep) instead of asking in vain.
-        if (!event.cancelable) return dialog.setAttribute('data-keep', '');
+        if (!event.cancelable) {
+          typingIn = document.activeElement;
+          return dialog.setAttribute('data-keep', '');
+        }
         var box = document.getElementById('messages');
         if (running || !box || !window.confirm(box.getAttribute('data-discard'))) event.preventDefault();
       });

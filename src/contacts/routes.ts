@@ -201,8 +201,8 @@ export function contactRoutes(db: Db): Router {
         // Archived (say) since the page was loaded: the page anew, saying by whom, with what was typed listed to copy.
         const typed = editableFields.filter((field) => field in req.body && String(req.body[field] ?? '') !== String(contact[field as keyof Contact] ?? ''));
         await showStatusRefusal(req, res, contact.id, error, (statusRefusal) => ({ statusRefusal, typed: typed.map((field) => ({ field, value: req.body[field] })) }));
-      } else if (isStatusRefusal(error)) {
-        // The status the page showed forbids what was typed (a number for an inbox contact): said at the field, the input kept.
+      } else if (isStatusRefusal(error) && can('edit', contact.status).ok) {
+        // The status the page showed allows editing but not what was typed (a number for an inbox contact): said at the field, the input kept.
         await showPage(res, contact, { values: req.body, errors: { customer_number: req.t(error.messageKey) } }, 409);
       } else {
         throw error;
@@ -216,10 +216,13 @@ export function contactRoutes(db: Db): Router {
     return error instanceof Conflict && error.messageKey.startsWith('status.reasons.');
   }
 
-  /** Whether the contact's status is not the one the form was shown with (`status_seen`): changed by someone meanwhile. */
+  /**
+   * Whether the contact's status is not the one the form was shown with (`status_seen`): changed by
+   * someone meanwhile. A form that does not say (a page loaded before the field existed) is taken so too.
+   */
   function changedMeanwhile(req: Request, contact: Contact): boolean {
     const seen = req.body?.status_seen;
-    return typeof seen === 'string' && seen !== '' && seen !== contact.status;
+    return typeof seen !== 'string' || seen === '' || seen !== contact.status;
   }
 
   /** The contact page anew (409), the refusal saying who set which status, placed by `at` where the clerk was typing. */

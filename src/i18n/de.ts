@@ -82,6 +82,7 @@ export const de = {
     soleCompetence: 'die Kontakte und Gruppen der Kompetenz „{competence}“ (einziges aktives Mitglied)',
     soleAdvice: 'Weisen Sie sie vorher neu zu, sonst erfährt niemand von neuen Nachrichten und Änderungen. In der Liste zeigt die Spalte „Zuweisung“, wer sonst noch zuständig ist.',
     soleShow: 'Alle {count} Kontakte anzeigen, die {name} direkt zugewiesen sind',
+    soleShowOne: 'Den Kontakt anzeigen, der {name} direkt zugewiesen ist',
     reactivated: '{name} wurde reaktiviert.',
     emailTaken: 'Diese E-Mail-Adresse ist bereits vergeben.',
     lastAdmin: 'Der letzte aktive Administrator kann nicht deaktiviert werden.',

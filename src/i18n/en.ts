@@ -83,6 +83,7 @@ export const en: Catalog = {
     soleCompetence: 'the contacts and groups of the competence “{competence}” (only active member)',
     soleAdvice: 'Reassign them first, or nobody learns of new messages and changes. In the list, the column “Assignment” shows who else is responsible.',
     soleShow: 'Show all {count} contacts assigned to {name} directly',
+    soleShowOne: 'Show the contact assigned to {name} directly',
     reactivated: '{name} has been reactivated.',
     emailTaken: 'This e-mail address is already in use.',
     lastAdmin: 'The last active administrator cannot be deactivated.',
