@@ -354,3 +354,39 @@ describe("the full page's frame", () => {
     expect(failed.map((f) => (f.status === 'rejected' ? String(f.reason) : f.value))).toEqual([expect.stringMatching(/division by zero/), expect.stringMatching(/division by zero/)]);
   });
 });
+
+describe('page numbers', () => {
+  const decode = (href: string) => href.replace(/&amp;/g, '&');
+  const linkOf = (html: string, rel: string) => decode(html.match(new RegExp(`<a class="button" href="([^"]+)"[^>]*rel="${rel}"`))![1]);
+
+  it('show in the pager and ride along with the cursor; "?page=" pages in without one, as the links do', async () => {
+    const rows = Array.from({ length: 130 }, (_, i) => ({ last_name: `Seite ${String(i).padStart(3, '0')}`, status: 'customer', customer_number: i % 3 ? `K-${String(i).padStart(4, '0')}` : null, email: `p${i}@firma.de` }));
+    await t.db('contacts').insert(rows);
+    const agent = await member();
+    const get = async (url: string) => (await agent.get(url).set('HX-Request', 'true')).text;
+    for (const base of ['/contacts?', '/contacts?sort=-number&', '/contacts?q=firma&']) {
+      const first = await get(base);
+      expect(first).toContain('<span class="page-number">Seite 1 von 3</span>');
+      const second = await get(linkOf(first, 'next'));
+      expect(linkOf(first, 'next')).toMatch(/page=2/);
+      expect(second).toContain('Seite 2 von 3');
+      const third = await get(linkOf(second, 'next'));
+      expect(third).toContain('Seite 3 von 3');
+      // Typed or bookmarked: the same pages.
+      expect(names(await get(`${base}page=2`))).toEqual(names(second));
+      const typedThird = await get(`${base}page=3`);
+      expect(names(typedThird)).toEqual(names(third));
+      expect(typedThird).toContain('Seite 3 von 3');
+      // Back from page 3 is page 2 again, numbered so.
+      const back = await get(linkOf(typedThird, 'prev'));
+      expect(names(back)).toEqual(names(second));
+      expect(back).toContain('Seite 2 von 3');
+      // Past the end: the last page, not an empty one.
+      const beyond = await get(`${base}page=9`);
+      expect(names(beyond)).toEqual(names(third));
+      expect(beyond).toContain('Seite 3 von 3');
+    }
+    // Anything else is ignored like a tampered cursor.
+    expect(await get('/contacts?page=abc')).toContain('Seite 1 von 3');
+  });
+});

@@ -131,6 +131,10 @@ export interface ContactPage {
   hasNext: boolean;
   /** The rows' sort keys, on the last page only (alignLastPage). */
   sortKeys?: string[];
+  /** Which page this is, counted from the first (numberPage); unknown from the end without an exact total. */
+  number?: number;
+  /** How many pages there are, with an exact total. */
+  pages?: number;
 }
 
 function encodeCursor(key: string, id: string): string {
@@ -188,11 +192,14 @@ async function findContactPageCounting(
   // (contacts_sort_name_covering); then only those rows are read, with their labels.
   // The limit is written into the statement, not bound: a plan kept for any limit (ListPlanning)
   // assumed a tenth of the contacts and joined all of them (90 instead of 0.5 ms).
+  // Pages in by "?page=": each stretch walks as far, the rows passed over are left out once.
+  const { offset } = order;
   const walk = (segment?: Segment) => {
     const part = applyFilter(db, db('contacts as c'), filter, viewerId, group)
       .select('c.id', db.raw(`${key.expr}::text as sort_key`))
       .orderByRaw(`${key.expr} ${direction}, c.id ${direction}`)
-      .limit(limit + 1, { skipBinding: true });
+      .limit(limit + 1 + (segment ? offset : 0), { skipBinding: true });
+    if (!segment && offset) part.offset(offset, { skipBinding: true });
     if (segment) part.whereRaw(segment.where(key.expr));
     if (segment ? segment.fromCursor : order.cursor) part.whereRaw(`(${key.expr}, c.id) ${order.backwards ? '<' : '>'} (?::${key.cast}, ?::bigint)`, order.cursor!);
     return part;
@@ -206,7 +213,8 @@ async function findContactPageCounting(
           .select('s.id', 's.sort_key')
           .from(db.raw(`((?) union all (?)) as s`, parts))
           .orderByRaw(orderOf(order, 's.sort_key collate "C"', 's.id'))
-          .limit(limit + 1, { skipBinding: true });
+          .limit(limit + 1, { skipBinding: true })
+          .offset(offset, { skipBinding: true });
   const query = db
     .select(...listColumns, ...assignmentLabelColumns(db, contactTarget, 'c'), 'p.sort_key')
     .from(ids.as('p'))
@@ -260,6 +268,7 @@ async function findSearchPage(
     .select('m.id', db.raw('m.k::text as sort_key'))
     .orderByRaw(orderOf(order, 'm.k', 'm.id'))
     .limit(limit + 1);
+  if (order.offset) ids.offset(order.offset);
   if (order.cursor) {
     const fromCursor = `(m.k, m.id) ${order.backwards ? '<' : '>'} (?::${key.cast}, ?::bigint)`;
     // The matches are sorted here, not walked in an index: the stretches after the cursor's are one condition.
@@ -288,6 +297,8 @@ interface PageOrder {
   cursor?: [string, string];
   /** Descending by number: where the contacts without a number come in the walk (numberSegments). */
   numberless?: 'first' | 'last';
+  /** Rows passed over: "?page=3" without a cursor starts 100 rows in, in the index's order. */
+  offset: number;
 }
 
 /** A stretch of the number index walked on its own: its condition, and whether the cursor lies in it (the stretches before it are left out). */
@@ -351,10 +362,11 @@ function pageOrder(position: ListPosition): PageOrder {
   const fromEnd = Boolean(before) || (!after && position.last === '1');
   const backwards = descending !== fromEnd;
   const numberless = sort === '-number' ? (fromEnd ? 'first' : 'last') : undefined;
-  return { key, direction: backwards ? 'desc' : 'asc', backwards, fromEnd, after, before, cursor: after ?? before, numberless };
+  const offset = !after && !before && !fromEnd && position.page && position.page > 1 ? (position.page - 1) * PAGE_SIZE : 0;
+  return { key, direction: backwards ? 'desc' : 'asc', backwards, fromEnd, after, before, cursor: after ?? before, numberless, offset };
 }
 
-function toPage(fetched: PageRow[], limit: number, { fromEnd, after, before }: PageOrder): ContactPage {
+function toPage(fetched: PageRow[], limit: number, { fromEnd, after, before, offset }: PageOrder): ContactPage {
   const more = fetched.length > limit;
   const rows = fetched.slice(0, limit);
   if (fromEnd) rows.reverse();
@@ -374,7 +386,7 @@ function toPage(fetched: PageRow[], limit: number, { fromEnd, after, before }: P
       picture_updated_at: r.picture_updated_at,
       assignment: labelOf(r),
     })),
-    hasPrevious: fromEnd ? more : Boolean(after),
+    hasPrevious: fromEnd ? more : Boolean(after) || offset > 0,
     hasNext: fromEnd ? Boolean(before) : more,
   };
   if (rows.length) {
@@ -469,7 +481,25 @@ export async function findListPage(
   position: ListPosition,
   options: { viewerId?: string; group?: GroupScope; exact?: boolean },
 ): Promise<{ page: ContactPage; total: ListTotal }> {
-  return alignLastPage(await findPageAndTotal(db, filter, position, options));
+  const found = alignLastPage(await findPageAndTotal(db, filter, position, options));
+  // "?page=" past the end (a bookmark of a list that shrank): its last page, not an empty one.
+  const paged = !position.after && !position.before && position.last !== '1' && (position.page ?? 1) > 1;
+  if (paged && !found.page.rows.length) return findListPage(db, filter, { ...position, page: undefined, last: '1' }, options);
+  return numberPage(found, position);
+}
+
+/**
+ * The page's number for the pager, carried by its links beside the cursor
+ * ("?after=…&page=3"): from the start it is the page asked for, from the end
+ * the count of pages (known with an exact total).
+ */
+function numberPage(found: { page: ContactPage; total: ListTotal }, position: ListPosition): { page: ContactPage; total: ListTotal } {
+  const { page, total } = found;
+  const pages = total.capped ? undefined : Math.max(1, Math.ceil(total.n / PAGE_SIZE));
+  const fromEnd = position.last === '1' && !position.after && !position.before;
+  const fromStart = !position.after && !position.before && !fromEnd;
+  const number = fromEnd ? pages : fromStart ? (position.page ?? 1) : position.page;
+  return { total, page: { ...page, pages, number: number && pages ? Math.min(number, pages) : number } };
 }
 
 async function findPageAndTotal(

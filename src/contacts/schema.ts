@@ -151,6 +151,12 @@ export const ListPosition = z.object({
   after: optional(z.string().max(400)),
   before: optional(z.string().max(400)),
   last: optional(z.literal('1')),
+  /**
+   * The page's number, shown in the pager and carried by its links beside the cursor. Without a
+   * cursor (a link or bookmark "?page=3", SPEC §11) the page is that many pages in. Any other value
+   * is ignored, like a tampered cursor.
+   */
+  page: z.preprocess((v) => (v === '' ? undefined : v), z.coerce.number().int().min(1).max(100_000).optional()).catch(undefined),
   /** "genau zählen": the exact total even beyond the list's cap. Any other value is ignored, like a tampered cursor: no field to correct. */
   count: z.literal('exact').optional().catch(undefined),
 });

@@ -256,7 +256,7 @@ export const de = {
     countOne: '1 Kontakt',
     countCapped: 'Mehr als {count} Kontakte',
     countExactly: 'genau zählen',
-    pages: { label: 'Seiten', first: 'Erste Seite', previous: 'Zurück', next: 'Weiter', last: 'Letzte Seite' },
+    pages: { label: 'Seiten', first: 'Erste Seite', previous: 'Zurück', next: 'Weiter', last: 'Letzte Seite', number: 'Seite {number}', numberOf: 'Seite {number} von {pages}' },
     empty: {
       none: 'Es gibt noch keine Kontakte. Legen Sie mit „Erstellen“ oben rechts den ersten an.',
       filtered: 'Keine Kontakte gefunden. Prüfen Sie die Schreibweise oder setzen Sie die Filter zurück.',

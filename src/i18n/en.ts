@@ -257,7 +257,7 @@ export const en: Catalog = {
     countOne: '1 contact',
     countCapped: 'More than {count} contacts',
     countExactly: 'count exactly',
-    pages: { label: 'Pages', first: 'First page', previous: 'Previous', next: 'Next', last: 'Last page' },
+    pages: { label: 'Pages', first: 'First page', previous: 'Previous', next: 'Next', last: 'Last page', number: 'Page {number}', numberOf: 'Page {number} of {pages}' },
     empty: {
       none: 'There are no contacts yet. Use “Create” at the top right to add the first one.',
       filtered: 'No contacts found. Check the spelling or reset the filters.',
