@@ -17,7 +17,7 @@
     if (/^0/.test(field.value)) event.preventDefault();
   });
 
-  // "nur direkte Zuweisung" means something only with an employee chosen (public/js: enabled with one).
+  // "nur direkte Zuweisung" means something only with an employee chosen: enabled with one.
   document.addEventListener('change', function (event) {
     if (event.target.id !== 'flt-assigned') return;
     var direct = document.getElementById('flt-assigned_direct');
@@ -76,14 +76,15 @@
     Array.prototype.forEach.call(dialogs, function (dialog) {
       // Closed, the cursor goes back to what opened it (the "Erstellen" button, say), not to the page's start.
       var opener = document.activeElement && !document.activeElement.closest('dialog') && document.activeElement !== document.body ? document.activeElement : focusOutside;
-      var typingIn = null;
+      // Set by an Esc the browser would not let us hold back: where the cursor was, to show the dialog again there.
+      var keep = null;
       if (!dialog.open) dialog.showModal();
       dialog.addEventListener('close', function () {
-        // Closed by an Esc the browser would not let us hold back: shown again, nothing lost.
-        if (dialog.hasAttribute('data-keep')) {
-          dialog.removeAttribute('data-keep');
+        if (keep) {
+          var field = keep;
+          keep = null;
           dialog.showModal();
-          if (typingIn && typingIn.isConnected) typingIn.focus();
+          if (field.isConnected && typeof field.focus === 'function') field.focus();
           return;
         }
         dialog.remove();
@@ -98,10 +99,10 @@
         var typed = dialog.hasAttribute('data-typed') || dialog.querySelector('[aria-invalid="true"]');
         if (!running && !typed) return;
         // Chromium lets a page hold back an Esc only once per user action: a repeated one cannot be
-        // refused, so the dialog is opened again as it closes (data-keep) instead of asking in vain.
+        // refused, so the dialog is opened again as it closes instead of asking in vain.
         if (!event.cancelable) {
-          typingIn = document.activeElement;
-          return dialog.setAttribute('data-keep', '');
+          keep = document.activeElement || dialog;
+          return;
         }
         var box = document.getElementById('messages');
         if (running || !box || !window.confirm(box.getAttribute('data-discard'))) event.preventDefault();
@@ -189,13 +190,11 @@
     var form = event.target.form;
     if (form && form.hasAttribute('data-warn-unsaved') && unsaved.indexOf(form) < 0) unsaved.push(form);
   }
-  // A page answering a form whose address must not stay in the address bar (see pictureFormUrl).
   document.addEventListener('DOMContentLoaded', function () {
+    // A page answering a form whose address must not stay in the address bar (see pictureFormUrl).
     var replaceUrl = document.body.getAttribute('data-replace-url');
     if (replaceUrl) history.replaceState(history.state, '', replaceUrl);
-  });
-  // A form sent back with messages or a conflict still holds what was typed.
-  document.addEventListener('DOMContentLoaded', function () {
+    // A form sent back with messages or a conflict still holds what was typed.
     Array.prototype.forEach.call(document.querySelectorAll('form[data-warn-unsaved][data-unsaved]'), function (form) { unsaved.push(form); });
   });
   document.addEventListener('input', markUnsaved);

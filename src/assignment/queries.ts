@@ -51,15 +51,13 @@ export function keptAssignees(label: AssignmentLabel | undefined): string[] {
  * that change an assignment carry the one they showed (`seen_assignment`).
  */
 export function assignmentKey(label: AssignmentLabel | undefined): string {
-  if (!label || label.kind === 'all') return 'all';
-  if (label.kind === 'competence') return `competence:${label.competence?.id ?? ''}`;
-  return `users:${label.users.map((u) => u.id).sort().join(',')}`;
+  return keyOf(label?.kind ?? 'all', label?.users.map((u) => u.id) ?? [], label?.competence?.id);
 }
 
-/** assignmentKey of what a form asks for. */
-function inputKey(input: AssignmentInput): string {
-  if (input.kind === 'competence') return `competence:${input.competenceId ?? ''}`;
-  if (input.kind === 'users') return `users:${[...input.userIds].sort().join(',')}`;
+/** The one spelling of assignmentKey, for a saved assignment and for what a form asks for alike. */
+function keyOf(kind: AssignmentKind, userIds: readonly string[], competenceId: string | undefined): string {
+  if (kind === 'competence') return `competence:${competenceId ?? ''}`;
+  if (kind === 'users') return `users:${[...userIds].sort().join(',')}`;
   return 'all';
 }
 
@@ -79,7 +77,7 @@ export class AssignmentChangedMeanwhile extends Conflict {
  */
 export function assertAssignmentUnchanged(input: AssignmentInput, before: AssignmentLabel | undefined): void {
   const now = assignmentKey(before);
-  if (input.seen !== undefined && input.seen !== now && inputKey(input) !== now) throw new AssignmentChangedMeanwhile(before);
+  if (input.seen !== undefined && input.seen !== now && keyOf(input.kind, input.userIds, input.competenceId) !== now) throw new AssignmentChangedMeanwhile(before);
 }
 
 /** Sets the assignment of many rows at once: three statements, whatever the count. */

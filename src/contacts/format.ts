@@ -1,4 +1,5 @@
 import { html, Html } from '../web/html';
+import { countryCodes } from './schema';
 
 /** How a contact is named and pictured in lists, headers and messages. */
 export interface Nameable {
@@ -74,10 +75,7 @@ export function fieldText(field: string, value: unknown, t: (key: string) => str
   if (value == null || value === '') return t('contacts.conflict.empty');
   const text = String(value);
   if (field === 'salutation') return t(`contacts.salutations.${text}`);
-  if (field === 'country') {
-    const name = t(`contacts.countries.${text}`);
-    return name === `contacts.countries.${text}` ? text : name;
-  }
+  if (field === 'country') return (countryCodes as readonly string[]).includes(text) ? t(`contacts.countries.${text}`) : text;
   if (field === 'birthday' && /^\d{4}-\d{2}-\d{2}$/.test(text)) return formatDate(text);
   return text;
 }

@@ -12,12 +12,16 @@ export interface ApiToken {
   revoked_at: Date | null;
 }
 
-/** Every token, newest first; the hash never leaves the database. */
-export async function listTokens(db: Conn): Promise<ApiToken[]> {
-  const rows = await db('api_tokens as t')
+/** Tokens as the settings show them, with who made them; the hash never leaves the database. */
+function tokensShown(db: Conn) {
+  return db('api_tokens as t')
     .leftJoin('users as u', 'u.id', 't.created_by')
-    .select('t.id', 't.name', 't.created_at', 'u.name as created_by_name', 't.last_used_at', 't.revoked_at')
-    .orderBy('t.id', 'desc');
+    .select('t.id', 't.name', 't.created_at', 'u.name as created_by_name', 't.last_used_at', 't.revoked_at');
+}
+
+/** Every token, newest first. */
+export async function listTokens(db: Conn): Promise<ApiToken[]> {
+  const rows = await tokensShown(db).orderBy('t.id', 'desc');
   return rows.map((r) => ({ ...r, id: String(r.id) }));
 }
 
@@ -27,13 +31,9 @@ export async function insertToken(db: Conn, token: { name: string; token_hash: s
   return row ? String(row.id) : undefined;
 }
 
-/** One token as the list shows it (no hash). */
+/** One token as the list shows it. */
 export async function findToken(db: Conn, id: string): Promise<ApiToken | undefined> {
-  const row = await db('api_tokens as t')
-    .leftJoin('users as u', 'u.id', 't.created_by')
-    .select('t.id', 't.name', 't.created_at', 'u.name as created_by_name', 't.last_used_at', 't.revoked_at')
-    .where('t.id', id)
-    .first();
+  const row = await tokensShown(db).where('t.id', id).first();
   return row ? { ...row, id: String(row.id) } : undefined;
 }
 

@@ -3,8 +3,8 @@ import { Router, type Request, type Response } from 'express';
 import type { Db } from '../db/knex';
 import { requireAdmin } from '../web/auth';
 import { NotFound } from '../web/errors';
-import { isHtmx, redirect } from '../web/htmx';
-import { flash, renderFragment, renderPage } from '../web/render';
+import { redirect } from '../web/htmx';
+import { flash, renderPage, renderPageOrFragment } from '../web/render';
 import { parse, type FieldErrors } from '../web/validation';
 import { findToken, listTokens } from './queries';
 import { ApiTokenInput, RecordId } from './schema';
@@ -56,9 +56,7 @@ export function apiTokenRoutes(db: Db): Router {
   router.get('/:id/revoke', async (req, res) => {
     const token = await findToken(db, tokenId(req));
     if (!token) throw new NotFound();
-    const locals = { title: req.t('apiTokens.revokeTitle'), nav: 'settings', token };
-    if (isHtmx(req)) await renderFragment(res, 'integrations/_revoke-dialog', locals);
-    else await renderPage(res, 'integrations/revoke', locals);
+    await renderPageOrFragment(req, res, 'integrations/revoke', 'integrations/_revoke-dialog', { title: req.t('apiTokens.revokeTitle'), nav: 'settings', token });
   });
 
   router.post('/:id/revoke', async (req, res) => {

@@ -1,8 +1,8 @@
 import { Router, type Request, type Response } from 'express';
 import type { Db } from '../db/knex';
 import { parse, serviceFieldErrors, type FieldErrors } from '../web/validation';
-import { flash, renderFragment, renderPage } from '../web/render';
-import { isHtmx, redirect } from '../web/htmx';
+import { flash, renderPage, renderPageOrFragment } from '../web/render';
+import { redirect } from '../web/htmx';
 import { Conflict, Invalid, NotFound } from '../web/errors';
 import { translator } from '../i18n';
 import { findEmployee, hasOtherActiveAdmin, listEmployees, soleResponsibility } from './queries';
@@ -143,9 +143,7 @@ export function employeeRoutes(db: Db): Router {
     const lastAdmin = employee.role === 'admin' && employee.active && !(await hasOtherActiveAdmin(db, employee.id));
     const refusal = lastAdmin ? 'employees.lastAdmin' : employee.id === req.user!.id ? 'employees.notSelf' : undefined;
     const sole = refusal ? undefined : await soleResponsibility(db, employee.id);
-    const locals = { title: req.t('employees.deactivateTitle'), nav: 'settings', employee, refusal, sole };
-    if (isHtmx(req)) await renderFragment(res, 'users/_deactivate-dialog', locals);
-    else await renderPage(res, 'users/deactivate', locals);
+    await renderPageOrFragment(req, res, 'users/deactivate', 'users/_deactivate-dialog', { title: req.t('employees.deactivateTitle'), nav: 'settings', employee, refusal, sole });
   });
 
   router.post('/settings/users/:id/deactivate', async (req, res) => {
