@@ -25,8 +25,25 @@ describe('selecting contacts', () => {
     const firstPage = await agent.get('/contacts?city=köln');
     expect(firstPage.text).toMatch(new RegExp(`value="${ids[0]}" aria-label="[^"]+" checked`));
     expect(firstPage.text).toContain('2 ausgewählt');
+    // The pager's link carries the page's number beside the cursor: still the same filter, still ticked.
+    const next = firstPage.text.match(/href="(\/contacts\?[^"]*page=2[^"]*)" hx-get="[^"]*" rel="next"/)?.[1]?.replace(/&amp;/g, '&');
+    expect(next).toBeDefined();
+    const secondPage = await agent.get(next!).set('HX-Request', 'true');
+    expect(secondPage.text).toContain('Seite 2 von 2');
+    expect(secondPage.text).toMatch(new RegExp(`value="${ids[55]}" aria-label="[^"]+" checked`));
+    expect(secondPage.text).toContain('<strong>2 ausgewählt</strong>');
+    // Another filter shows none of them ticked, and says where they are instead of dropping them silently.
     const otherFilter = await agent.get('/contacts?city=bonn');
     expect(otherFilter.text).not.toContain('ausgewählt</strong>');
+    expect(otherFilter.text).toContain('2 Kontakte sind bei einer anderen Suche oder mit anderen Filtern ausgewählt.');
+    expect(otherFilter.text).toContain('<a href="/contacts?city=k%C3%B6ln">Zurück zu dieser Auswahl</a>');
+    expect(otherFilter.text).not.toMatch(/id="bulk-bar"[^>]*hidden/);
+    // Ticking there starts a new selection: the note goes, the old ticks with it.
+    const bonn = await createContact(t.db, { last_name: 'Bonner', city: 'Bonn' });
+    const fresh = await tick(bonn, { city: 'bonn' });
+    expect(fresh.text).toContain('<strong>1 ausgewählt</strong>');
+    expect(fresh.text).not.toContain('anderen Suche');
+    expect((await agent.get('/contacts?city=köln')).text).not.toContain('ausgewählt</strong>');
   });
 
   it('selects every match of the filter with "Alle … Treffer auswählen"', async () => {

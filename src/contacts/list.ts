@@ -6,7 +6,7 @@ import { ListQuery } from './schema';
 import { countForList, findContact, findListPage, type ListTotal, type Contact, type ContactPage, type GroupScope } from './queries';
 import { contactTarget, loadAssignments, type AssignmentLabel } from '../assignment/queries';
 import { findGroupScope } from '../groups/queries';
-import { currentSelection, type Selection } from './selection';
+import { currentSelection, otherSelection, type OtherSelection, type Selection } from './selection';
 
 export interface ListLocals {
   query: ListQuery;
@@ -14,6 +14,8 @@ export interface ListLocals {
   total: ListTotal;
   group?: GroupScope & { name: string };
   selection: Selection;
+  /** Ticks kept for another filter (the bar says so). */
+  otherSelection?: OtherSelection;
   created?: Contact & { assignment: AssignmentLabel };
   /** Nothing found among prospects and customers: how many match in the inbox or the archive. */
   elsewhere?: ListTotal;
@@ -36,7 +38,7 @@ export async function loadList(db: Db, req: Request, query: ListQuery, createdId
   // "0 Kontakte" for an archived customer invited a second one. Counted only then.
   const searchedActiveOnly = query.q?.trim() && !query.status?.length && !group && !query.after && !query.before;
   const elsewhere = !page.rows.length && !created && searchedActiveOnly ? await countForList(db, { ...query, status: [...otherStatuses] }, { viewerId }) : undefined;
-  return { query, page, total, group, selection, created, elsewhere: elsewhere?.n ? elsewhere : undefined };
+  return { query, page, total, group, selection, otherSelection: otherSelection(req, selection), created, elsewhere: elsewhere?.n ? elsewhere : undefined };
 }
 
 const otherStatuses = ['inbox', 'archived'] as const;

@@ -14,7 +14,8 @@ export interface Selection {
   except?: string[];
 }
 
-const positionParams = new Set(['sort', 'after', 'before', 'last', 'count']);
+// The page's number rides along with the cursor ("?after=…&page=3"): a position too, or paging lost the selection.
+const positionParams = new Set(['sort', 'after', 'before', 'last', 'count', 'page']);
 
 export function selectionKey(query: Partial<ListQuery>): string {
   const entries = Object.entries(query)
@@ -27,6 +28,31 @@ export function currentSelection(req: Request, query: Partial<ListQuery>): Selec
   const key = selectionKey(query);
   const stored = req.session.selection;
   return stored && stored.key === key ? stored : { key, ids: [], all: false };
+}
+
+/**
+ * A selection kept for another filter than the one shown: the list says so
+ * ("2 Kontakte sind bei einer anderen Suche … ausgewählt") with the way back to
+ * it, instead of leaving the ticks to vanish without a word. Ticking here starts
+ * a new selection (as before).
+ */
+export interface OtherSelection {
+  count: number;
+  all: boolean;
+  /** The list's query string of the filter it belongs to ("?q=m%C3%BCller"). */
+  queryString: string;
+}
+
+export function otherSelection(req: Request, current: Selection): OtherSelection | undefined {
+  const stored = req.session.selection;
+  if (!stored || stored.key === current.key || !(stored.ids.length || stored.all)) return undefined;
+  const params = new URLSearchParams();
+  // The key is selectionKey's: the filter's fields, sorted.
+  for (const [name, value] of JSON.parse(stored.key) as [string, unknown][]) {
+    for (const item of Array.isArray(value) ? value : [value]) params.append(name, String(item));
+  }
+  const text = params.toString();
+  return { count: stored.ids.length, all: stored.all, queryString: text ? `?${text}` : '' };
 }
 
 export function saveSelection(req: Request, selection: Selection): void {
