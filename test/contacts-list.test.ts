@@ -311,7 +311,9 @@ describe('the contacts list', () => {
     const res = await (await member()).get('/contacts');
     expect(res.text).toMatch(/<form id="contact-filter" class="filters card" method="get" action="\/contacts"/);
     expect(res.text).toMatch(/<button type="submit">Suchen<\/button>/);
-    expect(res.text).toMatch(/hx-push-url="true"/);
+    // Searching while typing keeps the address up to date without a history step per keystroke.
+    expect(res.text).toMatch(/<form id="contact-filter"[^>]*hx-replace-url="true"/);
+    expect(res.text).not.toMatch(/<form id="contact-filter"[^>]*hx-push-url/);
   });
 });
 

@@ -174,6 +174,7 @@
   }
   document.addEventListener('DOMContentLoaded', rememberList);
   document.addEventListener('htmx:pushedIntoHistory', rememberList);
+  document.addEventListener('htmx:replacedInHistory', rememberList);
   document.addEventListener('click', function (event) {
     var link = event.target.closest && event.target.closest('a[data-back-to-list]');
     if (!link) return;
@@ -227,7 +228,7 @@
   });
 
   // Group links in the sidebar keep the list's search and filters. Live searches change the
-  // address (hx-push-url) after the page was rendered, so the link is brought up to date on click.
+  // address (hx-replace-url) after the page was rendered, so the link is brought up to date on click.
   document.addEventListener('click', function (event) {
     var link = event.target.closest && event.target.closest('a[data-group-link]');
     if (!link) return;
