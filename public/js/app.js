@@ -49,6 +49,8 @@
     var p = document.createElement('p');
     p.className = 'message message-' + (kind || 'success');
     p.textContent = text;
+    // Focusable by script (see openDialogs), not by Tab.
+    p.tabIndex = -1;
     box.replaceChildren(p);
   }
 
@@ -88,7 +90,11 @@
           return;
         }
         dialog.remove();
-        if (opener && opener.isConnected && typeof opener.focus === 'function') opener.focus();
+        // Done (saved, archived …): the cursor goes to the message saying so. Back on "Erstellen", a second
+        // Enter pressed to be sure opened a new, empty dialog, which looked as if the first had not saved.
+        var said = dialog.hasAttribute('data-done') && document.querySelector('#messages .message');
+        if (said) said.focus();
+        else if (opener && opener.isConnected && typeof opener.focus === 'function') opener.focus();
       });
       dialog.addEventListener('input', function () { dialog.setAttribute('data-typed', ''); });
       dialog.addEventListener('cancel', function (event) {
@@ -224,7 +230,10 @@
 
   // A successful dialog form answers with HX-Trigger: closeDialog.
   document.addEventListener('closeDialog', function () {
-    Array.prototype.forEach.call(document.querySelectorAll('dialog[open]'), function (dialog) { dialog.close(); });
+    Array.prototype.forEach.call(document.querySelectorAll('dialog[open]'), function (dialog) {
+      dialog.setAttribute('data-done', '');
+      dialog.close();
+    });
   });
 
   // Group links in the sidebar keep the list's search and filters. Live searches change the
