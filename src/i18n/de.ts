@@ -250,7 +250,8 @@ export const de = {
       apply: 'Filter anwenden',
     },
     sort: { label: 'Sortierung', name: 'Name (A–Z)', '-name': 'Name (Z–A)', number: 'Kundennummer aufsteigend', '-number': 'Kundennummer absteigend', '-created': 'Neueste zuerst', created: 'Älteste zuerst' },
-    columns: { select: 'Auswahl', picture: 'Bild', name: 'Name', company: 'Firma', status: 'Status', number: 'Kundennummer', assignment: 'Zuweisung', city: 'Ort' },
+    // A soft hyphen: the header may break as "Kunden-nummer", or the list was 20 px too wide at 1024 px.
+    columns: { select: 'Auswahl', picture: 'Bild', name: 'Name', company: 'Firma', status: 'Status', number: 'Kunden\u00adnummer', assignment: 'Zuweisung', city: 'Ort' },
     selectRow: '{name} auswählen',
     count: '{count} Kontakte',
     countOne: '1 Kontakt',
