@@ -253,9 +253,12 @@
   document.addEventListener('htmx:oobAfterSwap', function (event) {
     var target = event.detail.target;
     if (!target || target.id !== 'popups') return;
+    placePopups();
     Array.prototype.forEach.call(target.querySelectorAll('[data-popup]:not([data-seen])'), function (popup) {
       popup.setAttribute('data-seen', '');
-      setTimeout(function () { popup.remove(); }, 15000);
+      // Under an open dialog's backdrop a popup can be neither seen nor clicked: its 15 s start when the dialog closes.
+      if (document.querySelector('dialog[open]')) popup.setAttribute('data-held', '');
+      else fadeLater(popup);
       if (document.body.hasAttribute('data-browser-notifications') && window.Notification && Notification.permission === 'granted') {
         var text = popup.querySelector('.notification-text span');
         var note = new Notification(popup.getAttribute('data-title'), { body: text ? text.textContent.replace(/\s+/g, ' ').trim() : '', icon: popup.getAttribute('data-icon') || undefined });
@@ -263,6 +266,29 @@
       }
     });
   });
+
+  function fadeLater(popup) {
+    setTimeout(function () { popup.remove(); }, 15000);
+  }
+  // A dialog closed (close does not bubble: caught on its way down): popups held back meanwhile start their time.
+  document.addEventListener('close', function () {
+    if (document.querySelector('dialog[open]')) return;
+    Array.prototype.forEach.call(document.querySelectorAll('[data-popup][data-held]'), function (popup) {
+      popup.removeAttribute('data-held');
+      fadeLater(popup);
+    });
+  }, true);
+
+  // Popups sit bottom right, where the bar of actions for ticked contacts is: above it while it shows,
+  // or a click meant for "Archivieren" or "Löschen" met a popup's "Öffnen".
+  function placePopups() {
+    var popups = document.getElementById('popups');
+    if (!popups) return;
+    var bar = document.getElementById('bulk-bar');
+    popups.style.bottom = bar && !bar.hidden && bar.offsetHeight ? bar.offsetHeight + 16 + 'px' : '';
+  }
+  document.addEventListener('htmx:afterSettle', placePopups);
+  window.addEventListener('resize', placePopups);
 
   // Turning browser notifications on asks the browser for permission right away.
   document.addEventListener('change', function (event) {
