@@ -46,6 +46,15 @@ async function main(): Promise<void> {
     await screenshot(page, '10-contacts');
     await checkAccessibility(page, step);
 
+    step = 'paging by keyboard keeps the cursor on "Weiter"';
+    await page.locator('.pager a[rel=next]').focus();
+    await page.keyboard.press('Enter');
+    await page.waitForURL(/page=2/);
+    await page.getByText(/Seite 2 von \d+/).waitFor();
+    assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('rel')), 'next');
+    await page.locator('.pager').getByRole('link', { name: /Erste Seite/ }).click();
+    await page.waitForURL((url) => !url.search.includes('page='));
+
     step = 'create dialog: empty save shows messages';
     await page.getByRole('link', { name: 'Erstellen' }).click();
     const dialog = page.getByRole('dialog', { name: 'Kontakt erstellen' });

@@ -120,6 +120,33 @@
     focusFirstInvalid(event.target);
   });
 
+  // Paging and "Ältere …" replace the very link that was pressed: by keyboard, the cursor fell back to the
+  // page's start (over 100 Tabs back to "Weiter"). It goes to the same link of the new pager (the page
+  // itself still shows from its top), or to the first of the entries just loaded.
+  var refocus = null;
+  document.addEventListener('htmx:beforeRequest', function (event) {
+    var elt = event.detail.elt;
+    if (!elt || elt !== document.activeElement || !elt.closest) return;
+    var more = elt.closest('li.more');
+    var pager = !more && elt.closest('.pager');
+    if (more) refocus = { elt: elt, after: more.previousElementSibling, list: more.parentElement };
+    else if (pager) refocus = { elt: elt, rel: elt.getAttribute('rel'), text: elt.textContent.trim() };
+  });
+  document.addEventListener('htmx:afterSettle', function (event) {
+    var want = refocus;
+    if (!want || !event.detail.requestConfig || event.detail.requestConfig.elt !== want.elt) return;
+    refocus = null;
+    var target;
+    if (want.list) {
+      var first = want.after && want.after.isConnected ? want.after.nextElementSibling : want.list.firstElementChild;
+      target = first && first.querySelector('a, button');
+    } else {
+      var links = Array.prototype.slice.call(document.querySelectorAll('#results .pager a'));
+      target = links.filter(function (link) { return want.rel ? link.getAttribute('rel') === want.rel : link.textContent.trim() === want.text; })[0] || links[0];
+    }
+    if (target) target.focus({ preventScroll: !want.list });
+  });
+
   // A form answered with messages (422) puts the cursor in the first field to mend, not the first field.
   function focusFirstInvalid(root) {
     var field = root.querySelector && root.querySelector('[aria-invalid="true"]');
