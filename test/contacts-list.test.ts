@@ -210,7 +210,14 @@ describe('the contacts list', () => {
     const agent = await member();
     expect((await agent.get('/contacts')).text).toContain('Legen Sie mit „Erstellen“ oben rechts den ersten an.');
     await createContact(t.db, { last_name: 'Jemand' });
-    expect((await agent.get('/contacts?q=niemand')).text).toContain('Keine Kontakte gefunden');
+    const none = (await agent.get('/contacts?q=80331').set('HX-Request', 'true')).text;
+    expect(none).toContain('Keine Kontakte gefunden');
+    // A PLZ typed into the search: what the search covers, where PLZ and Ort are, and the way back.
+    expect(none).toContain('Die Suche findet Namen, Firmen, E-Mail-Adressen und Kundennummern. Nach PLZ und Ort filtern Sie unter „Erweitert“.');
+    expect(none).toContain('<a href="/contacts">Filter zurücksetzen</a>');
+    const byCity = (await agent.get('/contacts?city=nirgendwo').set('HX-Request', 'true')).text;
+    expect(byCity).toContain('<a href="/contacts">Filter zurücksetzen</a>');
+    expect(byCity).not.toContain('Die Suche findet');
   });
 
   it('answers invalid filter values with 422 and messages next to the fields', async () => {

@@ -261,6 +261,7 @@ export const de = {
     empty: {
       none: 'Es gibt noch keine Kontakte. Legen Sie mit „Erstellen“ oben rechts den ersten an.',
       filtered: 'Keine Kontakte gefunden. Prüfen Sie die Schreibweise oder setzen Sie die Filter zurück.',
+      searchScope: 'Die Suche findet Namen, Firmen, E-Mail-Adressen und Kundennummern. Nach PLZ und Ort filtern Sie unter „Erweitert“.',
       elsewhere: '{count} Treffer im Eingang oder im Archiv anzeigen',
       elsewhereOne: '1 Treffer im Eingang oder im Archiv anzeigen',
       elsewhereMany: 'Mehr als {count} Treffer im Eingang oder im Archiv anzeigen',

@@ -261,6 +261,7 @@ export const en: Catalog = {
     empty: {
       none: 'There are no contacts yet. Use “Create” at the top right to add the first one.',
       filtered: 'No contacts found. Check the spelling or reset the filters.',
+      searchScope: 'The search finds names, companies, e-mail addresses and customer numbers. To filter by postal code or city, use “Advanced”.',
       elsewhere: 'Show {count} matches in the inbox or the archive',
       elsewhereOne: 'Show 1 match in the inbox or the archive',
       elsewhereMany: 'Show more than {count} matches in the inbox or the archive',
