@@ -77,6 +77,11 @@ describe('the contacts list', () => {
     expect(names((await agent.get('/contacts?q=backerei')).text)).toEqual(['Testperson Eins']);
     expect(names((await agent.get('/contacts?q=beispiel.de')).text)).toEqual(['Testperson Zwei']);
     expect(names((await agent.get('/contacts?q=k-047')).text)).toEqual(['Testperson Drei']);
+    // Typed as read out, without the dash; and changed numbers are found by their new spelling.
+    expect(names((await agent.get('/contacts?q=k04711')).text)).toEqual(['Testperson Drei']);
+    await t.db('contacts').where({ last_name: 'Drei' }).update({ customer_number: 'AB/12.3' });
+    expect(names((await agent.get('/contacts?q=ab123')).text)).toEqual(['Testperson Drei']);
+    expect(names((await agent.get('/contacts?q=k04711')).text)).toEqual([]);
   });
 
   it('treats % and _ in the search as plain characters', async () => {
