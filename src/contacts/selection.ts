@@ -47,8 +47,16 @@ export function otherSelection(req: Request, current: Selection): OtherSelection
   const stored = req.session.selection;
   if (!stored || stored.key === current.key || !(stored.ids.length || stored.all)) return undefined;
   const params = new URLSearchParams();
-  // The key is selectionKey's: the filter's fields, sorted.
-  for (const [name, value] of JSON.parse(stored.key) as [string, unknown][]) {
+  // The key is selectionKey's: the filter's fields, sorted. Anything else (a session of an older
+  // version) is no reason to refuse the list: then nothing is said.
+  let entries: [string, unknown][];
+  try {
+    entries = JSON.parse(stored.key);
+    if (!Array.isArray(entries)) return undefined;
+  } catch {
+    return undefined;
+  }
+  for (const [name, value] of entries) {
     for (const item of Array.isArray(value) ? value : [value]) params.append(name, String(item));
   }
   const text = params.toString();
