@@ -6,7 +6,7 @@ import { isHtmx, redirect, trigger } from '../web/htmx';
 import { Invalid, NotFound } from '../web/errors';
 import { ContactId, ListFilter, ListQuery } from './schema';
 import { countForList, findContact } from './queries';
-import { loadList, queryOfCurrentPage } from './list';
+import { loadListBehindDialog } from './list';
 import { clearSelection, currentSelection, saveSelection, isSelected, type Selection } from './selection';
 import { applicableStatuses, breakdown, BulkActionName, BulkSelection, bulkArchive, bulkAssign, bulkDelete, MAX_IDS, targetIds, type BulkAction, type BulkResult, type Target } from './bulk';
 import { displayName } from './format';
@@ -189,7 +189,7 @@ export function bulkRoutes(db: Db, jobs?: JobQueue): Router {
     clearSelection(req);
     flash(req, res, message);
     if (!isHtmx(req)) return redirect(req, res, `${res.locals.basePath}/contacts${listQueryString(query, { after: undefined, before: undefined, last: undefined })}`);
-    const locals = await loadList(db, req, queryOfCurrentPage(req));
+    const locals = await loadListBehindDialog(db, req);
     res.set('HX-Retarget', '#results').set('HX-Reswap', 'innerHTML');
     trigger(res, 'closeDialog');
     trigger(res, 'selectionChanged', { checked: false });

@@ -43,9 +43,30 @@ export async function loadList(db: Db, req: Request, query: ListQuery, createdId
 
 const otherStatuses = ['inbox', 'archived'] as const;
 
+/**
+ * The list behind a dialog, as its page showed it, after the dialog's write (a contact created, a bulk
+ * action): the write is done, so nothing about that page may fail the answer. A group deleted meanwhile
+ * (by a colleague, or a temporary one gone with its session) shows the whole list instead.
+ */
+export async function loadListBehindDialog(db: Db, req: Request, createdId?: string): Promise<ListLocals> {
+  const query = queryOfCurrentPage(req);
+  try {
+    return await loadList(db, req, query, createdId);
+  } catch (error) {
+    if (!(error instanceof NotFound) || !query.group) throw error;
+    return loadList(db, req, { ...query, group: undefined }, createdId);
+  }
+}
+
 /** The list query of the page an htmx request came from, for answers that refresh the list behind a dialog. */
-export function queryOfCurrentPage(req: Request): ListQuery {
-  const current = new URL(req.get('HX-Current-URL') ?? 'http://local/contacts', 'http://local');
+function queryOfCurrentPage(req: Request): ListQuery {
+  // A header is no form: one that is no address at all (a 500 after the write) means the plain list.
+  let current: URL;
+  try {
+    current = new URL(req.get('HX-Current-URL') ?? 'http://local/contacts', 'http://local');
+  } catch {
+    return ListQuery.parse({});
+  }
   const params: Record<string, string | string[]> = {};
   for (const key of new Set(current.searchParams.keys())) {
     const values = current.searchParams.getAll(key);

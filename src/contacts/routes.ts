@@ -10,7 +10,7 @@ import { predictNextNumber } from '../numbers/service';
 import { hasDefaultCircleQuery } from '../numbers/queries';
 import { ContactCreate, ContactId, ContactUpdate, ListQuery, NoteInput, StatusChange, countryCodes, salutations, editableFields } from './schema';
 import { findContact, lastStatusActor, listEvents, type Contact } from './queries';
-import { loadList, queryOfCurrentPage } from './list';
+import { loadList, loadListBehindDialog } from './list';
 import { addNote, changeAssignment, changeStatus, createContact, generateNumber, findPicture, NumberTaken, numberTaken, setPicture, StaleEdit, StatusChangedMeanwhile, updateContact } from './service';
 import { can, statuses, transition, type Status } from './status';
 import { displayName } from './format';
@@ -119,7 +119,7 @@ export function contactRoutes(db: Db): Router {
       return redirect(req, res, `${res.locals.basePath}/contacts/${created.id}`);
     }
     // The dialog closes and the list behind it shows the new contact on top.
-    const locals = await loadList(db, req, queryOfCurrentPage(req), created.id);
+    const locals = await loadListBehindDialog(db, req, created.id);
     flash(req, res, message);
     res.set('HX-Retarget', '#results').set('HX-Reswap', 'innerHTML');
     trigger(res, 'closeDialog');
