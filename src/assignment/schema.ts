@@ -1,9 +1,9 @@
 import { z } from 'zod';
+import { recordId } from '../web/validation';
 
 export const assignmentKinds = ['all', 'users', 'competence'] as const;
 export type AssignmentKind = (typeof assignmentKinds)[number];
 
-const id = z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER).transform(String);
 const oneOrMany = (v: unknown) => (v === undefined || v === '' ? [] : Array.isArray(v) ? v.filter((x) => x !== '') : [v]);
 
 /**
@@ -14,8 +14,8 @@ const oneOrMany = (v: unknown) => (v === undefined || v === '' ? [] : Array.isAr
 export const AssignmentInput = z
   .object({
     assignment: z.preprocess((v) => (v === '' || v === undefined ? 'all' : v), z.enum(assignmentKinds, 'assignment.invalid.kind')),
-    assignee_ids: z.preprocess(oneOrMany, z.array(id, 'assignment.invalid.users').max(100)),
-    competence_id: z.preprocess((v) => (v === '' ? undefined : v), id.optional()),
+    assignee_ids: z.preprocess(oneOrMany, z.array(recordId('assignment.invalid.users'), 'assignment.invalid.users').max(100)),
+    competence_id: z.preprocess((v) => (v === '' ? undefined : v), recordId('assignment.invalid.unknownCompetence').optional()),
     // The assignment the form showed (assignmentKey), on forms that change an existing one.
     seen_assignment: z.string().max(4000).optional(),
   })

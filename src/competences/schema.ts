@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { requiredText } from '../web/validation';
+import { RecordId, requiredText } from '../web/validation';
 
 /** Ids are bigint serials; anything else in the URL names no competence. */
-export const CompetenceId = z.string().regex(/^[1-9][0-9]{0,17}$/);
+export const CompetenceId = RecordId;
 export type CompetenceId = z.infer<typeof CompetenceId>;
 
 const id = z.string().regex(/^[1-9][0-9]{0,17}$/, 'competences.invalidMember');

@@ -1,6 +1,7 @@
 import { domainToASCII, domainToUnicode } from 'node:url';
 import { z } from 'zod';
 import { statuses, activeStatuses } from './status';
+import { RecordId, recordId } from '../web/validation';
 
 export const countryCodes = ['DE', 'AT', 'CH', 'NL', 'FR', 'IT', 'PL', 'LU', 'BE', 'DK', 'CZ', 'GB', 'US'] as const;
 export const salutations = ['mr', 'ms', 'mx'] as const;
@@ -109,7 +110,7 @@ export type ContactUpdate = z.infer<typeof ContactUpdate>;
 /** The editable columns, in the order the master data form shows them. */
 export const editableFields = [...Object.keys(masterData), ...Object.keys(moreMasterData)] as (keyof z.infer<typeof ContactUpdateShape> & string)[];
 
-export const ContactId = z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER);
+export const ContactId = RecordId;
 
 /** `from`: the status the dialog showed; a change made meanwhile by someone else is not undone unseen. */
 export const StatusChange = z.object({ to: z.enum(statuses), from: z.enum(statuses).optional(), version: version.optional() });
@@ -139,9 +140,9 @@ export const ListFilter = z.object({
   has_number: optional(z.enum(['yes', 'no'])),
   has_email: optional(z.enum(['yes', 'no'])),
   /** An employee id, or `me` (the viewer): contacts that employee is responsible for. */
-  assigned: optional(z.union([z.literal('me'), z.string().regex(/^\d{1,18}$/, 'validation.invalid')])),
+  assigned: optional(z.union([z.literal('me'), recordId('validation.invalid')])),
   assigned_direct: optional(z.literal('1')),
-  competence: optional(z.string().regex(/^\d{1,18}$/, 'validation.invalid')),
+  competence: optional(recordId('validation.invalid')),
 });
 export type ListFilter = z.infer<typeof ListFilter>;
 

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { requiredText, text } from '../web/validation';
+import { RecordId, requiredText, text } from '../web/validation';
 
-export const GroupId = z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER).transform(String);
+export const GroupId = RecordId;
 
 /** Blank means "no number"; numbers are compared case-insensitively by the database. */
 const groupNumber = z.preprocess((v) => (typeof v === 'string' ? v.trim() || null : (v ?? null)), z.string().max(40).nullable());

@@ -1,8 +1,7 @@
 import { z } from 'zod';
-import { requiredText } from '../web/validation';
+import { RecordId, requiredText } from '../web/validation';
 
-/** Ids are bigint serials; anything else in the URL names nothing. */
-export const RecordId = z.string().regex(/^[1-9][0-9]{0,17}$/);
+export { RecordId };
 
 /** An admin names a new integration; the name is the default source of its messages, hence 60 characters. */
 export const ApiTokenInput = z.object({ name: requiredText(60), create_token: z.uuid() });

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { Db } from '../db/knex';
 import { batchRead, readValue } from '../db/batch';
 import { NotFound } from '../web/errors';
+import { RecordId } from '../web/validation';
 import { deferLocal, deferLocalIfPage, renderFragment, renderPage } from '../web/render';
 import { redirect, varyOnHtmx, isHtmx } from '../web/htmx';
 import { bellQuery, findNotification, listNotifications, markRead, newUnread } from './queries';
@@ -10,7 +11,9 @@ import { displayName } from '../contacts/format';
 import { isSummary, notificationPath, summaryText } from './summary';
 
 const PAGE = 30;
-const Id = z.string().regex(/^\d{1,18}$/);
+const Id = RecordId;
+/** The newest notification the page has seen: 0 before the first. */
+const Seen = z.union([z.literal('0'), RecordId]);
 const helpers = { displayName, isSummary, summaryText };
 
 /**
@@ -44,7 +47,7 @@ export function notificationRoutes(db: Db): Router {
 
   // Polled by the layout (every NOTIFICATION_POLL_SECONDS, 20 s by default): the bell's count, and popups for what is new since `after`.
   router.get('/notifications/poll', async (req, res) => {
-    const after = Id.safeParse(req.query.after);
+    const after = Seen.safeParse(req.query.after);
     const userId = req.user!.id;
     const [fresh, notifications] = await Promise.all([
       after.success ? newUnread(db, userId, after.data) : Promise.resolve([]),

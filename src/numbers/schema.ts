@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { requiredText } from '../web/validation';
+import { RecordId, requiredText } from '../web/validation';
 
 export const targets = ['contacts', 'groups'] as const;
 export type Target = (typeof targets)[number];
@@ -59,5 +59,5 @@ export type CircleInput = z.infer<typeof CircleInput>;
 export const PreviewInput = CircleFields.pick({ prefix: true, suffix: true, digits: true, next_value: true, target: true });
 export type PreviewInput = z.infer<typeof PreviewInput>;
 
-export const CircleId = z.string().regex(/^[1-9][0-9]{0,17}$/);
+export const CircleId = RecordId;
 export type CircleId = z.infer<typeof CircleId>;

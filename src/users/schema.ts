@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { languages } from '../i18n';
-import { requiredText } from '../web/validation';
+import { RecordId, requiredText } from '../web/validation';
 import type { Role } from './queries';
 
 export const LanguageChange = z.object({ language: z.enum(languages) });
@@ -29,7 +29,7 @@ const email = z.preprocess(
 );
 
 /** Ids are bigint serials; anything else in the URL names no employee. */
-export const EmployeeId = z.string().regex(/^[1-9][0-9]{0,17}$/);
+export const EmployeeId = RecordId;
 export type EmployeeId = z.infer<typeof EmployeeId>;
 
 /** An admin creates an employee with an initial password. */

@@ -4,6 +4,13 @@ import type { Invalid } from './errors';
 
 export type FieldErrors = Record<string, string>;
 
+/**
+ * A record's id as the app writes it (bigint serials): digits, no leading zero. "0x11", "1e1", " 17" or
+ * "017" name nothing; read as numbers they named contact 17 or 10, and a note or a delete went there.
+ */
+export const recordId = (message?: string) => z.string().regex(/^[1-9][0-9]{0,17}$/, message);
+export const RecordId = recordId();
+
 export type Parsed<T> = { ok: true; data: T } | { ok: false; errors: FieldErrors };
 
 /**
