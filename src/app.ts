@@ -9,7 +9,7 @@ import { strictPartial } from './web/partials';
 import { breakableEmail, escapeForView } from './web/html';
 import { currentUser, requireLogin } from './web/auth';
 import { errorHandler, notFound } from './web/error-handler';
-import { csrf, noStore, refuseNulBytes, securityHeaders } from './web/security';
+import { csrf, formBodiesOnly, noStore, refuseNulBytes, securityHeaders, stripInvisibleCharacters } from './web/security';
 import { sessionMiddleware } from './web/session';
 import { authRoutes } from './auth/routes';
 import { dashboardRoutes } from './dashboard/routes';
@@ -111,6 +111,8 @@ export function createApp({ db, config, logger = pino({ level: 'silent' }), jobs
 
   router.use(express.urlencoded({ extended: false, limit: '200kb', parameterLimit: 2000 }));
   router.use(refuseNulBytes);
+  router.use(formBodiesOnly);
+  router.use(stripInvisibleCharacters);
   router.use(sessionMiddleware(db, config, logger));
   router.use(currentUser(db, config));
   router.use((req, res, next) => {

@@ -227,6 +227,24 @@ describe('POST /api/contacts/:id/messages', () => {
     expect(await messageEvents()).toEqual([]);
   });
 
+  it('answers half of a UTF-16 pair with 400 naming it, an address that does not decode with 404, and takes out invisible control characters', async () => {
+    const token = await apiToken();
+    const contact = await createContact(t.db);
+    for (const body of ['{"text": "\\ud800"}', '{"text": "ok", "sender": "\\udfff x"}']) {
+      const res = await post(`/api/contacts/${contact}/messages`, token).set('Content-Type', 'application/json').send(body);
+      expect(res.status).toBe(400);
+      expect(res.body).toEqual({ error: 'Die Anfrage enthält ein ungültiges Zeichen (eine halbe UTF-16-Zeichenfolge) und wurde nicht verarbeitet.' });
+    }
+    const badPath = await post('/api/contacts/%FF/messages', token).send({ text: 'ok' });
+    expect(badPath.status).toBe(404);
+    expect(badPath.body.error).not.toContain('JSON');
+    expect(await messageEvents()).toEqual([]);
+    // A paired surrogate (an emoji) is a character like any other; a right-to-left override and a bell are taken out.
+    const res = await post(`/api/contacts/${contact}/messages`, token).send({ text: 'Danke \ud83d\ude00\u0007', sender: '\u202eFrau Berger' });
+    expect(res.status).toBe(201);
+    expect((await messageEvents()).map((e) => e.payload)).toEqual([{ text: 'Danke 😀', source: 'Chat', sender: 'Frau Berger' }]);
+  });
+
   it('takes an optional field sent as null, empty or blank as not sent, as many JSON writers send "none"', async () => {
     const token = await apiToken('Chat');
     const contact = await createContact(t.db);

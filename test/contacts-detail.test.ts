@@ -328,6 +328,20 @@ describe('the profile picture', () => {
     expect(await t.db('contact_pictures')).toHaveLength(0);
   });
 
+  it('says at the picture field that one file is expected, for two files or another field\'s name', async () => {
+    const { agent, csrf } = await login();
+    const id = await createContact(t.db, { last_name: 'Bild' });
+    const png = await sharp({ create: { width: 20, height: 20, channels: 3, background: '#ff0000' } }).png().toBuffer();
+    const two = await agent.post(`/contacts/${id}/picture`).set('X-CSRF-Token', csrf).attach('picture', png, 'a.png').attach('picture', png, 'b.png');
+    const otherName = await agent.post(`/contacts/${id}/picture`).set('X-CSRF-Token', csrf).attach('foto', png, 'a.png');
+    for (const res of [two, otherName]) {
+      expect(res.status).toBe(422);
+      expect(res.text).toContain('Bitte genau eine Bilddatei im Feld „Bild“ senden.');
+      expect(res.text).toContain('<h1');
+    }
+    expect(await t.db('contact_pictures')).toHaveLength(0);
+  });
+
   it('answers a picture over 5 MB for an unknown contact with the not-found page', async () => {
     const { agent, csrf } = await login();
     for (const id of ['999999999', 'abc']) {

@@ -1,6 +1,8 @@
+import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { useTestDatabase } from './db';
 import { buildApp, createUser, csrfFrom, loginAs, PASSWORD } from './helpers';
+import { createContact } from './factories';
 
 const t = useTestDatabase();
 
@@ -167,5 +169,75 @@ describe('errors', () => {
       .send(`_csrf=${csrfFrom(page.text)}&email=%E0%A4%A&password=x`);
     expect(res.status).toBeLessThan(500);
     expect(res.text).not.toMatch(/Error:|at \w+ \(/);
+  });
+});
+
+describe('requests that are no form of the app', () => {
+  const contactCount = async () => Number((await t.db('contacts').count({ n: '*' }).first())!.n);
+
+  it('answer a body that is no form (JSON, text, multipart outside the picture upload) with 415, and a post without one as an empty form', async () => {
+    const user = await createUser(t.db);
+    const { agent, csrf } = await loginAs(buildApp(t.db), user.email);
+    const id = await createContact(t.db, { last_name: 'Bleibt' });
+    const json = await agent.post('/contacts').set('X-CSRF-Token', csrf).set('Content-Type', 'application/json').send('{"last_name":"Neu"}');
+    expect(json.status).toBe(415);
+    expect(json.text).toContain('Diese Adresse nimmt nur Formulare entgegen');
+    const text = await agent.post(`/contacts/${id}`).set('X-CSRF-Token', csrf).set('Content-Type', 'text/plain').send('last_name=X');
+    expect(text.status).toBe(415);
+    const notes = await agent.post(`/contacts/${id}/notes`).set('X-CSRF-Token', csrf).set('Content-Type', 'application/json').send('{"text":"hi"}');
+    expect(notes.status).toBe(415);
+    // A token in the address is taken from the picture upload alone: anywhere else a multipart post is refused.
+    const elsewhere = await agent.post(`/contacts/${id}/delete?_csrf=${encodeURIComponent(csrf)}`).field('x', '1');
+    expect(elsewhere.status).toBe(415);
+    // No body at all: the form's own messages, not a 500.
+    const empty = await agent.post('/contacts').set('X-CSRF-Token', csrf);
+    expect(empty.status).toBe(422);
+    expect(empty.text).toContain('Bitte Nachname oder Firma angeben.');
+    for (const path of [`/contacts/${id}`, `/contacts/${id}/notes`]) {
+      expect([path, (await agent.post(path).set('X-CSRF-Token', csrf)).status]).toEqual([path, 422]);
+    }
+    // An assignment form without fields means "Alle", which this contact has already: nothing to write.
+    expect((await agent.post(`/contacts/${id}/assignment`).set('X-CSRF-Token', csrf)).status).toBe(303);
+    expect(await contactCount()).toBe(1);
+    expect(await t.db('contact_events').where({ contact_id: id }).whereNot({ kind: 'created' })).toEqual([]);
+    expect((await t.db('contacts').where({ id }).first()).last_name).toBe('Bleibt');
+  });
+
+  it('answer a contact created from a page whose address cannot be read, or whose group is gone, with the list', async () => {
+    const user = await createUser(t.db);
+    const { agent, csrf } = await loginAs(buildApp(t.db), user.email);
+    const create = (currentUrl: string, name: string) =>
+      agent.post('/contacts').set('HX-Request', 'true').set('X-CSRF-Token', csrf).set('HX-Current-URL', currentUrl).type('form').send({ last_name: name, create_token: randomUUID(), assignment: 'all' });
+    const broken = await create('http://[', 'Kaputt');
+    expect(broken.status).toBe(200);
+    expect(broken.text).toContain('>Kaputt</a>');
+    const gone = await create('http://127.0.0.1/contacts?group=999999', 'Gruppenlos');
+    expect(gone.status).toBe(200);
+    expect(gone.text).toMatch(/Gruppenlos[\s\S]*Kaputt|Kaputt[\s\S]*Gruppenlos/);
+    expect(await contactCount()).toBe(2);
+  });
+
+  it('name a record by its id as the app writes it: no hex, exponent, leading zero or space', async () => {
+    const user = await createUser(t.db);
+    const { agent, csrf } = await loginAs(buildApp(t.db), user.email);
+    const id = await createContact(t.db, { last_name: 'Siebzehn' });
+    for (const spelling of [`0x${Number(id).toString(16)}`, `0${id}`, `%20${id}`, `${id}.0`, `${id}e0`]) {
+      expect([spelling, (await agent.get(`/contacts/${spelling}`)).status]).toEqual([spelling, 404]);
+      const note = await agent.post(`/contacts/${spelling}/notes`).type('form').send({ _csrf: csrf, text: 'falsch' });
+      expect([spelling, note.status]).toEqual([spelling, 404]);
+    }
+    expect((await agent.get(`/contacts/${id}`)).status).toBe(200);
+    expect(await t.db('contact_events').where({ kind: 'note' })).toEqual([]);
+  });
+
+  it('take invisible control characters and direction overrides out of what is typed, keeping tabs and line breaks in notes', async () => {
+    const user = await createUser(t.db);
+    const { agent, csrf } = await loginAs(buildApp(t.db), user.email);
+    const res = await agent.post('/contacts').type('form').send({ _csrf: csrf, last_name: 'Ctl\u0001\u001b\u202eLand', create_token: randomUUID(), assignment: 'all' });
+    expect(res.status).toBe(303);
+    const contact = await t.db('contacts').first();
+    expect(contact.last_name).toBe('CtlLand');
+    await agent.post(`/contacts/${contact.id}/notes`).type('form').send({ _csrf: csrf, text: 'Zeile 1\n\tZeile 2\u0007' });
+    expect((await t.db('contact_events').where({ kind: 'note' }).first()).payload).toEqual({ text: 'Zeile 1\n\tZeile 2' });
   });
 });

@@ -375,18 +375,22 @@ export function contactRoutes(db: Db): Router {
     redirect(req, res, `${res.locals.basePath}/contacts/${contact.id}`);
   }
 
-  /** Multer's size limit becomes the same friendly message as any other bad picture. */
+  /**
+   * What multer refuses (a file too big, two files, another field's name) is said at the picture field
+   * of the contact's page, as any other bad picture: it was a bare error page.
+   */
   function pictureField(req: Request, res: Response, next: (error?: unknown) => void) {
     pictureUpload.single('picture')(req, res, (error: unknown) => {
-      if ((error as { code?: string })?.code === 'LIMIT_FILE_SIZE') {
-        // Any failure goes to the error handler: thrown in multer's callback, an unknown id was an
-        // unhandled rejection, which stops the process.
-        return loadContact(db, req)
-          .then((contact) => showPage(res, contact, { pictureError: req.t('contacts.picture.tooBig'), ...pictureFormUrl(res, contact.id) }, 413))
-          .catch(next);
-      }
-      if (error) return next(new Invalid({ picture: 'contacts.picture.invalid' }));
-      next();
+      if (!error) return next();
+      const code = (error as { code?: string }).code;
+      const tooBig = code === 'LIMIT_FILE_SIZE';
+      // Two files, another field's name, too many fields; anything else is a body that does not parse.
+      const message = tooBig ? 'contacts.picture.tooBig' : code?.startsWith('LIMIT_') ? 'contacts.picture.one' : 'contacts.picture.invalid';
+      // Any failure goes to the error handler: thrown in multer's callback, an unknown id was an
+      // unhandled rejection, which stops the process.
+      loadContact(db, req)
+        .then((contact) => showPage(res, contact, { pictureError: req.t(message), ...pictureFormUrl(res, contact.id) }, tooBig ? 413 : 422))
+        .catch(next);
     });
   }
 

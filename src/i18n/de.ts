@@ -345,6 +345,7 @@ export const de = {
       tooBig: 'Das Bild ist größer als 5 MB.',
       tooManyPixels: 'Das Bild hat zu viele Bildpunkte (höchstens 40 Megapixel, z. B. 8000 × 5000). Bitte verkleinern Sie es zuerst.',
       missing: 'Bitte eine Bilddatei auswählen.',
+      one: 'Bitte genau eine Bilddatei im Feld „Bild“ senden.',
       alt: 'Profilbild von {name}',
     },
     history: {
@@ -673,6 +674,8 @@ export const de = {
     503: 'Die Datenbank ist gerade nicht erreichbar. Bitte versuchen Sie es in einigen Augenblicken erneut.',
     offline: 'Keine Verbindung zum Server. Bitte prüfen Sie das Netzwerk und versuchen Sie es erneut.',
     nul: 'Die Anfrage enthält ein unzulässiges Steuerzeichen (NUL) und wurde nicht verarbeitet.',
+    loneSurrogate: 'Die Anfrage enthält ein ungültiges Zeichen (eine halbe UTF-16-Zeichenfolge) und wurde nicht verarbeitet.',
+    formExpected: 'Diese Adresse nimmt nur Formulare entgegen, wie die Seiten der Anwendung sie senden.',
     csrf: 'Das Formular ist abgelaufen. Bitte laden Sie die Seite neu und versuchen Sie es erneut.',
   },
   common: {

@@ -345,6 +345,7 @@ export const en: Catalog = {
       tooBig: 'The picture is larger than 5 MB.',
       tooManyPixels: 'The picture has too many pixels (at most 40 megapixels, e.g. 8000 × 5000). Please make it smaller first.',
       missing: 'Please choose an image file.',
+      one: 'Please send exactly one image file in the “Picture” field.',
       alt: 'Profile picture of {name}',
     },
     history: {
@@ -672,6 +673,8 @@ export const en: Catalog = {
     503: 'The database is not reachable right now. Please try again in a few moments.',
     offline: 'No connection to the server. Please check the network and try again.',
     nul: 'The request contains a forbidden control character (NUL) and was not processed.',
+    loneSurrogate: 'The request contains an invalid character (half of a UTF-16 pair) and was not processed.',
+    formExpected: 'This address only takes forms as the application’s pages send them.',
     csrf: 'The form has expired. Please reload the page and try again.',
   },
   common: {

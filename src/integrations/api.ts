@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { Db } from '../db/knex';
 import { languageFromHeader, translator, type MessageKey } from '../i18n';
 import { HttpError, NotFound, isDatabaseUnavailable } from '../web/errors';
-import { noStore, refuseNulBytes } from '../web/security';
+import { noStore, refuseNulBytes, stripInvisibleCharacters } from '../web/security';
 import { fieldErrors, type FieldErrors } from '../web/validation';
 import { IncomingMessage, RecordId } from './schema';
 import { authenticate, receiveMessage } from './service';
@@ -32,6 +32,8 @@ function apiErrors(logger: Logger): ErrorRequestHandler {
     if (res.headersSent) return next(error);
     const status = (error as { status?: number })?.status;
     if (error instanceof NotFound) return fail(res, 404, 'apiTokens.api.contactNotFound');
+    // An address that does not decode (/api/contacts/%FF/messages) names no contact; it is no fault of the body.
+    if (error instanceof URIError) return fail(res, 404, 'apiTokens.api.contactNotFound');
     if (status === 413) return fail(res, 413, 'apiTokens.api.tooLarge');
     // A NUL character in valid JSON (refuseNulBytes) is said as such; anything else at 400 is JSON that does not parse.
     if (error instanceof HttpError && error.status === 400) return fail(res, 400, error.messageKey);
@@ -55,7 +57,7 @@ export function messageApi(db: Db, logger: Logger): Router {
   const router = Router();
   router.use(noStore);
 
-  router.post('/contacts/:id/messages', requireToken(db), express.json({ limit: '16kb' }), refuseNulBytes, async (req, res) => {
+  router.post('/contacts/:id/messages', requireToken(db), express.json({ limit: '16kb' }), refuseNulBytes, stripInvisibleCharacters, async (req, res) => {
     const id = RecordId.safeParse(req.params.id);
     if (!id.success) throw new NotFound();
     if (typeof req.body !== 'object' || req.body === null || Array.isArray(req.body)) return fail(res, 400, 'apiTokens.api.notObject');

@@ -30,16 +30,56 @@ export function securityHeaders(): RequestHandler {
   });
 }
 
+/** The one form sent as multipart: the picture upload (src/contacts/routes.ts). */
+const multipartRoute = /^\/contacts\/[^/]+\/picture$/;
+
 /** Synchronizer tokens in the session: forms send `_csrf`, htmx sends `X-CSRF-Token` (public/js/app.js). */
 export const csrf = csrfSync({
   getTokenFromRequest: (req) => {
     const header = req.get('X-CSRF-Token');
     if (header) return header;
-    // A multipart form (picture upload) is parsed after this check, so its plain-HTML form carries the token in the action URL.
-    if (req.is('multipart/form-data')) return typeof req.query._csrf === 'string' ? req.query._csrf : undefined;
+    // The picture upload is parsed after this check, so its plain-HTML form carries the token in the action
+    // URL. Nowhere else: a token in a URL ends up in logs and the browser's history.
+    if (req.is('multipart/form-data')) return multipartRoute.test(req.path) && typeof req.query._csrf === 'string' ? req.query._csrf : undefined;
     return (req.body as { _csrf?: string } | undefined)?._csrf || undefined;
   },
 });
+
+/**
+ * The app's forms post `application/x-www-form-urlencoded` (the picture upload
+ * multipart). Anything else (JSON, text, multipart elsewhere) is refused with
+ * 415 before it reaches a route, which would otherwise find no form at all (a
+ * 500); a post without a body is an empty form (the route says what is missing).
+ */
+export const formBodiesOnly: RequestHandler = (req, _res, next) => {
+  if (req.method === 'GET' || req.method === 'HEAD' || req.method === 'OPTIONS') return next();
+  const form = !req.headers['content-type'] || req.is('application/x-www-form-urlencoded') || (req.is('multipart/form-data') && multipartRoute.test(req.path));
+  if (!form) return next(new HttpError(415, 'errors.formExpected'));
+  req.body ??= {};
+  next();
+};
+
+/**
+ * Characters nobody sees and nobody means to type: control characters other
+ * than tab and line breaks, and the bidirectional overrides and isolates, with
+ * which a name can be made to read backwards (U+202E). Pasted from elsewhere,
+ * they were stored as typed and printed into pages and titles; they are taken
+ * out of every form and API body before validation (a clerk cannot find them
+ * to remove them). NUL is refused instead (refuseNulBytes).
+ */
+const invisible = /[\u0001-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]/g;
+
+export function withoutInvisibleCharacters<T>(value: T): T {
+  if (typeof value === 'string') return value.replace(invisible, '') as T;
+  if (Array.isArray(value)) return value.map(withoutInvisibleCharacters) as T;
+  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([name, inner]) => [name, withoutInvisibleCharacters(inner)])) as T;
+  return value;
+}
+
+export const stripInvisibleCharacters: RequestHandler = (req, _res, next) => {
+  if (req.body && typeof req.body === 'object') req.body = withoutInvisibleCharacters(req.body);
+  next();
+};
 
 export const noStore: RequestHandler = (_req, res, next) => {
   res.set('Cache-Control', 'no-store');
@@ -52,13 +92,22 @@ export const noStore: RequestHandler = (_req, res, next) => {
  * any statement sees it. Nobody types one.
  */
 export const refuseNulBytes: RequestHandler = (req, _res, next) => {
-  next(holdsNul(req.query) || holdsNul(req.body) ? new HttpError(400, 'errors.nul') : undefined);
+  if (holdsNul(req.query) || holdsNul(req.body)) return next(new HttpError(400, 'errors.nul'));
+  // Only JSON can carry half of a UTF-16 pair ("\ud800"); PostgreSQL refuses it in a JSON column (a 500).
+  if (holds(req.body, (text) => loneSurrogate.test(text))) return next(new HttpError(400, 'errors.loneSurrogate'));
+  next();
 };
+
+const loneSurrogate = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 /** Whether a value (a query, a form, a JSON body) holds a NUL character anywhere, names included. */
 export function holdsNul(value: unknown): boolean {
-  if (typeof value === 'string') return value.includes('\u0000');
-  if (Array.isArray(value)) return value.some(holdsNul);
-  if (value && typeof value === 'object') return Object.entries(value).some(([name, inner]) => name.includes('\u0000') || holdsNul(inner));
+  return holds(value, (text) => text.includes('\u0000'));
+}
+
+function holds(value: unknown, test: (text: string) => boolean): boolean {
+  if (typeof value === 'string') return test(value);
+  if (Array.isArray(value)) return value.some((inner) => holds(inner, test));
+  if (value && typeof value === 'object') return Object.entries(value).some(([name, inner]) => test(name) || holds(inner, test));
   return false;
 }
