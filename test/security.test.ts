@@ -3,6 +3,7 @@ import request from 'supertest';
 import { useTestDatabase } from './db';
 import { buildApp, createUser, csrfFrom, loginAs, PASSWORD } from './helpers';
 import { createContact } from './factories';
+import { hashPassword } from '../src/users/passwords';
 
 const t = useTestDatabase();
 
@@ -239,5 +240,10 @@ describe('requests that are no form of the app', () => {
     expect(contact.last_name).toBe('CtlLand');
     await agent.post(`/contacts/${contact.id}/notes`).type('form').send({ _csrf: csrf, text: 'Zeile 1\n\tZeile 2\u0007' });
     expect((await t.db('contact_events').where({ kind: 'note' }).first()).payload).toEqual({ text: 'Zeile 1\n\tZeile 2' });
+    // Passwords stay as typed: one stored with such a character still opens the door.
+    const odd = 'geheim\u202e\u0001-123456';
+    const other = await createUser(t.db);
+    await t.db('users').where({ id: other.id }).update({ password_hash: await hashPassword(odd) });
+    await expect(loginAs(buildApp(t.db), other.email, odd)).resolves.toBeDefined();
   });
 });

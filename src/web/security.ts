@@ -72,7 +72,8 @@ const invisible = /[\u0001-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\u202A-\u
 export function withoutInvisibleCharacters<T>(value: T): T {
   if (typeof value === 'string') return value.replace(invisible, '') as T;
   if (Array.isArray(value)) return value.map(withoutInvisibleCharacters) as T;
-  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([name, inner]) => [name, withoutInvisibleCharacters(inner)])) as T;
+  // A password is compared with what was stored as typed: changed, an old one would stop matching.
+  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([name, inner]) => [name, name.includes('password') ? inner : withoutInvisibleCharacters(inner)])) as T;
   return value;
 }
 
