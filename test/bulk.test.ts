@@ -46,6 +46,20 @@ describe('selecting contacts', () => {
     expect((await agent.get('/contacts?city=köln')).text).not.toContain('ausgewählt</strong>');
   });
 
+  it('says nothing of ticks made in a group deleted since, and forgets them', async () => {
+    const { agent, csrf } = await login();
+    const member = await createContact(t.db, { last_name: 'Mitglied' });
+    const [group] = await t.db('groups').insert({ name: 'Weg', kind: 'static' }).returning('id');
+    await t.db('group_members').insert({ group_id: group.id, contact_id: member });
+    const tick = await agent.post('/contacts/selection').set('HX-Request', 'true').set('X-CSRF-Token', csrf).type('form').send({ group: String(group.id), toggle: member, ids: member });
+    expect(tick.text).toContain('<strong>1 ausgewählt</strong>');
+    expect((await agent.get('/contacts')).text).toContain(`<a href="/contacts?group=${group.id}">Zurück zu dieser Auswahl</a>`);
+    await t.db('groups').where({ id: group.id }).delete();
+    const list = await agent.get('/contacts');
+    expect(list.text).not.toContain('anderen Suche');
+    expect(list.text).toMatch(/id="bulk-bar"[^>]*hidden/);
+  });
+
   it('selects every match of the filter with "Alle … Treffer auswählen"', async () => {
     const { agent, csrf } = await login();
     for (let i = 0; i < 3; i++) await createContact(t.db, { last_name: `K${i}`, city: 'Köln' });

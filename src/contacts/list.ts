@@ -38,7 +38,15 @@ export async function loadList(db: Db, req: Request, query: ListQuery, createdId
   // "0 Kontakte" for an archived customer invited a second one. Counted only then.
   const searchedActiveOnly = query.q?.trim() && !query.status?.length && !group && !query.after && !query.before;
   const elsewhere = !page.rows.length && !created && searchedActiveOnly ? await countForList(db, { ...query, status: [...otherStatuses] }, { viewerId }) : undefined;
-  return { query, page, total, group, selection, otherSelection: otherSelection(req, selection), created, elsewhere: elsewhere?.n ? elsewhere : undefined };
+  return { query, page, total, group, selection, otherSelection: await selectionElsewhere(db, req, selection), created, elsewhere: elsewhere?.n ? elsewhere : undefined };
+}
+
+/** Ticks kept for another filter, unless they were made in a group gone since (deleted, or a temporary one expired): then they go too. */
+async function selectionElsewhere(db: Db, req: Request, current: Selection): Promise<OtherSelection | undefined> {
+  const other = otherSelection(req, current);
+  if (!other?.group || (await findGroupScope(db, other.group, req.user!.id))) return other;
+  req.session.selection = undefined;
+  return undefined;
 }
 
 const otherStatuses = ['inbox', 'archived'] as const;

@@ -41,6 +41,8 @@ export interface OtherSelection {
   all: boolean;
   /** The list's query string of the filter it belongs to ("?q=m%C3%BCller"). */
   queryString: string;
+  /** The group it was made in, if any: it may be gone since. */
+  group?: string;
 }
 
 export function otherSelection(req: Request, current: Selection): OtherSelection | undefined {
@@ -60,7 +62,7 @@ export function otherSelection(req: Request, current: Selection): OtherSelection
     for (const item of Array.isArray(value) ? value : [value]) params.append(name, String(item));
   }
   const text = params.toString();
-  return { count: stored.ids.length, all: stored.all, queryString: text ? `?${text}` : '' };
+  return { count: stored.ids.length, all: stored.all, queryString: text ? `?${text}` : '', group: params.get('group') ?? undefined };
 }
 
 export function saveSelection(req: Request, selection: Selection): void {
