@@ -9,7 +9,7 @@ import { strictPartial } from './web/partials';
 import { breakableEmail, escapeForView } from './web/html';
 import { currentUser, requireLogin } from './web/auth';
 import { errorHandler, notFound } from './web/error-handler';
-import { csrf, formBodiesOnly, noStore, refuseNulBytes, securityHeaders, stripInvisibleCharacters } from './web/security';
+import { csrf, formBodiesOnly, noStore, parseQueryString, refuseNulBytes, securityHeaders, stripInvisibleCharacters } from './web/security';
 import { sessionMiddleware } from './web/session';
 import { authRoutes } from './auth/routes';
 import { dashboardRoutes } from './dashboard/routes';
@@ -43,6 +43,8 @@ export function createApp({ db, config, logger = pino({ level: 'silent' }), jobs
   // Pages are never cached (no-store), so hashing every body for an ETag is wasted work; static files keep theirs.
   app.set('etag', false);
   app.set('trust proxy', config.trustProxy);
+  // Express's own simple parser (node:querystring), with invisible characters taken out as from forms.
+  app.set('query parser', parseQueryString);
   app.set('view engine', 'ejs');
   app.set('views', viewsDir);
   // Includes are written from the views folder ("/contacts/_row"): EJS then resolves

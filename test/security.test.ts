@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { useTestDatabase } from './db';
-import { buildApp, createUser, csrfFrom, loginAs, PASSWORD } from './helpers';
+import { buildApp, createUser, csrfFrom, formFields, loginAs, PASSWORD } from './helpers';
 import { createContact } from './factories';
 import { hashPassword } from '../src/users/passwords';
 
@@ -245,5 +245,32 @@ describe('requests that are no form of the app', () => {
     const other = await createUser(t.db);
     await t.db('users').where({ id: other.id }).update({ password_hash: await hashPassword(odd) });
     await expect(loginAs(buildApp(t.db), other.email, odd)).resolves.toBeDefined();
+  });
+
+  it('leave what an edit form showed as it was: a name stored with such a character can be renamed', async () => {
+    const admin = await createUser(t.db, { role: 'admin' });
+    const { agent } = await loginAs(buildApp(t.db), admin.email);
+    const [group] = await t.db('groups').insert({ name: 'Messe\u202e', kind: 'static' }).returning('id');
+    const groupForm = formFields((await agent.get(`/groups/${group.id}`)).text, `/groups/${group.id}`);
+    expect((await agent.post(`/groups/${group.id}`).type('form').send({ ...groupForm, name: 'Messe Köln' })).status).toBe(303);
+    expect((await t.db('groups').where({ id: group.id }).first()).name).toBe('Messe Köln');
+    const [competence] = await t.db('competences').insert({ name: 'Vertrieb\u202e' }).returning('id');
+    const competenceForm = formFields((await agent.get(`/settings/competences/${competence.id}/edit`)).text, `/settings/competences/${competence.id}`);
+    expect((await agent.post(`/settings/competences/${competence.id}`).type('form').send({ ...competenceForm, name: 'Vertrieb Nord' })).status).toBe(303);
+    const member = await createUser(t.db, { name: 'Jürgen\u202e Weis' });
+    const userForm = formFields((await agent.get(`/settings/users/${member.id}/edit`)).text, `/settings/users/${member.id}`);
+    expect((await agent.post(`/settings/users/${member.id}`).type('form').send({ ...userForm, name: 'Jürgen Weiß' })).status).toBe(303);
+    expect((await t.db('users').where({ id: member.id }).first()).name).toBe('Jürgen Weiß');
+  });
+
+  it('clean the address as they clean forms: a list searched with such a character keeps the ticks posted for it', async () => {
+    const user = await createUser(t.db);
+    const { agent, csrf } = await loginAs(buildApp(t.db), user.email);
+    const max = await createContact(t.db, { first_name: 'Max', last_name: 'Müller' });
+    const q = 'Max\u000bMüller';
+    await agent.post('/contacts/selection').set('HX-Request', 'true').set('X-CSRF-Token', csrf).type('form').send({ q, toggle: max, ids: max });
+    const list = await agent.get('/contacts').query({ q });
+    expect(list.text).toContain('<strong>1 ausgewählt</strong>');
+    expect(list.text).not.toContain('anderen Suche');
   });
 });

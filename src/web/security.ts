@@ -1,3 +1,4 @@
+import querystring from 'node:querystring';
 import type { RequestHandler } from 'express';
 import helmet from 'helmet';
 import { csrfSync } from 'csrf-sync';
@@ -72,9 +73,25 @@ const invisible = /[\u0001-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\u202A-\u
 export function withoutInvisibleCharacters<T>(value: T): T {
   if (typeof value === 'string') return value.replace(invisible, '') as T;
   if (Array.isArray(value)) return value.map(withoutInvisibleCharacters) as T;
-  // A password is compared with what was stored as typed: changed, an old one would stop matching.
-  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([name, inner]) => [name, name.includes('password') ? inner : withoutInvisibleCharacters(inner)])) as T;
+  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([name, inner]) => [name, keptExactly(name) ? inner : withoutInvisibleCharacters(inner)])) as T;
   return value;
+}
+
+/**
+ * Fields compared with what is stored, as they were: a password (changed, an old one would stop matching),
+ * and what an edit form showed (`seen_name`, `status_seen` …: changed, a name stored with such a character
+ * would look changed meanwhile at every save, and could never be saved again).
+ */
+function keptExactly(name: string): boolean {
+  return name.includes('password') || name.startsWith('seen_') || name.endsWith('_seen');
+}
+
+/**
+ * The query string is cleaned the same way (Express's query parser): a list's filter read from the address
+ * and the same filter posted with the selection must be one filter, or the ticks were kept for another.
+ */
+export function parseQueryString(text: string): Record<string, unknown> {
+  return withoutInvisibleCharacters({ ...querystring.parse(text) });
 }
 
 export const stripInvisibleCharacters: RequestHandler = (req, _res, next) => {
