@@ -51,7 +51,8 @@ async function main(): Promise<void> {
     await page.keyboard.press('Enter');
     await page.waitForURL(/page=2/);
     await page.getByText(/Seite 2 von \d+/).waitFor();
-    assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('rel')), 'next');
+    // The cursor moves once htmx has settled the new rows, a moment after they show.
+    await page.waitForFunction(() => document.activeElement?.getAttribute('rel') === 'next', undefined, { timeout: 5000 });
     await page.locator('.pager').getByRole('link', { name: /Erste Seite/ }).click();
     await page.waitForURL((url) => !url.search.includes('page='));
 
