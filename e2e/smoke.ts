@@ -112,6 +112,16 @@ async function main(): Promise<void> {
     page.off('request', onRequest);
     assert.deepEqual(searchesAgain, []);
     assert.equal(await page.locator('#results .row-select').first().isChecked(), true);
+
+    step = 'another search says where the ticks are';
+    await page.getByLabel('Suche').fill('uberman');
+    await page.waitForURL(/q=uberman(&|$)/);
+    await page.locator('#bulk-bar').getByText('1 Kontakt ist bei einer anderen Suche oder mit anderen Filtern ausgewählt.').waitFor();
+    await screenshot(page, '13b-selection-elsewhere');
+    await checkAccessibility(page, step);
+    await page.locator('#bulk-bar').getByRole('link', { name: 'Zurück zu dieser Auswahl' }).click();
+    await page.waitForURL(/q=ubermann(&|$)/);
+    await page.locator('#bulk-bar').getByText('1 ausgewählt').waitFor();
     await page.locator('#results .row-select').first().uncheck();
     await page.locator('#bulk-bar').waitFor({ state: 'hidden' });
 
