@@ -223,6 +223,10 @@ describe('the contacts list', () => {
     const byCity = (await agent.get('/contacts?city=nirgendwo').set('HX-Request', 'true')).text;
     expect(byCity).toContain('<a href="/contacts">Filter zurücksetzen</a>');
     expect(byCity).not.toContain('Die Suche findet');
+    // Inside a group, both reset links keep the group.
+    const [group] = await t.db('groups').insert({ name: 'Messe', kind: 'static' }).returning('id');
+    const inGroup = (await agent.get(`/contacts?group=${group.id}&city=nirgendwo`)).text;
+    expect(inGroup.match(/<a href="([^"]*)">Filter zurücksetzen<\/a>/g)).toEqual(Array(2).fill(`<a href="/contacts?group=${group.id}">Filter zurücksetzen</a>`));
   });
 
   it('answers invalid filter values with 422 and messages next to the fields', async () => {
