@@ -7,7 +7,7 @@ import { Conflict, Invalid, NotFound } from '../web/errors';
 import { translator } from '../i18n';
 import { findEmployee, hasOtherActiveAdmin, listEmployees, soleResponsibility } from './queries';
 import { EmployeeChange, EmployeeId, EmployeeInput, EmployeeSeen, LanguageChange, NotificationsChange, PasswordChange } from './schema';
-import { changeBrowserNotifications, changeLanguage, changePassword, createEmployee, deactivateEmployee, EmployeeChanged, reactivateEmployee, updateEmployee } from './service';
+import { changeBrowserNotifications, changeLanguage, changePassword, createEmployee, deactivateEmployee, deactivationRefusal, EmployeeChanged, reactivateEmployee, updateEmployee } from './service';
 
 export function profileRoutes(db: Db): Router {
   const router = Router();
@@ -140,8 +140,7 @@ export function employeeRoutes(db: Db): Router {
     const employee = await findEmployee(db, employeeId(req));
     if (!employee) throw new NotFound();
     // Refused before asking: one's own account, or the last active admin (the POST refuses them too).
-    const lastAdmin = employee.role === 'admin' && employee.active && !(await hasOtherActiveAdmin(db, employee.id));
-    const refusal = lastAdmin ? 'employees.lastAdmin' : employee.id === req.user!.id ? 'employees.notSelf' : undefined;
+    const refusal = deactivationRefusal(employee, await hasOtherActiveAdmin(db, employee.id), req.user!.id);
     const sole = refusal ? undefined : await soleResponsibility(db, employee.id);
     await renderPageOrFragment(req, res, 'users/deactivate', 'users/_deactivate-dialog', { title: req.t('employees.deactivateTitle'), nav: 'settings', employee, refusal, sole });
   });

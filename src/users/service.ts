@@ -124,12 +124,22 @@ export async function updateEmployee(db: Db, id: string, input: EmployeeChange, 
   }
 }
 
+/**
+ * Why an employee may not be deactivated (by `actorId`), or undefined: never the last active admin, never
+ * oneself. The deactivation dialog asks before offering it, the deactivation under its locks.
+ */
+export function deactivationRefusal(target: Pick<Employee, 'role' | 'active'> & { id: string | number }, otherAdmins: boolean, actorId: string): 'employees.lastAdmin' | 'employees.notSelf' | undefined {
+  if (target.role === 'admin' && target.active && !otherAdmins) return 'employees.lastAdmin';
+  if (String(target.id) === actorId) return 'employees.notSelf';
+  return undefined;
+}
+
 /** Deactivates an employee and ends their sessions at once; never the last active admin, never oneself. */
 export async function deactivateEmployee(db: Db, id: string, actorId: string): Promise<Pick<Employee, 'name'>> {
   return db.transaction(async (trx) => {
     const { target, otherAdmins } = await lockForChange(trx, id);
-    if (target.role === 'admin' && target.active && otherAdmins === 0) throw new Conflict('employees.lastAdmin');
-    if (id === actorId) throw new Conflict('employees.notSelf');
+    const refusal = deactivationRefusal(target, otherAdmins > 0, actorId);
+    if (refusal) throw new Conflict(refusal);
     await updateUser(trx, id, { active: false });
     await deleteSessionsOf(trx, id);
     return { name: target.name };
