@@ -10,7 +10,7 @@ import { loadListBehindDialog } from './list';
 import { clearSelection, currentSelection, saveSelection, isSelected, type Selection } from './selection';
 import { applicableStatuses, breakdown, BulkActionName, BulkSelection, bulkArchive, bulkAssign, bulkDelete, MAX_IDS, targetIds, type BulkAction, type BulkResult, type Target } from './bulk';
 import { displayName } from './format';
-import { listQueryString } from './urls';
+import { listQueryString, narrowsList } from './urls';
 import { can, statuses, transition } from './status';
 import { AssignmentInput } from '../assignment/schema';
 import { assignmentOptions, validateAssignment } from '../assignment/queries';
@@ -23,7 +23,7 @@ import type { JobQueue } from '../jobs/queue';
 import { BACKGROUND_THRESHOLD, createBulkJob, findBulkJob, type BulkJob } from './bulk-jobs';
 import type { Status } from './status';
 
-const helpers = { displayName, listQueryString, isSelected, can, transition, statuses };
+const helpers = { displayName, listQueryString, narrowsList, isSelected, can, transition, statuses };
 
 /** Form fields (body or query) as the list's query: the filter the selection belongs to. */
 function listQueryOf(req: Request, source: Record<string, unknown>): ListQuery {

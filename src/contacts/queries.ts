@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 import type { Db } from '../db/knex';
 import { listReads, toCount, type ListPlanning } from '../db/knex';
 import { countByStatus, noteStatusCountRows, statusCountQuery, statusCountRowsQuery } from './counts';
-import { countryCodes, effectiveStatuses, ListFilter, type ListPosition, type Sort } from './schema';
+import { countryCodes, effectiveStatuses, filterKeys, ListFilter, type ListPosition, type Sort } from './schema';
 import type { Status } from './status';
 import { notifyResponsible } from '../notifications/queries';
 import { ownContactsUnion, whereDirectlyAssigned, whereResponsible } from '../assignment/responsibility';
@@ -617,7 +617,6 @@ export function cappedCountQuery(db: Db, filter: ListFilter, viewerId?: string, 
   return countQuery(db, filter, viewerId, group, cap);
 }
 
-const filterKeys = ListFilter.keyof().options;
 
 /**
  * True when the list's total is a sum of the per-status counts, exactly: no

@@ -14,7 +14,7 @@ import { loadList, loadListBehindDialog } from './list';
 import { addNote, changeAssignment, changeStatus, createContact, generateNumber, findPicture, NumberTaken, numberTaken, setPicture, StaleEdit, StatusChangedMeanwhile, updateContact } from './service';
 import { can, statuses, transition, type Status } from './status';
 import { displayName } from './format';
-import { listQueryString } from './urls';
+import { listQueryString, narrowsList } from './urls';
 import { AssignmentInput } from '../assignment/schema';
 import { AssignmentChangedMeanwhile, assignmentOptions, assignmentOptionsQuery, contactTarget, loadAssignments, type AssignmentOptions } from '../assignment/queries';
 import { findEmployee } from '../users/queries';
@@ -25,7 +25,7 @@ import { processPicture, pictureUpload } from './pictures';
 const HISTORY_PAGE = 30;
 
 /** What every contacts view may call. */
-const helpers = { displayName, can, transition, statuses, countryCodes, salutations, listQueryString, isSelected };
+const helpers = { displayName, can, transition, statuses, countryCodes, salutations, listQueryString, narrowsList, isSelected };
 
 function contactId(req: Request): string {
   const id = ContactId.safeParse(req.params.id);

@@ -146,6 +146,9 @@ export const ListFilter = z.object({
 });
 export type ListFilter = z.infer<typeof ListFilter>;
 
+/** The filter's own fields: what narrows the list (not where in it, nor the group). */
+export const filterKeys = ListFilter.keyof().options;
+
 /** Where in the list: sort order and keyset cursor (not part of a saved filter). */
 export const ListPosition = z.object({
   sort: optional(z.enum(sorts)).transform((v) => v ?? 'name'),

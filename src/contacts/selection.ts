@@ -1,5 +1,5 @@
 import type { Request } from 'express';
-import type { ListQuery } from './schema';
+import { ListPosition, type ListQuery } from './schema';
 
 /**
  * The employee's ticked contacts, kept in the session so that it survives
@@ -14,8 +14,9 @@ export interface Selection {
   except?: string[];
 }
 
-// The page's number rides along with the cursor ("?after=…&page=3"): a position too, or paging lost the selection.
-const positionParams = new Set(['sort', 'after', 'before', 'last', 'count', 'page']);
+// Where in the list (sort, cursor, page number, "genau zählen"), from the schema itself: a list of its own
+// here missed the page's number when it was added, and paging lost the selection.
+const positionParams = new Set<string>(ListPosition.keyof().options);
 
 export function selectionKey(query: Partial<ListQuery>): string {
   const entries = Object.entries(query)
@@ -49,16 +50,8 @@ export function otherSelection(req: Request, current: Selection): OtherSelection
   const stored = req.session.selection;
   if (!stored || stored.key === current.key || !(stored.ids.length || stored.all)) return undefined;
   const params = new URLSearchParams();
-  // The key is selectionKey's: the filter's fields, sorted. Anything else (a session of an older
-  // version) is no reason to refuse the list: then nothing is said.
-  let entries: [string, unknown][];
-  try {
-    entries = JSON.parse(stored.key);
-    if (!Array.isArray(entries)) return undefined;
-  } catch {
-    return undefined;
-  }
-  for (const [name, value] of entries) {
+  // The key is selectionKey's: the filter's fields and values, sorted.
+  for (const [name, value] of JSON.parse(stored.key) as [string, unknown][]) {
     for (const item of Array.isArray(value) ? value : [value]) params.append(name, String(item));
   }
   const text = params.toString();

@@ -1,4 +1,4 @@
-import type { ListQuery } from './schema';
+import { filterKeys, type ListQuery } from './schema';
 
 /**
  * The list URL for a filter, with some parameters replaced: pagination, sort
@@ -14,4 +14,9 @@ export function listQueryString(query: Partial<ListQuery>, overrides: Partial<Re
   }
   const text = params.toString();
   return text ? `?${text}` : '';
+}
+
+/** Whether a filter narrows the list (not only a sort, a page or the group): then "Filter zurücksetzen" means something. */
+export function narrowsList(query: Partial<ListQuery>): boolean {
+  return filterKeys.some((key) => query[key] !== undefined);
 }
