@@ -1,10 +1,10 @@
 import { Router } from 'express';
-import { z } from 'zod';
 import type { Db } from '../db/knex';
 import { renderPage } from '../web/render';
+import { RecordId } from '../web/validation';
 
 const PAGE = 50;
-const Before = z.string().regex(/^\d{1,18}$/).optional().catch(undefined);
+const Before = RecordId.optional().catch(undefined);
 
 /** Settings → Protokoll: what permanent deletion left behind (admins only, guarded under /settings). */
 export function auditRoutes(db: Db): Router {

@@ -1,11 +1,11 @@
 import { z } from 'zod';
-import { RecordId, requiredText } from '../web/validation';
+import { RecordId, recordId, requiredText } from '../web/validation';
 
 /** Ids are bigint serials; anything else in the URL names no competence. */
 export const CompetenceId = RecordId;
 export type CompetenceId = z.infer<typeof CompetenceId>;
 
-const id = z.string().regex(/^[1-9][0-9]{0,17}$/, 'competences.invalidMember');
+const id = recordId('competences.invalidMember');
 const oneOrMany = (v: unknown) => (v === undefined || v === '' ? [] : Array.isArray(v) ? v.filter((x) => x !== '') : [v]);
 
 /** A competence (team) as the form sends it: a name and the checked employees (`member_ids`). */

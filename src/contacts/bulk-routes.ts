@@ -1,6 +1,6 @@
 import { Router, type Request, type Response } from 'express';
 import type { Db } from '../db/knex';
-import { parse, serviceFieldErrors, type FieldErrors, type Parsed } from '../web/validation';
+import { isRecordId, parse, serviceFieldErrors, type FieldErrors, type Parsed } from '../web/validation';
 import { flash, flashForNextPage, renderFragment, renderPage } from '../web/render';
 import { isHtmx, redirect, trigger } from '../web/htmx';
 import { Invalid, NotFound } from '../web/errors';
@@ -65,7 +65,6 @@ export function bulkRoutes(db: Db, jobs?: JobQueue): Router {
     const before = { ids: selection.ids, except: selection.except ?? [] };
     let notice: string | undefined;
     const ticked = new Set(([] as string[]).concat(req.body.ids ?? []));
-    const idPattern = /^\d{1,18}$/;
     // With every match selected, unticking keeps "all but these" (except); ticking again takes one back.
     const mark = (ids: string[], on: boolean) => {
       if (selection.all) selection.except = on ? (selection.except ?? []).filter((id) => !ids.includes(id)) : [...new Set([...(selection.except ?? []), ...ids])];
@@ -78,8 +77,8 @@ export function bulkRoutes(db: Db, jobs?: JobQueue): Router {
       Object.assign(selection, { ids: [], all: true, except: [] });
       trigger(res, 'selectionChanged', { checked: true });
     } else if (typeof req.body.page_ids === 'string') {
-      mark(req.body.page_ids.split(',').filter((id: string) => idPattern.test(id)), req.body.page_checked === '1');
-    } else if (typeof req.body.toggle === 'string' && idPattern.test(req.body.toggle)) {
+      mark(req.body.page_ids.split(',').filter(isRecordId), req.body.page_checked === '1');
+    } else if (isRecordId(req.body.toggle)) {
       mark([req.body.toggle], ticked.has(req.body.toggle));
     }
     const listed = selection.all ? (selection.except ?? []) : selection.ids;
@@ -256,7 +255,7 @@ export function bulkRoutes(db: Db, jobs?: JobQueue): Router {
         });
       }
       const groupId = name === 'add_to_group' ? String(req.body.group_id ?? '') : (query.group ?? '');
-      if (!/^\d{1,18}$/.test(groupId)) return { errors: { group_id: req.t('bulk.groupMissing') } };
+      if (!isRecordId(groupId)) return { errors: { group_id: req.t('bulk.groupMissing') } };
       return await db.transaction(async (trx) => {
         const group = await trx('groups').select('name').where({ id: groupId }).first();
         if (!group) throw new NotFound('groups.gone');

@@ -8,6 +8,7 @@ import type { ListFilter } from './schema';
 import type { AssignmentInput } from '../assignment/schema';
 import { contactTarget, describeAssignment, saveAssignment, validateAssignment } from '../assignment/queries';
 import { notificationColumns, notificationRows, notifyResponsible, SUMMARY_ABOVE } from '../notifications/queries';
+import { RecordId } from '../web/validation';
 
 export const bulkActions = ['new_group', 'temporary_group', 'add_to_group', 'remove_from_group', 'assign', 'archive', 'delete'] as const;
 export type BulkAction = (typeof bulkActions)[number];
@@ -20,9 +21,9 @@ const oneOrMany = (v: unknown) => (v === undefined || v === '' ? [] : Array.isAr
 /** Which contacts a bulk action is about: ids ticked by hand, or everything the filter matches. */
 export const BulkSelection = z.object({
   all: z.literal('1').optional().catch(undefined),
-  ids: z.preprocess(oneOrMany, z.array(z.string().regex(/^\d{1,18}$/)).max(MAX_IDS, 'bulk.tooManyIds')),
+  ids: z.preprocess(oneOrMany, z.array(RecordId).max(MAX_IDS, 'bulk.tooManyIds')),
   /** With all=1: the matches unticked since, left out. */
-  except: z.preprocess(oneOrMany, z.array(z.string().regex(/^\d{1,18}$/)).max(MAX_IDS, 'bulk.tooManyIds')),
+  except: z.preprocess(oneOrMany, z.array(RecordId).max(MAX_IDS, 'bulk.tooManyIds')),
 });
 
 export const BulkActionName = z.object({ action: z.enum(bulkActions, 'bulk.unknownAction') });

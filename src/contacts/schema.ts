@@ -169,7 +169,7 @@ export type ListPosition = z.infer<typeof ListPosition>;
 /** The list's query string: filter, position, and the group chosen in the sidebar (not part of a saved filter). */
 export const ListQuery = ListFilter.extend(ListPosition.shape)
   .extend({
-    group: optional(z.string().regex(/^\d{1,18}$/, 'validation.invalid')),
+    group: optional(recordId('validation.invalid')),
   })
   // "Angelegt von … bis" the wrong way round found nothing and said nothing.
   .superRefine((v, ctx) => {

@@ -7,12 +7,13 @@ import { batchRead } from '../db/batch';
 import { findActivities, myContactCountsQuery, toStatusCounts } from './queries';
 import { displayName } from '../contacts/format';
 import { statuses } from '../contacts/status';
+import { RecordId } from '../web/validation';
 
 const PAGE = 30;
 
 const DashboardQuery = z.object({
   own: z.literal('1').optional().catch(undefined),
-  before: z.string().regex(/^\d{1,18}$/).optional().catch(undefined),
+  before: RecordId.optional().catch(undefined),
 });
 
 export function dashboardRoutes(db: Db): Router {

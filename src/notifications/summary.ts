@@ -1,6 +1,7 @@
 import type { Translate } from '../i18n';
 import { isStatus } from '../contacts/status';
 import { listQueryString } from '../contacts/urls';
+import { isRecordId } from '../web/validation';
 
 /** What a notification needs to say what happened and where it leads. */
 export interface Told {
@@ -41,7 +42,7 @@ export function notificationPath(n: Told): string {
     if (n.kind === 'status' && isStatus(n.payload.to)) return `/contacts${listQueryString({ status: [n.payload.to], assigned: 'me' })}`;
     if (n.kind === 'assigned') {
       const to = (n.payload.to ?? {}) as { kind?: string; id?: unknown };
-      if (to.kind === 'competence' && typeof to.id === 'string' && /^\d{1,18}$/.test(to.id)) return `/contacts${listQueryString({ competence: to.id })}`;
+      if (to.kind === 'competence' && isRecordId(to.id)) return `/contacts${listQueryString({ competence: to.id })}`;
       if (to.kind === 'users') return `/contacts${listQueryString({ assigned: 'me', assigned_direct: '1' })}`;
       return `/contacts${listQueryString({ assigned: 'me' })}`;
     }

@@ -10,6 +10,7 @@ export type FieldErrors = Record<string, string>;
  */
 export const recordId = (message?: string) => z.string().regex(/^[1-9][0-9]{0,17}$/, message);
 export const RecordId = recordId();
+export const isRecordId = (value: unknown): value is string => RecordId.safeParse(value).success;
 
 export type Parsed<T> = { ok: true; data: T } | { ok: false; errors: FieldErrors };
 
