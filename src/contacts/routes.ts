@@ -182,7 +182,7 @@ export function contactRoutes(db: Db): Router {
   async function saveMasterData(req: Request, res: Response, contact: Contact): Promise<{ changed: boolean } | undefined> {
     const form = parse(ContactUpdate, req.body, req.t);
     if (!form.ok) {
-      await showPage(res, contact, { values: { ...req.body, version: req.body.version }, errors: form.errors }, 422);
+      await showPage(res, contact, { values: req.body, errors: form.errors }, 422);
       return undefined;
     }
     try {
@@ -221,7 +221,7 @@ export function contactRoutes(db: Db): Router {
    * someone meanwhile. A form that does not say (a page loaded before the field existed) is taken so too.
    */
   function changedMeanwhile(req: Request, contact: Contact): boolean {
-    const seen = req.body?.status_seen;
+    const seen = req.body.status_seen;
     return typeof seen !== 'string' || seen === '' || seen !== contact.status;
   }
 
@@ -293,7 +293,7 @@ export function contactRoutes(db: Db): Router {
   async function number(req: Request, res: Response) {
     const contact = await loadContact(db, req);
     // "Nummer erzeugen" sends the master data form along: what was typed there is saved first, not lost.
-    const withForm = 'version' in (req.body ?? {});
+    const withForm = 'version' in req.body;
     const saved = withForm ? await saveMasterData(req, res, contact) : { changed: false };
     if (!saved) return;
     const back = `${res.locals.basePath}/contacts/${contact.id}`;
@@ -313,7 +313,7 @@ export function contactRoutes(db: Db): Router {
       return redirect(req, res, back);
     }
     flash(req, res, req.t(saved.changed ? 'contacts.number.assignedAndSaved' : 'contacts.number.assigned', { number: given }));
-    redirect(req, res, `${res.locals.basePath}/contacts/${contact.id}`);
+    redirect(req, res, back);
   }
 
   async function note(req: Request, res: Response) {
