@@ -1,6 +1,6 @@
 import sharp from 'sharp';
 import { useTestDatabase } from './db';
-import { buildApp, createUser, csrfFrom, loginAs } from './helpers';
+import { buildApp, createUser, csrfFrom, fragmentAndPage, loginAs } from './helpers';
 import { createContact } from './factories';
 
 const t = useTestDatabase();
@@ -370,15 +370,9 @@ describe('the history of a contact', () => {
     expect(page.text).not.toContain('Eintrag 4<');
     const more = page.text.match(/href="(\/contacts\/\d+\/history\?before=\d+)"/)![1];
 
-    const fragment = await agent.get(more).set('HX-Request', 'true');
-    expect(fragment.status).toBe(200);
-    expect(fragment.text).not.toContain('<html');
+    const { fragment, whole } = await fragmentAndPage(agent, more);
     expect(fragment.text).toContain('Eintrag 0');
     expect(fragment.text).not.toContain('Eintrag 34');
-
-    const whole = await agent.get(more);
-    expect(whole.status).toBe(200);
-    expect(whole.text).toContain('<html');
     expect(whole.text).toContain('<h1 id="history-title">Historie: Testperson Viel</h1>');
     expect(whole.text).toContain(`href="/contacts/${id}#history"`);
     expect(whole.text).toContain('Eintrag 0');

@@ -110,3 +110,17 @@ export function formFields(html: string, action: string): Record<string, string 
   }
   return fields;
 }
+
+/**
+ * An "older entries" address as htmx swaps it in (a fragment) and as a new tab or a browser without
+ * JavaScript opens it (a whole page): both answered, each in its form.
+ */
+export async function fragmentAndPage(agent: Agent, url: string): Promise<{ fragment: request.Response; whole: request.Response }> {
+  const fragment = await agent.get(url).set('HX-Request', 'true');
+  expect(fragment.status).toBe(200);
+  expect(fragment.text).not.toContain('<html');
+  const whole = await agent.get(url);
+  expect(whole.status).toBe(200);
+  expect(whole.text).toContain('<html');
+  return { fragment, whole };
+}
