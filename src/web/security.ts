@@ -91,7 +91,7 @@ function keptExactly(name: string): boolean {
  * and the same filter posted with the selection must be one filter, or the ticks were kept for another.
  */
 export function parseQueryString(text: string): Record<string, unknown> {
-  return withoutInvisibleCharacters({ ...querystring.parse(text) });
+  return withoutInvisibleCharacters(querystring.parse(text));
 }
 
 export const stripInvisibleCharacters: RequestHandler = (req, _res, next) => {
