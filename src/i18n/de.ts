@@ -228,7 +228,7 @@ export const de = {
     title: 'Kontakte',
     create: 'Erstellen',
     search: 'Suche',
-    searchPlaceholder: 'Name, Firma, E-Mail oder Kundennummer',
+    searchPlaceholder: 'Name, Firma, E-Mail, Nr.',
     searchButton: 'Suchen',
     advanced: 'Erweitert',
     resetFilters: 'Filter zurücksetzen',
@@ -249,7 +249,7 @@ export const de = {
       no: 'nicht vorhanden',
       apply: 'Filter anwenden',
     },
-    sort: { label: 'Sortierung', name: 'Name (A–Z)', '-name': 'Name (Z–A)', number: 'Kundennummer aufsteigend', '-number': 'Kundennummer absteigend', '-created': 'Neueste zuerst', created: 'Älteste zuerst' },
+    sort: { label: 'Sortierung', name: 'Name (A–Z)', '-name': 'Name (Z–A)', number: 'Nummer aufsteigend', '-number': 'Nummer absteigend', '-created': 'Neueste zuerst', created: 'Älteste zuerst' },
     // A soft hyphen: the header may break as "Kunden-nummer", or the list was 20 px too wide at 1024 px.
     columns: { select: 'Auswahl', picture: 'Bild', name: 'Name', company: 'Firma', status: 'Status', number: 'Kunden\u00adnummer', assignment: 'Zuweisung', city: 'Ort' },
     selectRow: '{name} auswählen',

@@ -229,7 +229,7 @@ export const en: Catalog = {
     title: 'Contacts',
     create: 'Create',
     search: 'Search',
-    searchPlaceholder: 'Name, company, e-mail or customer number',
+    searchPlaceholder: 'Name, company, e-mail, number',
     searchButton: 'Search',
     advanced: 'Advanced',
     resetFilters: 'Reset filters',
