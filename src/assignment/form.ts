@@ -19,7 +19,7 @@ export function assignmentValuesOf(label: AssignmentLabel) {
  */
 export function assignmentConflict(req: Request, error: AssignmentChangedMeanwhile) {
   return {
-    assignmentValues: { ...req.body, assignee_ids: [].concat(req.body?.assignee_ids ?? []), seen_assignment: assignmentKey(error.current) },
+    assignmentValues: { ...req.body, assignee_ids: [].concat(req.body.assignee_ids ?? []), seen_assignment: assignmentKey(error.current) },
     assignmentErrors: { seen_assignment: req.t('assignment.changedMeanwhile', { now: assignmentText(error.current, req.t) }) },
   };
 }

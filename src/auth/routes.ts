@@ -26,7 +26,7 @@ export function authRoutes(db: Db): Router {
 
   router.post('/login', async (req, res) => {
     const form = parse(LoginInput, req.body, req.t);
-    const values = { email: String(req.body?.email ?? ''), next: String(req.body?.next ?? '') };
+    const values = { email: String(req.body.email ?? ''), next: String(req.body.next ?? '') };
     const again = (status: number, errors: Record<string, string>) => {
       res.locals.csrfToken = csrf.generateToken(req);
       return renderPage(res, 'auth/login', { title: req.t('login.title'), values, errors }, status);

@@ -166,7 +166,7 @@ export function competenceRoutes(db: Db): Router {
   router.post('/:id/reassignment', async (req, res) => {
     const id = competenceId(req);
     const input = parse(Reassignment, req.body, req.t);
-    const to = typeof req.body?.to === 'string' ? req.body.to : 'all';
+    const to = typeof req.body.to === 'string' ? req.body.to : 'all';
     if (!input.ok) return confirmation(req, res, id, 422, input.errors, to);
     try {
       const { moved, to: destination } = await reassign(db, id, input.data, req.user!.id);

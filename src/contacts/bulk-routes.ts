@@ -34,7 +34,7 @@ function listQueryOf(req: Request, source: Record<string, unknown>): ListQuery {
 
 /** The bulk "Zuweisen" dialog's choice: none made is an error at the field, not "Alle". */
 function chosenAssignment(req: Request): Parsed<AssignmentInput> {
-  if (!req.body?.assignment) return { ok: false, errors: { assignment: req.t('assignment.invalid.kind') } };
+  if (!req.body.assignment) return { ok: false, errors: { assignment: req.t('assignment.invalid.kind') } };
   return parse(AssignmentInput, req.body, req.t);
 }
 

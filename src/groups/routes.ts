@@ -73,9 +73,9 @@ export function groupRoutes(db: Db): Router {
   }
 
   async function create(req: Request, res: Response) {
-    const kind = req.body?.kind === 'dynamic' ? 'dynamic' : 'static';
+    const kind = req.body.kind === 'dynamic' ? 'dynamic' : 'static';
     const filter = kind === 'dynamic' ? ListFilter.safeParse(req.body) : undefined;
-    const values = { ...req.body, kind, assignee_ids: [].concat(req.body?.assignee_ids ?? []), create_token: req.body?.create_token || randomUUID() };
+    const values = { ...req.body, kind, assignee_ids: [].concat(req.body.assignee_ids ?? []), create_token: req.body.create_token || randomUUID() };
     const again = (errors: FieldErrors) => dialog(req, res, { values, filter: filter?.success ? filter.data : undefined, errors }, 422);
     const form = parse(GroupCreate, req.body, req.t);
     const assignment = parse(AssignmentInput, req.body, req.t);
@@ -193,7 +193,7 @@ export function groupRoutes(db: Db): Router {
     const group = await loadGroup(req);
     const form = parse(AssignmentInput, req.body, req.t);
     const again = (errors: FieldErrors) =>
-      showPage(req, res, group, { assignmentValues: { ...req.body, assignee_ids: [].concat(req.body?.assignee_ids ?? []) }, assignmentErrors: errors }, 422);
+      showPage(req, res, group, { assignmentValues: { ...req.body, assignee_ids: [].concat(req.body.assignee_ids ?? []) }, assignmentErrors: errors }, 422);
     if (!form.ok) return again(form.errors);
     try {
       const changed = await changeGroupAssignment(db, group.id, form.data, req.user!.id);

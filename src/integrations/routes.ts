@@ -39,7 +39,7 @@ export function apiTokenRoutes(db: Db): Router {
    * stored in plain text, not even for one request in the session.
    */
   router.post('/', async (req, res) => {
-    const values = { name: typeof req.body?.name === 'string' ? req.body.name : '', create_token: randomUUID() };
+    const values = { name: typeof req.body.name === 'string' ? req.body.name : '', create_token: randomUUID() };
     const input = parse(ApiTokenInput, req.body, req.t);
     if (!input.ok) return list(req, res, 422, values, input.errors);
     const created = await createToken(db, input.data.name, req.user!.id, input.data.create_token);
