@@ -250,7 +250,7 @@ export const en: Catalog = {
       no: 'missing',
       apply: 'Apply filters',
     },
-    sort: { label: 'Sort', name: 'Name (A–Z)', '-name': 'Name (Z–A)', number: 'Customer number ascending', '-number': 'Customer number descending', '-created': 'Newest first', created: 'Oldest first' },
+    sort: { label: 'Sort', name: 'Name (A–Z)', '-name': 'Name (Z–A)', number: 'Number ascending', '-number': 'Number descending', '-created': 'Newest first', created: 'Oldest first' },
     columns: { select: 'Select', picture: 'Picture', name: 'Name', company: 'Company', status: 'Status', number: 'Customer number', assignment: 'Assignment', city: 'City' },
     selectRow: 'Select {name}',
     count: '{count} contacts',
