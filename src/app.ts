@@ -127,10 +127,11 @@ export function createApp({ db, config, logger = pino({ level: 'silent' }), jobs
     if (req.session?.flash) delete req.session.flash;
     next();
   });
-  router.use(csrf.csrfSynchronisedProtection);
-
+  // The login's own posts check the token there; everything else asks for a login first. A session that
+  // ended while a form was being filled in is told as such (src/web/auth.ts), not as a stale form: the
+  // CSRF check came first, and "Das Formular ist abgelaufen" sent the clerk to reload, losing the input.
   router.use(authRoutes(db));
-  router.use(requireLogin, noStore, notificationLocals(db));
+  router.use(requireLogin, csrf.csrfSynchronisedProtection, noStore, notificationLocals(db));
   router.use(dashboardRoutes(db));
   router.use(profileRoutes(db));
   router.use(bulkRoutes(db, jobs));

@@ -1,4 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import request from 'supertest';
+import { createContact } from './factories';
 import { useTestDatabase } from './db';
 import { buildApp, createUser, csrfFrom, loginAs, PASSWORD } from './helpers';
 import { SESSION_COOKIE } from '../src/web/session';
@@ -297,7 +299,80 @@ describe('sessions', () => {
     await setIdle(31);
     const poll = await agent.get('/notifications/poll?after=0').set('HX-Request', 'true');
     expect(poll.status).toBe(401);
-    expect(poll.headers['hx-redirect']).toMatch(/^\/login/);
+    expect(JSON.parse(poll.headers['hx-trigger']).sessionEnded.loginUrl).toMatch(/^\/login/);
+  });
+
+  it('ended while a form was filled in: its sending is told to log in again, never "Formular abgelaufen", and writes nothing', async () => {
+    const user = await createUser(t.db);
+    const app = buildApp(t.db);
+    const { agent, csrf } = await loginAs(app, user.email);
+    const { id } = await createContact(t.db, { last_name: 'Vorher' });
+    const page = await agent.get(`/contacts/${id}`);
+    await t.db('session').update({ sess: t.db.raw(`jsonb_set(sess::jsonb, '{lastActiveAt}', to_jsonb((extract(epoch from now()) * 1000 - 31 * 60000)::bigint))::json`) });
+
+    // A plain form (the master data): to the login, which says the session ended; not the CSRF error page.
+    const plain = await agent.post(`/contacts/${id}`).type('form').send({ _csrf: csrfFrom(page.text), last_name: 'Nachher', version: '1' });
+    expect(plain.status).toBe(303);
+    expect(plain.headers.location).toBe(`/login?next=%2Fcontacts%2F${id}&ended=1`);
+    // An htmx form: nothing swapped, nothing to jump to; the page keeps the input and says so (public/js/app.js).
+    const htmx = await agent
+      .post('/contacts')
+      .type('form')
+      .set('HX-Request', 'true')
+      .set('HX-Current-URL', 'http://intranet.example/contacts?q=m')
+      .send({ _csrf: csrf, last_name: 'Neu', create_token: randomUUID() });
+    expect(htmx.status).toBe(401);
+    expect(htmx.headers['hx-reswap']).toBe('none');
+    expect(htmx.headers['hx-redirect']).toBeUndefined();
+    expect(JSON.parse(htmx.headers['hx-trigger'])).toEqual({ sessionEnded: { loginUrl: '/login?next=%2Fcontacts%3Fq%3Dm&ended=1', sent: true } });
+    expect(htmx.text).toBe('');
+    expect(await t.db('contacts').pluck('last_name')).toEqual(['Vorher']);
+    // Logging out from such a page goes to the login, where it was a 403.
+    const logout = await agent.post('/logout').type('form').send({ _csrf: csrf });
+    expect(logout.status).toBe(303);
+    expect(logout.headers.location).toBe('/login?bye=1');
+  });
+
+  it('logged in again in another tab: /session gives the page the new token, and an htmx form sent with the old one gets it too', async () => {
+    const user = await createUser(t.db);
+    const app = buildApp(t.db);
+    const { agent, csrf: oldToken } = await loginAs(app, user.email);
+    // The other tab: a new login, a new session (the cookie jar is the browser's, shared by its tabs).
+    const again = await agent.get('/login');
+    expect(again.status).toBe(303);
+    await agent.post('/logout').type('form').send({ _csrf: oldToken });
+    const loginPage = await agent.get('/login');
+    expect((await agent.post('/login').type('form').send({ email: user.email, password: PASSWORD, _csrf: csrfFrom(loginPage.text) })).status).toBe(303);
+
+    const session = await agent.get('/session');
+    expect(session.status).toBe(200);
+    expect(session.headers['cache-control']).toBe('no-store');
+    expect(session.body.loggedIn).toBe(true);
+    const newToken = session.body.csrfToken as string;
+    expect(newToken).not.toBe(oldToken);
+    expect(csrfFrom((await agent.get('/contacts')).text)).toBe(newToken);
+
+    const form = { last_name: 'Zweiter Versuch', status: 'prospect', assignment: 'all', create_token: randomUUID() };
+    const stale = await agent.post('/contacts').type('form').set('HX-Request', 'true').send({ ...form, _csrf: oldToken });
+    expect(stale.status).toBe(403);
+    expect(stale.headers['x-csrf-token']).toBe(newToken);
+    expect(stale.headers['hx-retarget']).toBe('#messages');
+    expect(stale.text).toContain('Diese Seite stammt aus einer früheren Anmeldung. Ihre Eingaben sind noch da: bitte noch einmal senden.');
+    expect(await t.db('contacts').count({ n: '*' }).first()).toEqual({ n: '0' });
+    const resent = await agent.post('/contacts').type('form').set('HX-Request', 'true').set('X-CSRF-Token', newToken).send(form);
+    expect(resent.status).toBe(200);
+    expect(await t.db('contacts').pluck('last_name')).toEqual(['Zweiter Versuch']);
+  });
+
+  it('/session says "not logged in" without starting a session', async () => {
+    const app = buildApp(t.db);
+    const sessions = async () => Number((await t.db('session').count({ n: '*' }).first())!.n);
+    const before = await sessions();
+    const res = await request(app).get('/session');
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ loggedIn: false });
+    expect(res.headers['set-cookie']).toBeUndefined();
+    expect(await sessions()).toBe(before);
   });
 });
 
@@ -308,13 +383,14 @@ describe('pages that need a session', () => {
     expect(res.headers.location).toBe('/login?next=%2Fprofile');
   });
 
-  it('send an htmx request an HX-Redirect instead of pasting the login page into a fragment', async () => {
+  it('answer an htmx request with the login address for the page to go to, instead of pasting the login page into a fragment', async () => {
     const res = await request(buildApp(t.db))
       .get('/profile')
       .set('HX-Request', 'true')
       .set('HX-Current-URL', 'http://intranet.example/profile');
     expect(res.status).toBe(401);
-    expect(res.headers['hx-redirect']).toBe('/login?next=%2Fprofile');
+    expect(res.headers['hx-reswap']).toBe('none');
+    expect(JSON.parse(res.headers['hx-trigger'])).toEqual({ sessionEnded: { loginUrl: '/login?next=%2Fprofile', sent: false } });
     expect(res.text).toBe('');
   });
 });

@@ -75,11 +75,14 @@ describe('headers', () => {
     const htmx = await request(app).get('/contacts').set('HX-Request', 'true');
     expect(htmx.status).toBe(401);
     expect((await request(app).get('/nirgends')).status).toBe(303);
-    // Error pages for nobody in particular: a POST without a token, a logout without a session.
+    // Answers for nobody in particular: a POST without a token (to the login first), a logout without a session.
     const refused = await request(app).post('/contacts').type('form').send({ last_name: 'Niemand' });
-    expect(refused.status).toBe(403);
-    expect(refused.text).toContain('Das Formular ist abgelaufen');
-    expect((await request(app).post('/logout')).status).toBe(403);
+    expect(refused.status).toBe(303);
+    expect(refused.headers.location).toBe('/login?next=%2Fcontacts');
+    expect((await request(app).post('/logout')).status).toBe(303);
+    const tokenless = await request(app).post('/login').type('form').send({ email: 'x@firma.example', password: 'y' });
+    expect(tokenless.status).toBe(403);
+    expect(tokenless.text).toContain('Das Formular ist abgelaufen');
     expect(await sessions()).toBe(before);
 
     const agent = request.agent(app);

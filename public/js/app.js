@@ -235,6 +235,12 @@
   document.addEventListener('change', markUnsaved);
   document.addEventListener('submit', function (event) {
     var form = event.target;
+    if (!event.defaultPrevented && needsSessionCheck(form)) {
+      event.preventDefault();
+      sendIfLoggedIn(form, event.submitter);
+      return;
+    }
+    form.removeAttribute('data-session-checked');
     // A plain form sent twice by a double click: the second would meet the first's new version (a conflict).
     if (form.hasAttribute('data-submit-once')) {
       if (form.hasAttribute('data-submitting')) { event.preventDefault(); return; }
@@ -253,6 +259,104 @@
     if (!unsaved.length) return;
     event.preventDefault();
     event.returnValue = '';
+  });
+
+  // A session that ended (30 idle minutes, logged out elsewhere) while the page was open. Sent to it, a plain
+  // form was answered by the login page and an htmx one by a jump there: either way what the clerk had typed
+  // was gone. Now the page stays as it is, says so, and offers the login in a new tab; back in this tab, it
+  // takes the new session's token, and the form is simply sent again.
+  var sessionEnded = false;
+
+  function sessionData(name) {
+    var box = document.getElementById('messages');
+    return box ? box.getAttribute('data-session' + (name ? '-' + name : '')) : null;
+  }
+
+  // The session's token into the page: the header htmx sends, the forms' fields, the picture upload's address.
+  function setToken(token) {
+    if (!token) return;
+    var element = document.querySelector('meta[name="csrf-token"]');
+    if (element) element.setAttribute('content', token);
+    Array.prototype.forEach.call(document.querySelectorAll('input[name="_csrf"]'), function (input) { input.value = token; });
+    Array.prototype.forEach.call(document.querySelectorAll('form[action*="_csrf="]'), function (form) {
+      var address = new URL(form.getAttribute('action'), window.location.href);
+      address.searchParams.set('_csrf', token);
+      form.setAttribute('action', address.pathname + address.search);
+    });
+  }
+
+  // Brought into view with the cursor on it when a form was just sent; told quietly by a poll while typing.
+  function showSessionEnded(sent) {
+    var box = document.getElementById('messages');
+    if (!box || !sessionData('ended')) return;
+    sessionEnded = true;
+    var message = document.createElement('p');
+    message.className = 'message message-error';
+    message.tabIndex = -1;
+    message.appendChild(document.createTextNode(sessionData('ended') + ' '));
+    var link = document.createElement('a');
+    link.href = sessionData('login-url');
+    link.target = '_blank';
+    link.rel = 'noopener';
+    link.textContent = sessionData('login');
+    message.appendChild(link);
+    box.replaceChildren(message);
+    if (sent) message.focus();
+  }
+
+  // Whether this browser is logged in, with its token (null: no answer, the form goes as it would have).
+  function askSession(done) {
+    var address = sessionData();
+    if (!address || !window.fetch) return done(null);
+    fetch(address, { credentials: 'same-origin', headers: { Accept: 'application/json' } })
+      .then(function (response) { return response.ok ? response.json() : null; })
+      .then(done, function () { done(null); });
+  }
+
+  function needsSessionCheck(form) {
+    return form.method === 'post' && Boolean(sessionData()) && !form.hasAttribute('data-session-free') && !form.hasAttribute('data-session-checked');
+  }
+
+  // A plain form goes only to a live session, with its token. One question at a time: a second click waits.
+  function sendIfLoggedIn(form, submitter) {
+    if (form.hasAttribute('data-session-checking')) return;
+    form.setAttribute('data-session-checking', '');
+    askSession(function (session) {
+      form.removeAttribute('data-session-checking');
+      if (session && !session.loggedIn) return showSessionEnded(true);
+      if (session) setToken(session.csrfToken);
+      form.setAttribute('data-session-checked', '');
+      if (form.requestSubmit) form.requestSubmit(submitter && submitter.form === form ? submitter : undefined);
+      else form.submit();
+    });
+  }
+
+  // From the server (src/web/auth.ts) for an htmx request without a session: a form just sent, or any
+  // form with changes, stays; a page with nothing to lose goes to the login, which comes back here.
+  document.addEventListener('sessionEnded', function (event) {
+    var detail = event.detail || {};
+    unsaved = unsaved.filter(function (form) { return form.isConnected; });
+    if (detail.sent || unsaved.length) showSessionEnded(detail.sent);
+    else window.location.href = detail.loginUrl;
+  });
+
+  // Logged in again in the other tab: this one takes the new session's token when looked at again.
+  function sessionBack() {
+    if (!sessionEnded || document.visibilityState === 'hidden') return;
+    askSession(function (session) {
+      if (!session || !session.loggedIn || !sessionEnded) return;
+      sessionEnded = false;
+      setToken(session.csrfToken);
+      showMessage(sessionData('back'), 'success');
+    });
+  }
+  window.addEventListener('focus', sessionBack);
+  document.addEventListener('visibilitychange', sessionBack);
+
+  // An htmx form refused for a token of an earlier session gets the current one (src/web/error-handler.ts).
+  document.addEventListener('htmx:afterRequest', function (event) {
+    var xhr = event.detail.xhr;
+    setToken(xhr && xhr.getResponseHeader('X-CSRF-Token'));
   });
 
   // A successful dialog form answers with HX-Trigger: closeDialog.

@@ -24,7 +24,7 @@ export function authRoutes(db: Db): Router {
     });
   });
 
-  router.post('/login', async (req, res) => {
+  router.post('/login', csrf.csrfSynchronisedProtection, async (req, res) => {
     const form = parse(LoginInput, req.body, req.t);
     const values = { email: String(req.body.email ?? ''), next: String(req.body.next ?? '') };
     const again = (status: number, errors: Record<string, string>) => {
@@ -42,12 +42,24 @@ export function authRoutes(db: Db): Router {
     redirect(req, res, next.startsWith(`${base}/`) ? next : `${base}/`);
   });
 
-  router.post('/logout', async (req, res) => {
+  // Logged out already (timed out, say): there is nothing to protect, and a stale form is no error then.
+  router.post('/logout', (req, res, next) => (req.user ? csrf.csrfSynchronisedProtection(req, res, next) : next()), async (req, res) => {
     if (req.user) await dropTemporaryGroups(db, req.user.id, req.sessionID);
     await endSession(req);
     res.clearCookie('kontakte.sid', { path: (res.locals.basePath as string) || '/' });
     forgetLoggedIn(res);
     redirect(req, res, `${res.locals.basePath}/login?bye=1`);
+  });
+
+  /**
+   * Whether this browser is (still, or again) logged in, and the token its page
+   * must send: asked by public/js/app.js before a plain form is sent, and when
+   * a tab whose session had ended is looked at again. Another tab's login gives
+   * a new session, whose token the page did not have.
+   */
+  router.get('/session', (req, res) => {
+    res.set('Cache-Control', 'no-store');
+    res.json(req.user ? { loggedIn: true, csrfToken: csrf.generateToken(req) } : { loggedIn: false });
   });
 
   return router;

@@ -677,6 +677,7 @@ export const de = {
     loneSurrogate: 'Die Anfrage enthält ein ungültiges Zeichen (eine halbe UTF-16-Zeichenfolge) und wurde nicht verarbeitet.',
     formExpected: 'Diese Adresse nimmt nur Formulare entgegen, wie die Seiten der Anwendung sie senden.',
     csrf: 'Das Formular ist abgelaufen. Bitte laden Sie die Seite neu und versuchen Sie es erneut.',
+    csrfRetry: 'Diese Seite stammt aus einer früheren Anmeldung. Ihre Eingaben sind noch da: bitte noch einmal senden.',
   },
   common: {
     save: 'Speichern',
@@ -684,6 +685,9 @@ export const de = {
     close: 'Schließen',
     discardInput: 'Ihre Eingaben in diesem Fenster gehen verloren. Trotzdem schließen?',
     loading: 'Wird geladen …',
+    sessionEnded: 'Ihre Anmeldung ist abgelaufen. Was Sie hier eingegeben haben, bleibt stehen: melden Sie sich in einem neuen Tab wieder an und speichern Sie dann hier.',
+    sessionLogin: 'Anmelden (neuer Tab)',
+    sessionBack: 'Sie sind wieder angemeldet. Ihre Eingaben sind noch da: Sie können jetzt speichern.',
   },
 };
 

@@ -676,6 +676,7 @@ export const en: Catalog = {
     loneSurrogate: 'The request contains an invalid character (half of a UTF-16 pair) and was not processed.',
     formExpected: 'This address only takes forms as the application’s pages send them.',
     csrf: 'The form has expired. Please reload the page and try again.',
+    csrfRetry: 'This page belongs to an earlier login. What you entered is still here: please send it again.',
   },
   common: {
     save: 'Save',
@@ -683,5 +684,8 @@ export const en: Catalog = {
     close: 'Close',
     discardInput: 'What you entered in this window will be lost. Close anyway?',
     loading: 'Loading …',
+    sessionEnded: 'Your login has expired. What you entered here stays: log in again in a new tab, then save here.',
+    sessionLogin: 'Log in (new tab)',
+    sessionBack: 'You are logged in again. What you entered is still here: you can save now.',
   },
 };

@@ -4,7 +4,7 @@ import type { Config } from '../config';
 import { findActiveUser, findActiveUserByEmail, type CurrentUser } from '../users/queries';
 import { dateFormatter, dateTimeFormatter, languageFromHeader, translator } from '../i18n';
 import { Forbidden } from './errors';
-import { isHtmx } from './htmx';
+import { isHtmx, trigger } from './htmx';
 import { ABSOLUTE_TIMEOUT_MS, IDLE_TIMEOUT_MS, sessionEmployee } from './session';
 
 /** Starts a fresh session for the employee: a new id, so a planted cookie is worthless. */
@@ -157,8 +157,11 @@ export const requireLogin: RequestHandler = (req, res, next) => {
   const ended = req.get('cookie')?.includes(`${LOGGED_IN_COOKIE}=`) ?? false;
   const location = withQuery(loginUrl(req, res), ended ? 'ended=1' : '');
   if (isHtmx(req)) {
-    // A fragment target must not receive the login page: the browser goes there instead.
-    res.set('HX-Redirect', location).status(401).end();
+    // Neither the login page pasted into a fragment nor a jump to it: the page may hold what the clerk typed
+    // (a form just sent, or one being filled in while the notifications were polled). public/js/app.js keeps
+    // it and offers the login in a new tab, or goes to the login when nothing would be lost.
+    trigger(res, 'sessionEnded', { loginUrl: location, sent: req.method !== 'GET' });
+    res.set('HX-Reswap', 'none').status(401).end();
   } else {
     res.redirect(303, location);
   }

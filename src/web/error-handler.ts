@@ -5,6 +5,7 @@ import { languageFromHeader, translator, type MessageKey } from '../i18n';
 import { HttpError, NotFound, isDatabaseUnavailable } from './errors';
 import { isHtmx } from './htmx';
 import { renderFragment, renderPage, settleDeferredLocals } from './render';
+import { csrf } from './security';
 
 export const notFound: RequestHandler = () => {
   throw new NotFound();
@@ -43,7 +44,12 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     res.locals.lang ??= req.language ?? 'de';
     res.locals.csrfToken ??= '';
     if (status === 503) res.set('Retry-After', '5');
-    const locals = { title: t('errors.title'), status, message: t(messageKey, params) };
+    // A stale token of a logged-in employee (they logged in again in another tab, which began a new
+    // session): an htmx form keeps what was typed, so it gets the session's token (public/js/app.js puts
+    // it into the page) and is simply sent again.
+    const staleToken = messageKey === 'errors.csrf' && req.user && isHtmx(req);
+    if (staleToken) res.set('X-CSRF-Token', csrf.generateToken(req));
+    const locals = { title: t('errors.title'), status, message: t(staleToken ? 'errors.csrfRetry' : messageKey, params) };
     try {
       if (isHtmx(req)) {
         res.set('HX-Retarget', '#messages').set('HX-Reswap', 'innerHTML');
