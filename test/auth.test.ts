@@ -306,7 +306,7 @@ describe('sessions', () => {
     const user = await createUser(t.db);
     const app = buildApp(t.db);
     const { agent, csrf } = await loginAs(app, user.email);
-    const { id } = await createContact(t.db, { last_name: 'Vorher' });
+    const id = await createContact(t.db, { last_name: 'Vorher' });
     const page = await agent.get(`/contacts/${id}`);
     await t.db('session').update({ sess: t.db.raw(`jsonb_set(sess::jsonb, '{lastActiveAt}', to_jsonb((extract(epoch from now()) * 1000 - 31 * 60000)::bigint))::json`) });
 

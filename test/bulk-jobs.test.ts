@@ -3,7 +3,7 @@ import { createApp } from '../src/app';
 import { startQueue } from '../src/jobs/queue';
 import { createBulkJob, runBulkJob, BACKGROUND_THRESHOLD } from '../src/contacts/bulk-jobs';
 import { useTestDatabase } from './db';
-import { createUser, loginAs, testConfig } from './helpers';
+import { confirmedAll, createUser, loginAs, testConfig } from './helpers';
 
 const t = useTestDatabase();
 const logger = pino({ level: 'silent' });
@@ -42,7 +42,7 @@ describe('big "all matching" selections', () => {
         .set('HX-Request', 'true')
         .set('X-CSRF-Token', csrf)
         .type('form')
-        .send({ action: 'archive', all: '1', city: 'hamm', status: ['customer', 'archived'] });
+        .send({ action: 'archive', all: '1', city: 'hamm', status: ['customer', 'archived'], confirmed: await confirmedAll(agent, csrf, 'archive', { city: 'hamm', status: ['customer', 'archived'] }) });
       expect(res.status).toBe(202);
       expect(res.text).toMatch(/<dialog data-modal[\s\S]*hx-get="\/jobs\/\d+" hx-trigger="every 1s"/);
       expect(res.text).toContain('Die Aktion läuft im Hintergrund');
@@ -106,7 +106,7 @@ describe('big "all matching" selections', () => {
       .set('HX-Request', 'true')
       .set('X-CSRF-Token', csrf)
       .type('form')
-      .send({ action: 'assign', all: '1', city: 'hamm', assignment: 'users', assignee_ids: '987654' });
+      .send({ action: 'assign', all: '1', city: 'hamm', assignment: 'users', assignee_ids: '987654', confirmed: await confirmedAll(agent, csrf, 'assign', { city: 'hamm' }) });
     expect(unknown.status).toBe(422);
     expect(unknown.text).toContain('Ein gewählter Mitarbeiter existiert nicht (mehr).');
     expect(await t.db('bulk_jobs')).toHaveLength(0);

@@ -1,5 +1,5 @@
 import { useTestDatabase } from './db';
-import { buildApp, createUser, loginAs } from './helpers';
+import { buildApp, confirmedAll, createUser, loginAs } from './helpers';
 import { createContact } from './factories';
 
 const t = useTestDatabase();
@@ -76,7 +76,8 @@ describe('selecting contacts', () => {
     expect(list.text).toMatch(new RegExp(`value="${two}" aria-label="[^"]*" checked`));
     const dialog = await agent.get('/contacts/bulk?action=archive&city=k%C3%B6ln').set('HX-Request', 'true');
     expect(dialog.text).toContain(`<input type="hidden" name="except" value="${one}">`);
-    expect((await agent.post('/contacts/bulk').set('X-CSRF-Token', csrf).type('form').send({ action: 'archive', all: '1', city: 'köln', except: one })).status).toBe(303);
+    const confirmed = dialog.text.match(/name="confirmed" value="([^"]+)"/)![1];
+    expect((await agent.post('/contacts/bulk').set('X-CSRF-Token', csrf).type('form').send({ action: 'archive', all: '1', city: 'köln', except: one, confirmed })).status).toBe(303);
     expect((await t.db('contacts').orderBy('id').pluck('status'))).toEqual(['prospect', 'archived', 'archived']);
   });
 
@@ -157,11 +158,33 @@ describe('bulk actions', () => {
     const hit = await createContact(t.db, { last_name: "O'Brien", company: '100% Bio' });
     const near = await createContact(t.db, { last_name: 'OBrien', company: '100 Bio' });
     const other = await createContact(t.db, { last_name: 'Anders' });
-    const res = await agent.post('/contacts/bulk').set('X-CSRF-Token', csrf).type('form').send({ action: 'archive', all: '1', q: "o'brien 100%" });
+    const confirmed = await confirmedAll(agent, csrf, 'archive', { q: "o'brien 100%" });
+    const res = await agent.post('/contacts/bulk').set('X-CSRF-Token', csrf).type('form').send({ action: 'archive', all: '1', q: "o'brien 100%", confirmed });
     expect(res.status).toBe(303);
     expect(await statusOf(hit)).toBe('archived');
     expect(await statusOf(near)).toBe('prospect');
     expect(await statusOf(other)).toBe('prospect');
+  });
+
+  it('with all=1 act on the set that was confirmed: one a colleague added meanwhile stops the action, and the dialog shows the new count', async () => {
+    const { agent, csrf } = await login();
+    await createContact(t.db, { last_name: 'Zzztest Eins' });
+    await createContact(t.db, { last_name: 'Zzztest Zwei' });
+    const confirmed = await confirmedAll(agent, csrf, 'delete', { q: 'zzztest' });
+    const added = await createContact(t.db, { last_name: 'Zzztest Drei' });
+    const refused = await agent.post('/contacts/bulk').set('HX-Request', 'true').set('X-CSRF-Token', csrf).type('form').send({ action: 'delete', all: '1', q: 'zzztest', confirmed });
+    expect(refused.status).toBe(409);
+    expect(refused.text).toContain('Seit dem Öffnen dieses Dialogs passen andere Kontakte zur Auswahl');
+    expect(refused.text).toContain('3 Kontakte endgültig löschen?');
+    expect(await t.db('contacts').count({ n: '*' }).first()).toEqual({ n: '3' });
+    // Without the value (a form from before this check) nothing happens either.
+    expect((await agent.post('/contacts/bulk').set('X-CSRF-Token', csrf).type('form').send({ action: 'delete', all: '1', q: 'zzztest' })).status).toBe(409);
+    // Confirmed again, with what the dialog shows now: all three.
+    const again = refused.text.match(/name="confirmed" value="([^"]+)"/)![1];
+    expect(again).not.toBe(confirmed);
+    expect((await agent.post('/contacts/bulk').set('X-CSRF-Token', csrf).type('form').send({ action: 'delete', all: '1', q: 'zzztest', confirmed: again })).status).toBe(303);
+    expect(await t.db('contacts').where({ id: added })).toHaveLength(0);
+    expect(await t.db('contacts').count({ n: '*' }).first()).toEqual({ n: '0' });
   });
 
   it('with all=1 stay inside the chosen group', async () => {
@@ -170,7 +193,8 @@ describe('bulk actions', () => {
     const outsider = await createContact(t.db, { last_name: 'Außen' });
     const [g] = await t.db('groups').insert({ name: 'Messe', kind: 'static' }).returning('id');
     await t.db('group_members').insert({ group_id: g.id, contact_id: member });
-    await agent.post('/contacts/bulk').set('X-CSRF-Token', csrf).type('form').send({ action: 'archive', all: '1', group: String(g.id) });
+    const confirmed = await confirmedAll(agent, csrf, 'archive', { group: String(g.id) });
+    await agent.post('/contacts/bulk').set('X-CSRF-Token', csrf).type('form').send({ action: 'archive', all: '1', group: String(g.id), confirmed });
     expect(await statusOf(member)).toBe('archived');
     expect(await statusOf(outsider)).toBe('prospect');
   });
@@ -397,7 +421,8 @@ describe('group actions of the bar', () => {
     expect(temporary.owner_id).toBe(user.id);
     expect(temporary.name).toMatch(/^Temporär /);
     const [target] = await t.db('groups').insert({ name: 'Newsletter', kind: 'static' }).returning('id');
-    await agent.post('/contacts/bulk').set('X-CSRF-Token', csrf).type('form').send({ action: 'add_to_group', all: '1', group: String(temporary.id), group_id: String(target.id) });
+    const confirmed = await confirmedAll(agent, csrf, 'add_to_group', { group: String(temporary.id) });
+    await agent.post('/contacts/bulk').set('X-CSRF-Token', csrf).type('form').send({ action: 'add_to_group', all: '1', group: String(temporary.id), group_id: String(target.id), confirmed });
     expect(await t.db('group_members').where({ group_id: target.id })).toHaveLength(2);
     await agent.post('/contacts/bulk').set('X-CSRF-Token', csrf).type('form').send({ action: 'remove_from_group', ids: [a], group: String(target.id) });
     expect((await t.db('group_members').where({ group_id: target.id })).map((m) => String(m.contact_id))).toEqual([b]);

@@ -1,3 +1,4 @@
+import querystring from 'node:querystring';
 import request from 'supertest';
 import type { Express } from 'express';
 import { createApp } from '../src/app';
@@ -123,4 +124,18 @@ export async function fragmentAndPage(agent: Agent, url: string): Promise<{ frag
   expect(whole.status).toBe(200);
   expect(whole.text).toContain('<html');
   return { fragment, whole };
+}
+
+/**
+ * What the bulk dialog's form carries as `confirmed` for "Alle … Treffer" (the
+ * set's fingerprint, src/contacts/bulk.ts), as a browser gets it: every match
+ * of the filter selected (unless `selected`: the selection made already), then
+ * the dialog opened.
+ */
+export async function confirmedAll(agent: Agent, csrf: string, action: string, filter: Record<string, string | string[]> = {}, { selected = false } = {}): Promise<string> {
+  if (!selected) await agent.post('/contacts/selection').set('HX-Request', 'true').set('X-CSRF-Token', csrf).type('form').send({ ...filter, all: '1' });
+  const dialog = await agent.get(`/contacts/bulk?${querystring.stringify({ ...filter, action })}`).set('HX-Request', 'true');
+  const confirmed = dialog.text.match(/name="confirmed" value="([^"]+)"/)?.[1];
+  if (!confirmed) throw new Error(`the bulk dialog (${dialog.status}) carries no confirmed value`);
+  return confirmed;
 }

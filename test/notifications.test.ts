@@ -1,5 +1,5 @@
 import { useTestDatabase } from './db';
-import { buildApp, createUser, loginAs } from './helpers';
+import { buildApp, confirmedAll, createUser, loginAs } from './helpers';
 import { createContact } from './factories';
 import { insertEvent } from '../src/contacts/queries';
 import { SUMMARY_ABOVE } from '../src/notifications/queries';
@@ -84,7 +84,7 @@ describe('notifications about big actions', () => {
     await t.db('notifications').delete();
     const app = buildApp(t.db);
     const { agent, csrf } = await loginAs(app, actor.email);
-    const res = await agent.post('/contacts/bulk').set('X-CSRF-Token', csrf).type('form').send({ action: 'archive', all: '1', city: 'köln' });
+    const res = await agent.post('/contacts/bulk').set('X-CSRF-Token', csrf).type('form').send({ action: 'archive', all: '1', city: 'köln', confirmed: await confirmedAll(agent, csrf, 'archive', { city: 'köln' }) });
     expect(res.status).toBe(303);
 
     const firstEvent = await t.db('contact_events').where({ kind: 'status', contact_id: ids[0] }).first();

@@ -8,7 +8,7 @@ import { ContactId, ListFilter, ListQuery } from './schema';
 import { countForList, findContact } from './queries';
 import { loadListBehindDialog } from './list';
 import { clearSelection, currentSelection, saveSelection, isSelected, type Selection } from './selection';
-import { applicableStatuses, breakdown, BulkActionName, BulkSelection, bulkArchive, bulkAssign, bulkDelete, MAX_IDS, targetIds, type BulkAction, type BulkResult, type Target } from './bulk';
+import { applicableStatuses, breakdown, BulkActionName, BulkSelection, bulkArchive, bulkAssign, bulkDelete, MAX_IDS, selectionFingerprint, targetIds, type BulkAction, type BulkResult, type Target } from './bulk';
 import { displayName } from './format';
 import { listQueryString, narrowsList } from './urls';
 import { can, statuses, transition } from './status';
@@ -110,8 +110,9 @@ export function bulkRoutes(db: Db, jobs?: JobQueue): Router {
   }
 
   async function dialog(req: Request, res: Response, action: BulkAction, query: ListQuery, target: Target, extra: Record<string, unknown> = {}, status = 200) {
-    const [counts, options, groups, current, predicted] = await Promise.all([
+    const [counts, fingerprint, options, groups, current, predicted] = await Promise.all([
       breakdown(db, target),
+      selectionFingerprint(db, target),
       action === 'assign' || action === 'new_group' ? assignmentOptions(db) : undefined,
       action === 'add_to_group' ? groupsToAddTo(req.user!.id, query.group) : undefined,
       query.group ? findGroupScope(db, query.group, req.user!.id) : undefined,
@@ -126,6 +127,8 @@ export function bulkRoutes(db: Db, jobs?: JobQueue): Router {
       target,
       counts,
       applicableCount: applicable.reduce((sum, s) => sum + counts[s], 0),
+      fingerprint,
+      changed: false,
       skipped: statuses.filter((s) => !applicable.includes(s) && counts[s] > 0),
       options,
       groups,
@@ -158,6 +161,10 @@ export function bulkRoutes(db: Db, jobs?: JobQueue): Router {
     const query = listQueryOf(req, req.body);
     const target = await targetOf(req, req.body, query);
     const name = action.data.action;
+    // "Alle Treffer": only the set that was confirmed. Changed meanwhile, the dialog shows it anew, the clerk's choices kept.
+    if (target.kind === 'filter' && req.body.confirmed !== (await selectionFingerprint(db, target))) {
+      return dialog(req, res, name, query, target, { values: { ...req.body, assignment: req.body.assignment ?? '' }, changed: true }, 409);
+    }
     // Counted once: it decides on the background and reports what archive and assign skip.
     const counts = name === 'archive' || name === 'assign' || (jobs && target.kind === 'filter' && name === 'delete') ? await breakdown(db, target) : undefined;
     if (jobs && target.kind === 'filter' && counts && counts.total > BACKGROUND_THRESHOLD) return runInBackground(req, res, name, target, query);

@@ -57,6 +57,21 @@ export async function breakdown(db: Db | Knex.Transaction, target: Target): Prom
   return result;
 }
 
+/**
+ * What an "all matching" selection holds right now, in a few characters: its
+ * count and a hash of its ids. The confirmation carries it, and the action
+ * runs only on the same set: the filter is run again when it is confirmed, and
+ * a contact a colleague added meanwhile (or one that changed and now matches)
+ * was deleted, archived or reassigned without ever being shown.
+ */
+export async function selectionFingerprint(db: Db | Knex.Transaction, target: Target): Promise<string | undefined> {
+  if (target.kind !== 'filter') return undefined;
+  const row = await whereTarget(db, (db as Db)('contacts as c'), target)
+    .select(db.raw(`count(*) as n, md5(coalesce(string_agg(c.id::text, ',' order by c.id), '')) as hash`))
+    .first();
+  return `${toCount(row.n)}:${row.hash}`;
+}
+
 /** The statuses an action applies to; the rest are skipped and reported. */
 export function applicableStatuses(action: BulkAction): Status[] {
   switch (action) {

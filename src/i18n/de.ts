@@ -571,6 +571,7 @@ export const de = {
     tooManyIds: 'Zu viele einzeln ausgewählte Kontakte. Bitte „Alle Treffer auswählen“ verwenden.',
     selectionFull: 'Es lassen sich höchstens {max} Kontakte einzeln auswählen; die zuletzt angekreuzten wurden nicht hinzugefügt. Für mehr: „Alle … Treffer auswählen“.',
     staleFilter: 'Der Filter der Auswahl ist ungültig geworden. Bitte laden Sie die Liste neu.',
+    changedMeanwhile: 'Seit dem Öffnen dieses Dialogs passen andere Kontakte zur Auswahl (neu angelegt, geändert oder gelöscht). Es wurde nichts ausgeführt: bitte die Zahl unten prüfen und erneut bestätigen.',
     deleteOne: 'Löschen',
     deleteOneConfirm: '{name} endgültig löschen? Ein gelöschter Kontakt kann nicht wiederhergestellt werden: Stammdaten, Historie und Gruppenzugehörigkeiten gehen verloren.',
     deletedOne: '{name} wurde endgültig gelöscht.',
