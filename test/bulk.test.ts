@@ -72,6 +72,8 @@ describe('selecting contacts', () => {
     expect(untick.text).toContain('2 von 3 Treffern ausgewählt');
     expect(untick.text).toContain('Alle 3 Treffer auswählen');
     const list = await agent.get('/contacts?city=k%C3%B6ln').set('HX-Request', 'true');
+    // The boxes' requests queue on the table (src/contacts/bulk-routes.ts reads and writes the selection whole).
+    expect(list.text).toMatch(/<table class="table contacts"[^>]* hx-sync="this:queue all">/);
     expect(list.text).toMatch(new RegExp(`value="${one}" aria-label="[^"]*"\\s+hx-post`));
     expect(list.text).toMatch(new RegExp(`value="${two}" aria-label="[^"]*" checked`));
     const dialog = await agent.get('/contacts/bulk?action=archive&city=k%C3%B6ln').set('HX-Request', 'true');
