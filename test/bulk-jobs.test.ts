@@ -48,6 +48,9 @@ describe('big "all matching" selections', () => {
       expect(res.text).toContain('Die Aktion läuft im Hintergrund');
       const job = await waitFor(async () => t.db('bulk_jobs').where({ state: 'done' }).first());
       expect(job).toMatchObject({ total: BACKGROUND_THRESHOLD + 500, done: BACKGROUND_THRESHOLD + 500 });
+      // A worker that dies holding it gives it up after five minutes, not an hour (src/jobs/queue.ts).
+      const queued = await t.db.raw(`select extract(epoch from expire_in)::int as s from pgboss.job where name = 'bulk-action'`);
+      expect(queued.rows).toEqual([{ s: 300 }]);
       expect(job.result).toMatchObject({ affected: 4950, skipped: { archived: 550 } });
       expect(await t.db('contacts').where({ city: 'Hamm', status: 'customer' })).toHaveLength(0);
       expect((await t.db('contacts').where({ city: 'Unna' }).first()).status).toBe('prospect');

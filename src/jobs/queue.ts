@@ -8,6 +8,9 @@ export interface JobQueue {
 
 export const BULK_QUEUE = 'bulk-action';
 
+/** How long a started job may stay silent before another worker takes it over. */
+export const JOB_EXPIRY_S = 300;
+
 /**
  * pg-boss keeps the queue in PostgreSQL (schema `pgboss`): jobs survive a
  * restart, and whichever app instance is free picks them up.
@@ -24,14 +27,17 @@ export async function startQueue(
     if (!stopping) logger.error({ err: error }, 'job queue error');
   });
   await boss.start();
-  await boss.createQueue(BULK_QUEUE, { name: BULK_QUEUE, retryLimit: 5, retryDelay: 5, expireInSeconds: 3600 });
+  await boss.createQueue(BULK_QUEUE, { name: BULK_QUEUE, retryLimit: 5, retryDelay: 5, expireInSeconds: JOB_EXPIRY_S });
   await boss.work<{ jobId: string }>(BULK_QUEUE, { pollingIntervalSeconds: 1, includeMetadata: true }, async ([job]) => {
     // The last attempt says so: a job failing then is ended for good, not left waiting for a retry that never comes.
     await work(job.data.jobId, { lastAttempt: job.retryCount >= job.retryLimit });
   });
   return {
     async enqueueBulk(jobId) {
-      await boss.send(BULK_QUEUE, { jobId });
+      // A worker that died mid-job (a crash, kill -9) held it as active until it expired: an hour, with the
+      // job half applied. A job's chunks take milliseconds each and a rerun continues where it stopped
+      // (runBulkJob), so five minutes are ample. Per job: the queue's own setting stays as first created.
+      await boss.send(BULK_QUEUE, { jobId }, { expireInSeconds: JOB_EXPIRY_S });
     },
     async stop() {
       stopping = true;
