@@ -263,6 +263,25 @@ describe('notes in the history', () => {
     expect(page.text).toMatch(/hat eine Notiz geschrieben[\s\S]*Ruft nächste Woche zurück &lt;b&gt;!&lt;\/b&gt;[\s\S]*hat den Kontakt angelegt/);
   });
 
+  it('are written once when the same form is sent twice (a double click, Back and again), side by side or one after the other', async () => {
+    const { agent, csrf } = await login();
+    const id = await createContact(t.db, { last_name: 'Notiz' });
+    const page = await agent.get(`/contacts/${id}`);
+    const token = page.text.match(/name="note_token" value="([^"]+)"/)![1];
+    expect(page.text).toMatch(/<form [^>]*\/notes"[^>]* data-submit-once/);
+    const send = (text: string, note_token?: string) => agent.post(`/contacts/${id}/notes`).type('form').send({ _csrf: csrf, text, note_token });
+    const twice = await Promise.all([send('Rückruf am Montag', token), send('Rückruf am Montag', token)]);
+    expect(twice.map((r) => r.status)).toEqual([303, 303]);
+    expect((await send('Rückruf am Montag', token)).status).toBe(303);
+    expect(await t.db('contact_events').where({ contact_id: id, kind: 'note' })).toHaveLength(1);
+    // The next page's form has a token of its own: the same words again are a second note.
+    const next = (await agent.get(`/contacts/${id}`)).text.match(/name="note_token" value="([^"]+)"/)![1];
+    expect(next).not.toBe(token);
+    await send('Rückruf am Montag', next);
+    await send('Ohne Zeichen');
+    expect(await t.db('contact_events').where({ contact_id: id, kind: 'note' })).toHaveLength(3);
+  });
+
   it('are refused when empty, and for archived contacts', async () => {
     const { agent, csrf } = await login();
     const id = await createContact(t.db, { last_name: 'Notiz' });

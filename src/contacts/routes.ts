@@ -152,6 +152,8 @@ export function contactRoutes(db: Db): Router {
         assignmentValues: assignmentValuesOf(assignment),
         assignmentErrors: {},
         options,
+        // The note form's token: sent twice (a double click, Back and again), the note is written once (addNote).
+        noteToken: randomUUID(),
         numbering: contact.customer_number
           ? undefined
           : { form: 'master-form', formaction: `${res.locals.basePath}/contacts/${contact.id}/number`, circle, reason: numbering.ok ? undefined : res.locals.t(numbering.reason) },
@@ -319,12 +321,13 @@ export function contactRoutes(db: Db): Router {
   async function note(req: Request, res: Response) {
     const contact = await loadContact(db, req);
     const form = parse(NoteInput, req.body, req.t);
-    if (!form.ok) return showPage(res, contact, { noteValue: req.body.text ?? '', noteError: form.errors.text }, 422);
+    const noteToken = form.ok ? form.data.note_token : undefined;
+    if (!form.ok) return showPage(res, contact, { noteValue: req.body.text ?? '', noteError: form.errors.text, noteToken: req.body.note_token }, 422);
     try {
-      await addNote(db, contact.id, form.data.text, req.user!.id);
+      await addNote(db, contact.id, form.data.text, req.user!.id, noteToken);
     } catch (error) {
       // The note stays in its field.
-      if (isStatusRefusal(error) && changedMeanwhile(req, contact)) return showStatusRefusal(req, res, contact.id, error, (noteError) => ({ noteValue: req.body.text, noteError }));
+      if (isStatusRefusal(error) && changedMeanwhile(req, contact)) return showStatusRefusal(req, res, contact.id, error, (noteError) => ({ noteValue: req.body.text, noteError, noteToken }));
       throw error;
     }
     flash(req, res, req.t('contacts.history.noteSaved'));

@@ -116,7 +116,11 @@ export const ContactId = RecordId;
 export const StatusChange = z.object({ to: z.enum(statuses), from: z.enum(statuses).optional(), version: version.optional() });
 export type StatusChange = z.infer<typeof StatusChange>;
 
-export const NoteInput = z.object({ text: z.preprocess((v) => (typeof v === 'string' ? v.trim() : v), z.string().min(1).max(5000)) });
+export const NoteInput = z.object({
+  text: z.preprocess((v) => (typeof v === 'string' ? v.trim() : v), z.string().min(1).max(5000)),
+  // From the page's form; a page from before it had none (and anything else is no token either).
+  note_token: z.uuid().optional().catch(undefined),
+});
 export type NoteInput = z.infer<typeof NoteInput>;
 
 export const sorts = ['name', '-name', 'number', '-number', 'created', '-created'] as const;

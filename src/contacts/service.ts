@@ -266,11 +266,17 @@ export async function changeAssignment(db: Db, id: string, assignment: Assignmen
   });
 }
 
-export async function addNote(db: Db, id: string, text: string, actorId: string): Promise<void> {
+/**
+ * A note in the history. With the form's token, the same form sent again (a
+ * double click, Back and send) writes nothing more: the contact's row lock
+ * orders the two, and the second finds the first.
+ */
+export async function addNote(db: Db, id: string, text: string, actorId: string, token?: string): Promise<void> {
   await db.transaction(async (trx) => {
     const contact = await loadForUpdate(trx, id);
     assertAllowed('note', contact.status);
-    await insertEvent(trx, { contact_id: id, actor_id: actorId, kind: 'note', payload: { text } });
+    if (token && (await trx('contact_events').select('id').where({ contact_id: id, kind: 'note' }).whereRaw(`payload->>'token' = ?`, [token]).first())) return;
+    await insertEvent(trx, { contact_id: id, actor_id: actorId, kind: 'note', payload: token ? { text, token } : { text } });
   });
 }
 
