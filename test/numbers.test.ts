@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import { useTestDatabase } from './db';
-import { buildApp, createUser, loginAs, withStatements } from './helpers';
+import { buildApp, createUser, formFields, loginAs, withStatements } from './helpers';
 import type { Db } from '../src/db/knex';
 import { Conflict } from '../src/web/errors';
 import { writeContactNumberIfFree } from '../src/numbers/queries';
@@ -209,6 +209,33 @@ describe('Settings → Nummernkreise', () => {
       .send({ ...validForm, name: 'Kundennummern 2027', next_value: '10', shown_next_value: '10', _csrf: csrf });
     expect(res.status).toBe(303);
     expect(await circle(t.db, id)).toMatchObject({ name: 'Kundennummern 2027', next_value: 12 });
+  });
+
+  it('two admins editing one circle: a field one left alone keeps what the other saved; the same field changed by both is refused with what is saved now', async () => {
+    const id = await givenCircle(t.db, { next_value: 10 });
+    const { agent, csrf } = await asAdmin();
+    const second = await loginAs(buildApp(t.db), (await createUser(t.db, { role: 'admin', name: 'Bernd Admin' })).email);
+    const mine = formFields((await agent.get(`/settings/number-circles/${id}/edit`)).text, `/settings/number-circles/${id}`);
+    const theirs = formFields((await second.agent.get(`/settings/number-circles/${id}/edit`)).text, `/settings/number-circles/${id}`);
+    expect(mine).toMatchObject({ seen_name: 'Kundennummern', seen_prefix: 'K-', seen_digits: '5', seen_is_default: 'true', seen_active: 'true' });
+    // The other admin changes the prefix; this one, on the form opened before, only the name.
+    expect((await second.agent.post(`/settings/number-circles/${id}`).type('form').send({ ...theirs, prefix: 'KD-' })).status).toBe(303);
+    expect((await agent.post(`/settings/number-circles/${id}`).type('form').send({ ...mine, name: 'Kunden 2027', _csrf: csrf })).status).toBe(303);
+    expect(await circle(t.db, id)).toMatchObject({ name: 'Kunden 2027', prefix: 'KD-', is_default: true, active: true, next_value: 10 });
+
+    // Both change the name, differently: refused, nothing written, the typed name kept, the form now based on what is saved.
+    const stale = formFields((await agent.get(`/settings/number-circles/${id}/edit`)).text, `/settings/number-circles/${id}`);
+    const fresh = formFields((await second.agent.get(`/settings/number-circles/${id}/edit`)).text, `/settings/number-circles/${id}`);
+    expect((await second.agent.post(`/settings/number-circles/${id}`).type('form').send({ ...fresh, name: 'Kundennummern Nord' })).status).toBe(303);
+    const clash = await agent.post(`/settings/number-circles/${id}`).type('form').send({ ...stale, name: 'Kundennummern Süd', prefix: 'S-', _csrf: csrf });
+    expect(clash.status).toBe(409);
+    expect(clash.text).toContain('Der Nummernkreis wurde inzwischen von jemand anderem geändert, an derselben Stelle wie von Ihnen. Gespeichert ist jetzt: „Kundennummern Nord“, nächste Nummer KD-00010, Kontakte, Standard.');
+    const again = formFields(clash.text, `/settings/number-circles/${id}`);
+    expect(again).toMatchObject({ name: 'Kundennummern Süd', prefix: 'S-', seen_name: 'Kundennummern Nord', seen_prefix: 'KD-' });
+    expect(await circle(t.db, id)).toMatchObject({ name: 'Kundennummern Nord', prefix: 'KD-' });
+    // Saved again from there, deliberately: it counts.
+    expect((await agent.post(`/settings/number-circles/${id}`).type('form').send(again)).status).toBe(303);
+    expect(await circle(t.db, id)).toMatchObject({ name: 'Kundennummern Süd', prefix: 'S-' });
   });
 
   it('deactivates and activates a circle that is not the default', async () => {

@@ -634,6 +634,8 @@ export const de = {
     deleteConfirm: 'Endgültig löschen',
     created: 'Der Nummernkreis „{name}“ wurde angelegt.',
     saved: 'Der Nummernkreis „{name}“ wurde gespeichert.',
+    changedMeanwhile: 'Der Nummernkreis wurde inzwischen von jemand anderem geändert, an derselben Stelle wie von Ihnen. Gespeichert ist jetzt: „{name}“, nächste Nummer {next}, {target}{flags}. Ihre Eingaben stehen unten; speichern Sie erneut, um sie zu übernehmen.',
+    changedFlags: { default: ', Standard', inactive: ', inaktiv' },
     activated: 'Der Nummernkreis „{name}“ wurde aktiviert.',
     deactivated: 'Der Nummernkreis „{name}“ wurde deaktiviert.',
     deleted: 'Der Nummernkreis „{name}“ wurde gelöscht.',

@@ -633,6 +633,8 @@ export const en: Catalog = {
     deleteConfirm: 'Delete for good',
     created: 'The number circle "{name}" has been added.',
     saved: 'The number circle "{name}" has been saved.',
+    changedMeanwhile: 'Someone else changed this number circle meanwhile, where you changed it too. Saved now: "{name}", next number {next}, {target}{flags}. What you entered is below; save again to apply it.',
+    changedFlags: { default: ', default', inactive: ', inactive' },
     activated: 'The number circle "{name}" has been activated.',
     deactivated: 'The number circle "{name}" has been deactivated.',
     deleted: 'The number circle "{name}" has been deleted.',

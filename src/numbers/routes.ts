@@ -5,12 +5,14 @@ import { Conflict, Invalid, NotFound } from '../web/errors';
 import { redirect } from '../web/htmx';
 import { flash, renderFragment, renderPage, renderPageOrFragment } from '../web/render';
 import { parse, serviceFieldErrors, type FieldErrors } from '../web/validation';
-import { findCircle } from './queries';
-import { CircleId, CircleInput, PreviewInput } from './schema';
+import { findCircle, type Circle } from './queries';
+import { CircleId, CircleInput, CircleSeen, PreviewInput } from './schema';
 import {
   activateCircle,
+  CircleChanged,
   createCircle,
   deactivateCircle,
+  formatNumber,
   listCirclesWithPreview,
   previewNumber,
   removeCircle,
@@ -37,6 +39,19 @@ function valuesFrom(body: Record<string, unknown> | undefined): CircleValues {
 }
 
 
+/** What the edit form showed of the settings, as its hidden `seen_*` fields carry it (CircleSeen). */
+type SeenFields = Record<'name' | 'prefix' | 'suffix' | 'digits' | 'target' | 'is_default' | 'active', string>;
+
+function seenFields(circle: Circle): SeenFields {
+  return { name: circle.name, prefix: circle.prefix, suffix: circle.suffix, digits: String(circle.digits), target: circle.target, is_default: String(circle.is_default), active: String(circle.active) };
+}
+
+/** The seen fields of a form sent back, to carry them on through a 422. */
+function seenFieldsOf(body: Record<string, unknown>): SeenFields {
+  const keys = ['name', 'prefix', 'suffix', 'digits', 'target', 'is_default', 'active'] as const;
+  return Object.fromEntries(keys.map((k) => [k, String(body[`seen_${k}`])])) as SeenFields;
+}
+
 /** The id in the URL; one that cannot be a circle's is as unknown as a missing one. */
 function circleId(req: Request): string {
   const id = CircleId.safeParse(req.params.id);
@@ -59,7 +74,7 @@ export function numberCircleRoutes(db: Db): Router {
     await renderPage(res, 'numbers/index', { title: req.t('numbers.title'), nav: 'settings', circles }, status);
   };
 
-  const form = async (req: Request, res: Response, locals: { id?: string; values: CircleValues; errors?: FieldErrors }, status = 200) => {
+  const form = async (req: Request, res: Response, locals: { id?: string; values: CircleValues; errors?: FieldErrors; seen?: SeenFields; conflict?: string }, status = 200) => {
     const preview = await previewOf(locals.values);
     const title = req.t(locals.id ? 'numbers.editTitle' : 'numbers.newTitle');
     await renderPage(res, locals.id ? 'numbers/edit' : 'numbers/new', { title, nav: 'settings', errors: {}, preview, ...locals }, status);
@@ -112,6 +127,7 @@ export function numberCircleRoutes(db: Db): Router {
     await form(req, res, {
       id,
       values: { ...circle, digits: String(circle.digits), next_value: nextValue, shown_next_value: nextValue },
+      seen: seenFields(circle),
     });
   });
 
@@ -119,12 +135,24 @@ export function numberCircleRoutes(db: Db): Router {
     const id = circleId(req);
     const values = valuesFrom(req.body);
     const input = parse(CircleInput, req.body, req.t);
-    if (!input.ok) return form(req, res, { id, values, errors: input.errors }, 422);
+    const shown = CircleSeen.safeParse(req.body);
+    const seen = shown.success ? seenFieldsOf(req.body) : undefined;
+    if (!input.ok) return form(req, res, { id, values, errors: input.errors, seen }, 422);
     try {
-      await updateCircleSettings(db, id, input.data);
+      await updateCircleSettings(db, id, input.data, shown.success ? shown.data : undefined);
     } catch (error) {
+      if (error instanceof CircleChanged) {
+        // The input stays, but where the admin left a field alone it shows what is saved now; the form's
+        // basis is what is saved now, so saving again is deliberate.
+        const { current, untouched } = error;
+        const now = seenFields(current);
+        const kept = Object.fromEntries(untouched.map((field) => [field, field === 'is_default' || field === 'active' ? current[field] : now[field]]));
+        const flags = `${current.is_default ? req.t('numbers.changedFlags.default') : ''}${current.active ? '' : req.t('numbers.changedFlags.inactive')}`;
+        const conflict = req.t('numbers.changedMeanwhile', { name: current.name, next: formatNumber(current, current.next_value), target: req.t(`numbers.targets.${current.target}`), flags });
+        return form(req, res, { id, values: { ...values, ...kept }, seen: now, conflict }, 409);
+      }
       if (!(error instanceof Invalid)) throw error;
-      return form(req, res, { id, values, errors: serviceFieldErrors(error, req.t) }, 422);
+      return form(req, res, { id, values, errors: serviceFieldErrors(error, req.t), seen }, 422);
     }
     flash(req, res, req.t('numbers.saved', { name: input.data.name }));
     redirect(req, res, listUrl(res));

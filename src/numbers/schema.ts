@@ -55,6 +55,25 @@ export const CircleInput = CircleFields.refine((v) => v.active || !v.is_default,
 });
 export type CircleInput = z.infer<typeof CircleInput>;
 
+/**
+ * What the edit form showed of the circle's settings (hidden `seen_*` fields):
+ * saved over a change another admin made meanwhile, a field left as shown
+ * takes what is saved now, and one changed on both sides is refused
+ * (updateCircleSettings). A form without them (from before) is saved as typed.
+ */
+export const CircleSeen = z
+  .object({
+    seen_name: z.string(),
+    seen_prefix: z.string(),
+    seen_suffix: z.string(),
+    seen_digits: z.string().regex(/^[0-9]{1,2}$/).transform(Number),
+    seen_target: z.enum(targets),
+    seen_is_default: z.enum(['true', 'false']).transform((v) => v === 'true'),
+    seen_active: z.enum(['true', 'false']).transform((v) => v === 'true'),
+  })
+  .transform((v) => ({ name: v.seen_name, prefix: v.seen_prefix, suffix: v.seen_suffix, digits: v.seen_digits, target: v.seen_target, is_default: v.seen_is_default, active: v.seen_active }));
+export type CircleSeen = z.infer<typeof CircleSeen>;
+
 /** The live preview in the form: only what formatting needs. */
 export const PreviewInput = CircleFields.pick({ prefix: true, suffix: true, digits: true, next_value: true, target: true });
 export type PreviewInput = z.infer<typeof PreviewInput>;

@@ -20,7 +20,8 @@ import {
   writeContactNumberIfFree,
   type Circle,
 } from './queries';
-import type { CircleInput, PreviewInput, Target } from './schema';
+import type { CircleInput, CircleSeen, PreviewInput, Target } from './schema';
+import { mergeEdit } from '../web/merge';
 
 type Format = Pick<Circle, 'prefix' | 'suffix' | 'digits'>;
 
@@ -245,12 +246,14 @@ export async function createCircle(db: Db, input: CircleInput): Promise<string> 
  * form (`shown_next_value`), so numbers handed out while the form was open are
  * never given out again; moving it back below a number in use is refused.
  */
-export async function updateCircleSettings(db: Db, id: string, input: CircleInput): Promise<void> {
+export async function updateCircleSettings(db: Db, id: string, typed: CircleInput, seen?: CircleSeen): Promise<void> {
   await withNumberTransaction(db, async (trx) => {
     await setLockTimeout(trx);
-    await lockForSettings(trx, input.target, id);
+    await lockForSettings(trx, typed.target, id);
     const current = await findCircle(trx, id);
     if (!current) throw new NotFound();
+    const input = seen ? mergedSettings(typed, seen, current) : typed;
+    if (input.target !== typed.target) await lockForSettings(trx, input.target, id);
     const nextValue = input.next_value === input.shown_next_value ? current.next_value : input.next_value;
     if (nextValue < current.next_value) {
       const highest = await highestUsedValue(trx, numberHolders[input.target], input);
@@ -259,6 +262,31 @@ export async function updateCircleSettings(db: Db, id: string, input: CircleInpu
     if (input.is_default) await clearDefault(trx, input.target, id);
     await updateCircle(trx, id, fieldsOf(input, nextValue));
   });
+}
+
+const settingFields = ['name', 'prefix', 'suffix', 'digits', 'target', 'is_default', 'active'] as const;
+
+/** A circle's settings changed meanwhile, where the admin changed them too: the form shows what is saved now. */
+export class CircleChanged extends Conflict {
+  constructor(
+    readonly current: Circle,
+    readonly untouched: (typeof settingFields)[number][],
+  ) {
+    super('numbers.changedMeanwhile');
+  }
+}
+
+/**
+ * Another admin's change is kept where this form left the field as it showed
+ * it (two admins: one renames, one changes the prefix; the rename took the
+ * prefix back). Both changed one field differently, or what comes out would
+ * be a default that is not active: refused, nothing written.
+ */
+function mergedSettings(typed: CircleInput, seen: CircleSeen, current: Circle): CircleInput {
+  const pick = (from: CircleSeen | CircleInput | Circle) => Object.fromEntries(settingFields.map((f) => [f, from[f]])) as CircleSeen;
+  const { merged, untouched, clashes } = mergeEdit(settingFields, { wanted: pick(typed), seen, current: pick(current) });
+  if (clashes.length || (merged.is_default && !merged.active)) throw new CircleChanged(current, untouched);
+  return { ...typed, ...merged };
 }
 
 export async function activateCircle(db: Db, id: string): Promise<Circle> {
