@@ -68,7 +68,7 @@ describe('assigning contacts', () => {
     expect(await t.db('contacts')).toHaveLength(0);
   });
 
-  it('changes on the master data page, recorded in the history with names and notified to the responsible', async () => {
+  it('changes on the master data page, recorded in the history with names and notified to the responsible, old and new', async () => {
     const me = await createUser(t.db, { name: 'Anna Admin' });
     const max = await createUser(t.db, { name: 'Max Müller' });
     const sabine = await createUser(t.db, { name: 'Sabine Schröder' });
@@ -82,10 +82,22 @@ describe('assigning contacts', () => {
     expect(await t.db('contact_assignees').where({ contact_id: id })).toHaveLength(0);
     const event = await t.db('contact_events').where({ contact_id: id, kind: 'assigned' }).first();
     expect(event.payload).toEqual({ from: { kind: 'users', names: ['Max Müller'] }, to: { kind: 'competence', names: ['Vertrieb Süd'], id: team } });
-    const notified = await t.db('notifications').where({ event_id: event.id }).select('user_id');
-    expect(notified.map((n) => String(n.user_id))).toEqual([sabine.id]);
+    // Sabine, whose team has it now, and Max, who had it: he learns it is no longer his.
+    const notified = await t.db('notifications').where({ event_id: event.id }).select('user_id').orderBy('user_id');
+    expect(notified.map((n) => String(n.user_id))).toEqual([max.id, sabine.id]);
     const page = await agent.get(`/contacts/${id}`);
     expect(page.text).toContain('hat die Zuweisung geändert: Max Müller → Vertrieb Süd');
+    const told = await loginAs(buildApp(t.db), max.email);
+    expect((await told.agent.get('/notifications')).text).toContain('Kunde');
+
+    // Taken from a deactivated employee, or from the one who does it: nobody to tell but the new ones.
+    await t.db('users').where({ id: sabine.id }).update({ active: false });
+    const { agent: maxAgent, csrf: maxCsrf } = told;
+    await t.db('contacts').where({ id }).update({ assignment: 'users', competence_id: null });
+    await t.db('contact_assignees').insert([{ contact_id: id, user_id: max.id }, { contact_id: id, user_id: sabine.id }]);
+    expect((await maxAgent.post(`/contacts/${id}/assignment`).type('form').send({ _csrf: maxCsrf, assignment: 'users', assignee_ids: me.id, seen_assignment: `users:${[max.id, sabine.id].sort().join(',')}` })).status).toBe(303);
+    const last = await t.db('contact_events').where({ contact_id: id, kind: 'assigned' }).orderBy('id', 'desc').first();
+    expect((await t.db('notifications').where({ event_id: last.id }).pluck('user_id')).map(String)).toEqual([me.id]);
   });
 
   it('tells apart two employees of the same name, and records nothing when nothing changes', async () => {
@@ -99,7 +111,8 @@ describe('assigning contacts', () => {
     expect((await t.db('contact_assignees').where({ contact_id: id })).map((r) => String(r.user_id))).toEqual([second.id]);
     const [event] = await t.db('contact_events').where({ contact_id: id, kind: 'assigned' });
     expect(event).toBeDefined();
-    expect((await t.db('notifications').where({ event_id: event.id })).map((n) => String(n.user_id))).toEqual([second.id]);
+    // The new Max Müller, and the one it was taken from.
+    expect((await t.db('notifications').where({ event_id: event.id }).orderBy('user_id')).map((n) => String(n.user_id))).toEqual([first.id, second.id]);
     // The same again: no event.
     expect((await agent.post(`/contacts/${id}/assignment`).type('form').send({ _csrf: csrf, assignment: 'users', assignee_ids: second.id })).status).toBe(303);
     expect(await t.db('contact_events').where({ contact_id: id, kind: 'assigned' })).toHaveLength(1);

@@ -61,6 +61,26 @@ export async function notifyResponsible(trx: Conn, eventIds: (string | number)[]
   await knex.raw(`insert into ${notificationColumns} ?`, [notificationRows(knex, events, eventIds.length > SUMMARY_ABOVE)]);
 }
 
+/** The active employees responsible for a contact as it is assigned now. */
+export async function responsibleFor(trx: Conn, contactId: string): Promise<string[]> {
+  const knex = trx as Knex;
+  const query = knex('users as u').crossJoin(knex.raw('contacts as c')).where('c.id', contactId).andWhere('u.active', true).select('u.id');
+  const rows: { id: string | number }[] = await whereResponsible(query, knex, knex.ref('u.id'));
+  return rows.map((r) => String(r.id));
+}
+
+/**
+ * A reassignment told to those it takes the contact from, too: the event went
+ * to the new responsible employees only, and Max learnt from nobody that his
+ * customer now belongs to the Kundenservice. `formerly`: responsibleFor before
+ * the change. Not the actor, only the active (as notifyResponsible).
+ */
+export async function notifyFormerlyResponsible(trx: Conn, eventId: string, contactId: string, formerly: string[], actorId: string): Promise<void> {
+  const still = new Set(await responsibleFor(trx, contactId));
+  const lost = formerly.filter((user) => !still.has(user) && user !== actorId);
+  if (lost.length) await (trx as Knex)('notifications').insert(lost.map((user) => ({ user_id: user, contact_id: contactId, event_id: eventId, count: 1 })));
+}
+
 export interface NotificationRow {
   id: string;
   contact_id: string;
