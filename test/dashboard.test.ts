@@ -157,6 +157,18 @@ describe('notifications in the browser', () => {
     expect(list.text).toMatch(/class="notification unread"[\s\S]*Noch eine/);
     await agent.post('/notifications/read').type('form').send({ _csrf: csrf });
     expect(await t.db('notifications').whereNull('read_at')).toHaveLength(0);
+    expect((await agent.get('/notifications')).text).toContain('Eine Benachrichtigung als gelesen markiert.');
+    await agent.post('/notifications/read').type('form').send({ _csrf: csrf });
+    expect((await agent.get('/notifications')).text).toContain('Es gab keine ungelesenen Benachrichtigungen.');
+
+    // A popup still on screen for a contact deleted since: its notification went with it, and opening it says so.
+    await insertEvent(t.db, { contact_id: id, actor_id: colleague.id, kind: 'note', payload: { text: 'Zuletzt' } });
+    const last = await t.db('notifications').where({ user_id: me.id }).orderBy('id', 'desc').first();
+    await t.db('contacts').where({ id }).delete();
+    const gone = await agent.post(`/notifications/${last.id}/open`).type('form').send({ _csrf: csrf });
+    expect(gone.status).toBe(303);
+    expect(gone.headers.location).toBe('/notifications');
+    expect((await agent.get('/notifications')).text).toContain('Diese Benachrichtigung gibt es nicht mehr: Der Kontakt wurde inzwischen gelöscht.');
   });
 
   it("cannot open someone else's notification", async () => {
@@ -166,7 +178,11 @@ describe('notifications in the browser', () => {
     await insertEvent(t.db, { contact_id: id, actor_id: me.id, kind: 'note', payload: { text: 'Hallo' } });
     const theirs = await t.db('notifications').where({ user_id: other.id }).first();
     const { agent, csrf } = await loginAs(buildApp(t.db), me.email);
-    expect((await agent.post(`/notifications/${theirs.id}/open`).type('form').send({ _csrf: csrf })).status).toBe(404);
+    // Answered as one that is gone: nothing says it exists.
+    const open = await agent.post(`/notifications/${theirs.id}/open`).type('form').send({ _csrf: csrf });
+    expect(open.status).toBe(303);
+    expect(open.headers.location).toBe('/notifications');
     expect((await t.db('notifications').where({ id: theirs.id }).first()).read_at).toBeNull();
+    expect((await agent.post('/notifications/abc/open').type('form').send({ _csrf: csrf })).status).toBe(404);
   });
 });

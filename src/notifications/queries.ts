@@ -153,10 +153,11 @@ export function bellQuery(db: Conn, userId: string): ValueQuery<Bell> {
   );
 }
 
-export async function markRead(db: Conn, userId: string, ids: string[] | 'all'): Promise<void> {
+/** Marks unread notifications read; how many there were. */
+export async function markRead(db: Conn, userId: string, ids: string[] | 'all'): Promise<number> {
   const query = db('notifications').where({ user_id: userId }).whereNull('read_at');
   if (ids !== 'all') query.whereIn('id', ids);
-  await query.update({ read_at: db.fn.now() });
+  return query.update({ read_at: db.fn.now() });
 }
 
 export async function findNotification(db: Conn, userId: string, id: string): Promise<(Told & { id: string }) | undefined> {

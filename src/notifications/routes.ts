@@ -4,7 +4,7 @@ import type { Db } from '../db/knex';
 import { batchRead, readValue } from '../db/batch';
 import { NotFound } from '../web/errors';
 import { RecordId } from '../web/validation';
-import { deferLocal, deferLocalIfPage, renderFragment, renderPage } from '../web/render';
+import { deferLocal, deferLocalIfPage, flash, renderFragment, renderPage } from '../web/render';
 import { redirect, varyOnHtmx, isHtmx } from '../web/htmx';
 import { bellQuery, findNotification, listNotifications, markRead, newUnread } from './queries';
 import { displayName } from '../contacts/format';
@@ -59,13 +59,21 @@ export function notificationRoutes(db: Db): Router {
   router.post('/notifications/:id/open', async (req, res) => {
     const id = Id.safeParse(req.params.id);
     const found = id.success ? await findNotification(db, req.user!.id, id.data) : undefined;
-    if (!found) throw new NotFound();
+    if (!found) {
+      // A popup still on screen for a contact deleted since (its notifications went with it): say so on
+      // the notifications page, not "Diese Seite gibt es nicht (mehr)".
+      if (!id.success) throw new NotFound();
+      flash(req, res, req.t('notifications.gone'), 'error');
+      return redirect(req, res, `${res.locals.basePath}/notifications`);
+    }
     await markRead(db, req.user!.id, [found.id]);
     redirect(req, res, `${res.locals.basePath}${notificationPath(found)}`);
   });
 
   router.post('/notifications/read', async (req, res) => {
-    await markRead(db, req.user!.id, 'all');
+    const marked = await markRead(db, req.user!.id, 'all');
+    // Said, not only seen in the rows' colour (or not at all, with nothing unread).
+    flash(req, res, req.t(marked === 0 ? 'notifications.noneUnread' : marked === 1 ? 'notifications.markedReadOne' : 'notifications.markedRead', { count: marked }));
     redirect(req, res, `${res.locals.basePath}/notifications`);
   });
 
