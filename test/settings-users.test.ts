@@ -128,6 +128,8 @@ describe('creating an employee', () => {
     expect(res.text).toContain('<option value="admin" selected>');
     expect(res.text).toContain('<option value="en" selected>');
     expect(res.text).not.toContain(newEmployee.password);
+    // Not sent back, so asked for again where it was typed.
+    expect(res.text).toContain('id="f-password-error">Bitte das Passwort noch einmal eingeben: Es wird aus Sicherheitsgründen nicht wieder angezeigt.</p>');
     expect(await userCount()).toBe(2);
   });
 

@@ -46,6 +46,7 @@ export const de = {
     notificationsOff: 'Browser-Benachrichtigungen sind ausgeschaltet.',
   },
   employees: {
+    passwordAgain: 'Bitte das Passwort noch einmal eingeben: Es wird aus Sicherheitsgründen nicht wieder angezeigt.',
     title: 'Mitarbeiter',
     new: 'Mitarbeiter anlegen',
     editTitle: 'Mitarbeiter bearbeiten',

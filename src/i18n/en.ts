@@ -47,6 +47,7 @@ export const en: Catalog = {
     notificationsOff: 'Browser notifications are off.',
   },
   employees: {
+    passwordAgain: 'Please enter the password again: for security it is never shown back.',
     title: 'Employees',
     new: 'Add employee',
     editTitle: 'Edit employee',

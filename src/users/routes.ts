@@ -58,6 +58,17 @@ function valuesFrom(body: Record<string, unknown> | undefined): EmployeeValues {
 }
 
 
+/**
+ * A form sent back keeps no password (none is ever sent to the browser): one
+ * typed is asked for again at its field. Left empty without a word, an edit
+ * saved next was "Gespeichert" with the password unchanged (the hint says an
+ * empty field keeps it).
+ */
+function retypePassword(req: Request, errors: FieldErrors): FieldErrors {
+  const typed = req.method === 'POST' && typeof req.body.password === 'string' && req.body.password !== '';
+  return typed && !errors.password ? { ...errors, password: req.t('employees.passwordAgain') } : errors;
+}
+
 /** The id in the URL; one that cannot be an employee's is as unknown as a missing one. */
 function employeeId(req: Request): string {
   const id = EmployeeId.safeParse(req.params.id);
@@ -71,10 +82,10 @@ export function employeeRoutes(db: Db): Router {
   const listUrl = (res: Response) => `${res.locals.basePath}/settings/users`;
 
   const newForm = (req: Request, res: Response, values: EmployeeValues, status = 200, errors: FieldErrors = {}) =>
-    renderPage(res, 'users/new', { title: req.t('employees.new'), nav: 'settings', values, errors }, status);
+    renderPage(res, 'users/new', { title: req.t('employees.new'), nav: 'settings', values, errors: retypePassword(req, errors) }, status);
 
   const editForm = (req: Request, res: Response, id: string, values: EmployeeValues, status = 200, errors: FieldErrors = {}, more: { seen?: EmployeeSeen; conflict?: string } = {}) =>
-    renderPage(res, 'users/edit', { title: req.t('employees.editTitle'), nav: 'settings', id, values, errors, ...more }, status);
+    renderPage(res, 'users/edit', { title: req.t('employees.editTitle'), nav: 'settings', id, values, errors: retypePassword(req, errors), ...more }, status);
 
   router.get('/settings/users', async (req, res) => {
     const employees = await listEmployees(db);
