@@ -492,3 +492,33 @@ describe('without a session', () => {
     expect(res.headers.location).toBe('/login?next=%2Fsettings%2Fusers');
   });
 });
+
+describe('changing one\'s own password (Profil)', () => {
+  it('tells every mistake at once, then changes it, ends the other sessions and lets in with the new one only', async () => {
+    const user = await createUser(t.db);
+    const app = buildApp(t.db);
+    const { agent, csrf } = await loginAs(app, user.email);
+    const elsewhere = await loginAs(app, user.email);
+    const send = (fields: Record<string, string>) => agent.post('/profile/password').type('form').send({ _csrf: csrf, ...fields });
+
+    const all = await send({ current_password: 'falsch-falsch', new_password: 'kurz', confirm_password: 'anders' });
+    expect(all.status).toBe(422);
+    expect(all.text).toContain('Das aktuelle Passwort ist falsch.');
+    expect(all.text).toContain('Mindestens 10 Zeichen.');
+    expect(all.text).toContain('Die beiden Passwörter stimmen nicht überein.');
+    const wrong = await send({ current_password: 'falsch-falsch', new_password: 'neues-passwort-1', confirm_password: 'neues-passwort-1' });
+    expect(wrong.status).toBe(422);
+    expect(wrong.text).toContain('Das aktuelle Passwort ist falsch.');
+    // Only a mismatch: the right current password is not called wrong.
+    const mismatch = await send({ current_password: PASSWORD, new_password: 'neues-passwort-1', confirm_password: 'neues-passwort-2' });
+    expect(mismatch.text).toContain('Die beiden Passwörter stimmen nicht überein.');
+    expect(mismatch.text).not.toContain('Das aktuelle Passwort ist falsch.');
+
+    const done = await send({ current_password: PASSWORD, new_password: 'neues-passwort-1', confirm_password: 'neues-passwort-1' });
+    expect(done.status).toBe(303);
+    expect((await agent.get('/profile')).text).toContain('Ihr Passwort wurde geändert.');
+    expect((await elsewhere.agent.get('/profile')).status).toBe(303);
+    await expect(loginAs(app, user.email)).rejects.toThrow('login failed with 401');
+    await expect(loginAs(app, user.email, 'neues-passwort-1')).resolves.toBeDefined();
+  });
+});

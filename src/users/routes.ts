@@ -7,7 +7,7 @@ import { Conflict, Invalid, NotFound } from '../web/errors';
 import { translator } from '../i18n';
 import { findEmployee, hasOtherActiveAdmin, listEmployees, soleResponsibility } from './queries';
 import { EmployeeChange, EmployeeId, EmployeeInput, EmployeeSeen, LanguageChange, NotificationsChange, PasswordChange } from './schema';
-import { changeBrowserNotifications, changeLanguage, changePassword, createEmployee, deactivateEmployee, deactivationRefusal, EmployeeChanged, reactivateEmployee, updateEmployee } from './service';
+import { changeBrowserNotifications, changeLanguage, changePassword, isCurrentPassword, createEmployee, deactivateEmployee, deactivationRefusal, EmployeeChanged, reactivateEmployee, updateEmployee } from './service';
 
 export function profileRoutes(db: Db): Router {
   const router = Router();
@@ -35,7 +35,13 @@ export function profileRoutes(db: Db): Router {
 
   router.post('/profile/password', async (req, res) => {
     const form = parse(PasswordChange, req.body, req.t);
-    if (!form.ok) return show(req, res, 422, form.errors);
+    if (!form.ok) {
+      // Every mistake at once: a wrong current password was told only after the new one was fixed, and all
+      // three fields were typed again each round.
+      const current = req.body.current_password;
+      const wrong = typeof current === 'string' && current !== '' && !form.errors.current_password && !(await isCurrentPassword(db, req.user!.id, current));
+      return show(req, res, 422, wrong ? { ...form.errors, current_password: req.t('profile.wrongPassword') } : form.errors);
+    }
     try {
       await changePassword(db, req.user!.id, req.sessionID, form.data);
     } catch (error) {

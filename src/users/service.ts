@@ -42,16 +42,19 @@ export async function changeBrowserNotifications(db: Db, userId: string, enabled
 }
 
 /** Changes the own password; every other session of the employee ends. */
+/** Whether this is the employee's password (argon2, as the login checks it). */
+export async function isCurrentPassword(db: Db, userId: string, password: string): Promise<boolean> {
+  const passwordHash = await findPasswordHash(db, userId);
+  return Boolean(passwordHash && (await verifyPassword(passwordHash, password)));
+}
+
 export async function changePassword(
   db: Db,
   userId: string,
   sid: string,
   input: { current_password: string; new_password: string },
 ): Promise<void> {
-  const passwordHash = await findPasswordHash(db, userId);
-  if (!passwordHash || !(await verifyPassword(passwordHash, input.current_password))) {
-    throw new Invalid({ current_password: 'profile.wrongPassword' });
-  }
+  if (!(await isCurrentPassword(db, userId, input.current_password))) throw new Invalid({ current_password: 'profile.wrongPassword' });
   await updateUser(db, userId, { password_hash: await hashPassword(input.new_password) });
   await deleteSessionsOf(db, userId, sid);
 }
