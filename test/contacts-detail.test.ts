@@ -285,7 +285,11 @@ describe('notes in the history', () => {
   it('are refused when empty, and for archived contacts', async () => {
     const { agent, csrf } = await login();
     const id = await createContact(t.db, { last_name: 'Notiz' });
-    expect((await agent.post(`/contacts/${id}/notes`).type('form').send({ _csrf: csrf, text: '   ' })).status).toBe(422);
+    const empty = await agent.post(`/contacts/${id}/notes`).type('form').send({ _csrf: csrf, text: '   ' });
+    expect(empty.status).toBe(422);
+    // The address bar then shows the contact, not the form's address (reload, bookmark).
+    expect(empty.text).toContain(`data-replace-url="/contacts/${id}"`);
+    expect((await agent.get(`/contacts/${id}`)).text).not.toContain('data-replace-url');
     const archived = await createContact(t.db, { last_name: 'Alt', status: 'archived' });
     expect((await agent.post(`/contacts/${archived}/notes`).type('form').send({ _csrf: csrf, text: 'Hallo' })).status).toBe(409);
     expect(await t.db('contact_events').where({ kind: 'note' })).toHaveLength(0);

@@ -157,6 +157,10 @@ export function contactRoutes(db: Db): Router {
         numbering: contact.customer_number
           ? undefined
           : { form: 'master-form', formaction: `${res.locals.basePath}/contacts/${contact.id}/number`, circle, reason: numbering.ok ? undefined : res.locals.t(numbering.reason) },
+        // The page sent back to a form (a message, a conflict) shows the contact's own address, not the form's
+        // (/contacts/7/assignment): reloading then asked to send the form again, and a bookmark of it was a 404.
+        // The picture form's address also carries its CSRF token, which stays out of the history so.
+        replaceUrl: res.req.method === 'POST' ? `${res.locals.basePath}/contacts/${contact.id}` : undefined,
         ...helpers,
         ...extra,
       },
@@ -349,22 +353,13 @@ export function contactRoutes(db: Db): Router {
     res.set('Cache-Control', 'private, max-age=31536000, immutable').type(found.content_type).send(found.data);
   }
 
-  /**
-   * The picture form's address carries its CSRF token (a multipart body is read after the check):
-   * the page sent back with its message puts the contact's own address in the address bar instead,
-   * so the token stays out of the browser's history and F5 does not send the file again.
-   */
-  function pictureFormUrl(res: Response, id: string) {
-    return { replaceUrl: `${res.locals.basePath}/contacts/${id}` };
-  }
-
   async function uploadPicture(req: Request, res: Response) {
     const contact = await loadContact(db, req);
     try {
       if (!req.file) throw new Invalid({ picture: 'contacts.picture.missing' });
       await setPicture(db, contact.id, await processPicture(req.file.buffer), req.user!.id);
     } catch (error) {
-      if (error instanceof Invalid) return showPage(res, contact, { pictureError: serviceErrors(req, error).picture, ...pictureFormUrl(res, contact.id) }, 422);
+      if (error instanceof Invalid) return showPage(res, contact, { pictureError: serviceErrors(req, error).picture }, 422);
       throw error;
     }
     flash(req, res, req.t('contacts.picture.saved'));
@@ -392,7 +387,7 @@ export function contactRoutes(db: Db): Router {
       // Any failure goes to the error handler: thrown in multer's callback, an unknown id was an
       // unhandled rejection, which stops the process.
       loadContact(db, req)
-        .then((contact) => showPage(res, contact, { pictureError: req.t(message), ...pictureFormUrl(res, contact.id) }, tooBig ? 413 : 422))
+        .then((contact) => showPage(res, contact, { pictureError: req.t(message) }, tooBig ? 413 : 422))
         .catch(next);
     });
   }
