@@ -17,12 +17,16 @@
     if (/^0/.test(field.value)) event.preventDefault();
   });
 
-  // "nur direkte Zuweisung" means something only with an employee chosen: enabled with one.
+  // "nur direkte Zuweisung" means something only with an employee chosen: enabled with one, cleared without.
+  // Caught on the way down, before the filter form sends the change: heard after it, the box was still
+  // ticked in the search sent, stayed ticked (greyed) and came back with the next employee chosen.
   document.addEventListener('change', function (event) {
     if (event.target.id !== 'flt-assigned') return;
     var direct = document.getElementById('flt-assigned_direct');
-    if (direct) direct.disabled = !event.target.value;
-  });
+    if (!direct) return;
+    direct.disabled = !event.target.value;
+    if (!event.target.value) direct.checked = false;
+  }, true);
 
   // Every htmx request carries the CSRF token from the page.
   document.addEventListener('htmx:configRequest', function (event) {
@@ -41,6 +45,7 @@
     });
     var statuses = data.getAll('status');
     if (!data.has('group') && statuses.length === 2 && statuses.indexOf('prospect') >= 0 && statuses.indexOf('customer') >= 0) data.delete('status');
+    if (data.get('sort') === 'name') data.delete('sort');
   }
 
   function showMessage(text, kind) {
