@@ -171,6 +171,16 @@ describe('notifications in the browser', () => {
     expect((await agent.get('/notifications')).text).toContain('Diese Benachrichtigung gibt es nicht mehr: Der Kontakt wurde inzwischen gelöscht.');
   });
 
+  it('pop up newest first, also several from one poll', async () => {
+    const me = await createUser(t.db);
+    const colleague = await createUser(t.db, { name: 'Jürgen Weiß' });
+    const id = await createContact(t.db, { last_name: 'Reihenfolge' });
+    const { agent } = await loginAs(buildApp(t.db), me.email);
+    for (const text of ['Erste', 'Zweite', 'Dritte']) await insertEvent(t.db, { contact_id: id, actor_id: colleague.id, kind: 'note', payload: { text } });
+    const poll = await agent.get('/notifications/poll?after=0').set('HX-Request', 'true');
+    expect(poll.text).toMatch(/data-popup[\s\S]*Dritte[\s\S]*data-popup[\s\S]*Zweite[\s\S]*data-popup[\s\S]*Erste/);
+  });
+
   it("cannot open someone else's notification", async () => {
     const me = await createUser(t.db);
     const other = await createUser(t.db);
