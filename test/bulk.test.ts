@@ -414,6 +414,22 @@ describe('group actions of the bar', () => {
     expect(await t.db('groups')).toHaveLength(0);
   });
 
+  it('make one group when the same dialog is sent twice (a double click without JavaScript, Back and again)', async () => {
+    const { agent, csrf } = await login();
+    const a = await createContact(t.db, { last_name: 'A' });
+    await agent.post('/contacts/selection').set('HX-Request', 'true').set('X-CSRF-Token', csrf).type('form').send({ toggle: a, ids: a });
+    const dialog = await agent.get(`/contacts/bulk?action=new_group`).set('HX-Request', 'true');
+    expect(dialog.status).toBe(200);
+    const token = dialog.text.match(/name="create_token" value="([^"]+)"/)![1];
+    const send = () => agent.post('/contacts/bulk').set('X-CSRF-Token', csrf).type('form').send({ action: 'new_group', ids: [a], name: 'Messe', assignment: 'all', create_token: token });
+    const [first, second] = await Promise.all([send(), send()]);
+    expect([first.status, second.status]).toEqual([303, 303]);
+    expect((await send()).status).toBe(303);
+    expect(await t.db('groups').where({ name: 'Messe' })).toHaveLength(1);
+    expect(await t.db('group_members')).toHaveLength(1);
+    expect((await agent.get('/contacts')).text).toContain('Die Gruppe „Messe“ wurde mit diesem Dialog bereits angelegt; er wurde nicht noch einmal ausgeführt.');
+  });
+
   it('make a temporary group owned by me, add to another group and remove from the one shown', async () => {
     const { agent, csrf, user } = await login();
     const a = await createContact(t.db, { last_name: 'A' });

@@ -1,4 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import { Router, type Request, type Response } from 'express';
+import { z } from 'zod';
 import type { Db } from '../db/knex';
 import { isRecordId, parse, serviceFieldErrors, type FieldErrors, type Parsed } from '../web/validation';
 import { flash, flashForNextPage, renderFragment, renderPage } from '../web/render';
@@ -22,6 +24,8 @@ import type { Knex } from 'knex';
 import type { JobQueue } from '../jobs/queue';
 import { BACKGROUND_THRESHOLD, createBulkJob, findBulkJob, type BulkJob } from './bulk-jobs';
 import type { Status } from './status';
+
+const CreateToken = z.uuid();
 
 const helpers = { displayName, listQueryString, narrowsList, isSelected, can, transition, statuses };
 
@@ -136,7 +140,7 @@ export function bulkRoutes(db: Db, jobs?: JobQueue): Router {
       predicted,
       // "Zuweisen" starts with no kind chosen: one press on "Ausführen" replaced every contact's assignment with "Alle".
       // "Zur Gruppe hinzufügen" starts with no group: the one shown was chosen, and adding its members to it did nothing.
-      values: { assignment: action === 'assign' ? '' : 'all', group_id: '' },
+      values: { assignment: action === 'assign' ? '' : 'all', group_id: '', create_token: randomUUID() },
       errors: {},
       ...helpers,
       ...extra,
@@ -171,6 +175,7 @@ export function bulkRoutes(db: Db, jobs?: JobQueue): Router {
     let result: BulkResult;
     let groupName = '';
     let groupNumber: string | undefined;
+    let duplicate = false;
     if (name === 'assign') {
       const assignment = chosenAssignment(req);
       if (!assignment.ok) return dialog(req, res, name, query, target, { values: { ...req.body, assignment: req.body.assignment ?? '' }, errors: assignment.errors }, 422);
@@ -190,8 +195,9 @@ export function bulkRoutes(db: Db, jobs?: JobQueue): Router {
       result = outcome.result;
       groupName = outcome.groupName;
       groupNumber = outcome.groupNumber;
+      duplicate = outcome.duplicate ?? false;
     }
-    const message = resultMessage(req, name, result, { group: groupName, groupNumber });
+    const message = duplicate ? req.t('bulk.groupMadeAlready', { group: groupName }) : resultMessage(req, name, result, { group: groupName, groupNumber });
     clearSelection(req);
     flash(req, res, message);
     if (!isHtmx(req)) return redirect(req, res, `${res.locals.basePath}/contacts${listQueryString(query, { after: undefined, before: undefined, last: undefined })}`);
@@ -225,7 +231,7 @@ export function bulkRoutes(db: Db, jobs?: JobQueue): Router {
     name: BulkAction,
     query: ListQuery,
     target: Target,
-  ): Promise<{ result: BulkResult; groupName: string; groupNumber?: string } | { errors: FieldErrors }> {
+  ): Promise<{ result: BulkResult; groupName: string; groupNumber?: string; duplicate?: boolean } | { errors: FieldErrors }> {
     const actorId = req.user!.id;
     const members = (trx: Knex.Transaction) => targetIds(trx, target);
     try {
@@ -248,15 +254,19 @@ export function bulkRoutes(db: Db, jobs?: JobQueue): Router {
         }
         // With "Nummer erzeugen" the whole of it runs again when the number was taken meanwhile
         // or the circle's lock timed out (createGroup in a caller's transaction leaves that to it).
+        // The dialog's token: sent twice (a double click without JavaScript, Back and again), one group.
+        const token = CreateToken.safeParse(req.body.create_token);
         return await withNumberTransaction(db, async (trx) => {
           const group = await createGroup(trx, {
             ...fields,
             kind: name === 'new_group' ? 'static' : 'temporary',
             assignment,
             actorId,
+            createToken: token.success ? token.data : undefined,
           });
-          const added = await addMembers(trx, group.id, members(trx), actorId);
           const row = await trx('groups').select('name').where({ id: group.id }).first();
+          if (group.duplicate) return { result: { affected: 0, skipped: [] }, groupName: row.name, duplicate: true };
+          const added = await addMembers(trx, group.id, members(trx), actorId);
           // A generated number is named: it may differ from the one the dialog expected.
           return { result: { affected: added.added, skipped: added.skipped }, groupName: row.name, groupNumber: fields.generateNumber ? (group.group_number ?? undefined) : undefined };
         });

@@ -494,6 +494,7 @@ export const de = {
     deleteConfirm: 'Gruppe löschen',
   },
   bulk: {
+    groupMadeAlready: 'Die Gruppe „{group}“ wurde mit diesem Dialog bereits angelegt; er wurde nicht noch einmal ausgeführt.',
     region: 'Aktionen für die Auswahl',
     selected: '{count} ausgewählt',
     selectAll: 'Alle {count} Treffer auswählen',

@@ -493,6 +493,7 @@ export const en: Catalog = {
     deleteConfirm: 'Delete group',
   },
   bulk: {
+    groupMadeAlready: 'The group "{group}" was already made with this dialog; it was not run again.',
     region: 'Actions for the selection',
     selected: '{count} selected',
     selectAll: 'Select all {count} matches',
