@@ -157,6 +157,23 @@ describe('big "all matching" selections', () => {
     expect(shown.text).not.toContain('hx-trigger');
   });
 
+  it('that cannot be queued are marked failed, not left waiting as "queued", and change nothing', async () => {
+    const user = await createUser(t.db);
+    await manyContacts(BACKGROUND_THRESHOLD + 100, 'Hamm');
+    const app = createApp({ db: t.db, config: testConfig(), logger, jobs: { enqueueBulk: async () => { throw new Error('connection terminated'); } } });
+    const { agent, csrf } = await loginAs(app, user.email);
+    const res = await agent
+      .post('/contacts/bulk')
+      .set('X-CSRF-Token', csrf)
+      .type('form')
+      .send({ action: 'archive', all: '1', city: 'hamm', status: ['customer', 'archived'], confirmed: await confirmedAll(agent, csrf, 'archive', { city: 'hamm', status: ['customer', 'archived'] }) });
+    // Its connection gone: told as the database being away for a moment.
+    expect(res.status).toBe(503);
+    expect(res.text).toContain('Die Datenbank ist gerade nicht erreichbar');
+    expect(await t.db('bulk_jobs').select('state')).toEqual([{ state: 'failed' }]);
+    expect(await t.db('contacts').where({ status: 'archived' })).toHaveLength((BACKGROUND_THRESHOLD + 100) / 10);
+  });
+
   it('show another employee nothing of my job', async () => {
     const me = await createUser(t.db);
     const other = await createUser(t.db);

@@ -305,7 +305,14 @@ export function bulkRoutes(db: Db, jobs?: JobQueue): Router {
       params = { assignment: req.body.assignment, assignee_ids: req.body.assignee_ids, competence_id: req.body.competence_id };
     }
     const jobId = await createBulkJob(db, name, params, target, req.user!.id);
-    await jobs!.enqueueBulk(jobId);
+    try {
+      await jobs!.enqueueBulk(jobId);
+    } catch (error) {
+      // Not handed to the queue (PostgreSQL gone for a moment): nothing was done, and the job must not wait as
+      // "queued" for ever. The clerk gets the error and may try again; the selection stays.
+      await db('bulk_jobs').where({ id: jobId }).update({ state: 'failed', error: 'could not be queued' }).catch(() => undefined);
+      throw error;
+    }
     clearSelection(req);
     trigger(res, 'selectionChanged', { checked: false });
     const job = await findBulkJob(db, jobId, req.user!.id);
