@@ -100,6 +100,22 @@ describe('assigning contacts', () => {
     expect((await t.db('notifications').where({ event_id: last.id }).pluck('user_id')).map(String)).toEqual([me.id]);
   });
 
+  it('on a contact archived since the page was shown: says who archived it, at the assignment, with the choice kept', async () => {
+    const me = await createUser(t.db, { name: 'Anna Admin' });
+    const jürgen = await createUser(t.db, { name: 'Jürgen Weiß' });
+    const max = await createUser(t.db, { name: 'Max Müller' });
+    const id = await createContact(t.db, { last_name: 'Kunde', status: 'customer' });
+    const { agent, csrf } = await loginAs(buildApp(t.db), me.email);
+    expect((await agent.get(`/contacts/${id}`)).text).toContain('name="status_seen" value="customer"');
+    await t.db('contacts').where({ id }).update({ status: 'archived', previous_status: 'customer' });
+    await t.db('contact_events').insert({ contact_id: id, actor_id: jürgen.id, kind: 'status', payload: JSON.stringify({ from: 'customer', to: 'archived' }) });
+    const res = await agent.post(`/contacts/${id}/assignment`).type('form').send({ _csrf: csrf, status_seen: 'customer', assignment: 'users', assignee_ids: max.id });
+    expect(res.status).toBe(409);
+    expect(res.text).toContain('Jürgen Weiß hat den Kontakt inzwischen auf „Archiv“ gesetzt.');
+    expect(res.text).toMatch(new RegExp(`<option value="${max.id}" selected>Max Müller</option>`));
+    expect(await t.db('contact_events').where({ contact_id: id, kind: 'assigned' })).toHaveLength(0);
+  });
+
   it('tells apart two employees of the same name, and records nothing when nothing changes', async () => {
     const me = await createUser(t.db, { name: 'Anna Admin' });
     const first = await createUser(t.db, { name: 'Max Müller' });

@@ -286,6 +286,11 @@ export function contactRoutes(db: Db): Router {
     } catch (error) {
       if (error instanceof Invalid) return again(serviceErrors(req, error), 422);
       if (error instanceof AssignmentChangedMeanwhile) return showPage(res, contact, assignmentConflict(req, error), 409);
+      // Archived (say) by a colleague since the page was shown: who did it, at the assignment, the choice kept.
+      if (isStatusRefusal(error) && changedMeanwhile(req, contact)) {
+        const values = { ...req.body, assignee_ids: [].concat(req.body.assignee_ids ?? []) };
+        return showStatusRefusal(req, res, contact.id, error, (message) => ({ assignmentValues: values, assignmentErrors: { seen_assignment: message } }));
+      }
       throw error;
     }
     redirect(req, res, `${res.locals.basePath}/contacts/${contact.id}`);
