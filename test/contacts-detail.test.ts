@@ -319,6 +319,33 @@ describe('the profile picture', () => {
     expect(await t.db('contact_events').where({ contact_id: id, kind: 'picture_removed' })).toHaveLength(1);
   });
 
+  it('is not replaced or removed from a page that showed another one: a colleague\'s upload stays', async () => {
+    const { agent, csrf } = await login();
+    const id = await createContact(t.db, { last_name: 'Bild' });
+    const seenOf = (html: string) => html.match(/name="picture_seen" value="([^"]+)"/)![1];
+    const mine = seenOf((await agent.get(`/contacts/${id}`)).text);
+    expect(mine).toBe('none');
+    // A colleague uploads a picture meanwhile.
+    const colleague = await login();
+    expect((await colleague.agent.post(`/contacts/${id}/picture?_csrf=${encodeURIComponent(colleague.csrf)}`).field('picture_seen', 'none').attach('picture', await png(), 'a.png')).status).toBe(303);
+    const theirs = await t.db('contact_pictures').where({ contact_id: id }).first();
+    // From my page, which showed none: my upload is refused, saying so at the picture.
+    const upload = await agent.post(`/contacts/${id}/picture?_csrf=${encodeURIComponent(csrf)}`).field('picture_seen', mine).attach('picture', await png(), 'b.png');
+    expect(upload.status).toBe(409);
+    expect(upload.text).toContain('Das Profilbild wurde inzwischen von jemand anderem geändert');
+    expect((await t.db('contact_pictures').where({ contact_id: id }).first()).updated_at).toEqual(theirs.updated_at);
+    // Now showing theirs: removing it is what I see, and it goes.
+    const now = seenOf(upload.text);
+    expect(now).not.toBe('none');
+    const stale = await agent.post(`/contacts/${id}/picture/delete`).type('form').send({ _csrf: csrf, picture_seen: 'none' });
+    expect(stale.status).toBe(409);
+    expect(await t.db('contact_pictures').where({ contact_id: id })).toHaveLength(1);
+    expect((await agent.post(`/contacts/${id}/picture/delete`).type('form').send({ _csrf: csrf, picture_seen: now })).status).toBe(303);
+    expect(await t.db('contact_pictures').where({ contact_id: id })).toHaveLength(0);
+    // Removed twice, the second from a page that still showed it: done already, no refusal.
+    expect((await agent.post(`/contacts/${id}/picture/delete`).type('form').send({ _csrf: csrf, picture_seen: now })).status).toBe(303);
+  });
+
   it('refuses a file that is not an image, whatever its name, and stores nothing', async () => {
     const { agent, csrf } = await login();
     const id = await createContact(t.db, { last_name: 'Bild' });

@@ -11,7 +11,7 @@ import { hasDefaultCircleQuery } from '../numbers/queries';
 import { ContactCreate, ContactId, ContactUpdate, ListQuery, NoteInput, StatusChange, countryCodes, salutations, editableFields } from './schema';
 import { findContact, lastStatusActor, listEvents, type Contact } from './queries';
 import { loadList, loadListBehindDialog } from './list';
-import { addNote, changeAssignment, changeStatus, createContact, generateNumber, findPicture, NumberTaken, numberTaken, setPicture, StaleEdit, StatusChangedMeanwhile, updateContact } from './service';
+import { addNote, changeAssignment, changeStatus, createContact, generateNumber, findPicture, NumberTaken, numberTaken, pictureVersion, setPicture, StaleEdit, StatusChangedMeanwhile, updateContact } from './service';
 import { can, statuses, transition, type Status } from './status';
 import { displayName } from './format';
 import { listQueryString, narrowsList } from './urls';
@@ -25,7 +25,7 @@ import { processPicture, pictureUpload } from './pictures';
 const HISTORY_PAGE = 30;
 
 /** What every contacts view may call. */
-const helpers = { displayName, can, transition, statuses, countryCodes, salutations, listQueryString, narrowsList, isSelected };
+const helpers = { displayName, pictureVersion, can, transition, statuses, countryCodes, salutations, listQueryString, narrowsList, isSelected };
 
 function contactId(req: Request): string {
   const id = ContactId.safeParse(req.params.id);
@@ -358,13 +358,23 @@ export function contactRoutes(db: Db): Router {
     res.set('Cache-Control', 'private, max-age=31536000, immutable').type(found.content_type).send(found.data);
   }
 
+  /** The picture the page showed (pictureVersion); a form from before the field says nothing. */
+  function pictureSeen(req: Request): string | undefined {
+    return typeof req.body.picture_seen === 'string' ? req.body.picture_seen : undefined;
+  }
+
+  function isPictureChanged(error: unknown): error is Conflict {
+    return error instanceof Conflict && error.messageKey === 'contacts.picture.changedMeanwhile';
+  }
+
   async function uploadPicture(req: Request, res: Response) {
     const contact = await loadContact(db, req);
     try {
       if (!req.file) throw new Invalid({ picture: 'contacts.picture.missing' });
-      await setPicture(db, contact.id, await processPicture(req.file.buffer), req.user!.id);
+      await setPicture(db, contact.id, await processPicture(req.file.buffer), req.user!.id, pictureSeen(req));
     } catch (error) {
       if (error instanceof Invalid) return showPage(res, contact, { pictureError: serviceErrors(req, error).picture }, 422);
+      if (isPictureChanged(error)) return showPage(res, contact, { pictureError: req.t(error.messageKey) }, 409);
       throw error;
     }
     flash(req, res, req.t('contacts.picture.saved'));
@@ -373,7 +383,12 @@ export function contactRoutes(db: Db): Router {
 
   async function removePicture(req: Request, res: Response) {
     const contact = await loadContact(db, req);
-    await setPicture(db, contact.id, null, req.user!.id);
+    try {
+      await setPicture(db, contact.id, null, req.user!.id, pictureSeen(req));
+    } catch (error) {
+      if (isPictureChanged(error)) return showPage(res, contact, { pictureError: req.t(error.messageKey) }, 409);
+      throw error;
+    }
     flash(req, res, req.t('contacts.picture.removed'));
     redirect(req, res, `${res.locals.basePath}/contacts/${contact.id}`);
   }

@@ -282,10 +282,24 @@ export async function addNote(db: Db, id: string, text: string, actorId: string,
   });
 }
 
-export async function setPicture(db: Db, id: string, picture: { data: Buffer; contentType: string } | null, actorId: string): Promise<void> {
+/** The picture a page showed, as its forms carry it (`picture_seen`): its time in milliseconds, or "none". */
+export function pictureVersion(contact: Pick<Contact, 'picture_updated_at'>): string {
+  return contact.picture_updated_at ? String(new Date(contact.picture_updated_at).getTime()) : 'none';
+}
+
+/**
+ * Sets or removes the profile picture. With what the page showed (`seen`,
+ * pictureVersion), a picture changed meanwhile is not overwritten or removed
+ * unseen: "Bild entfernen" on a page loaded before a colleague's upload took
+ * the colleague's picture away.
+ */
+export async function setPicture(db: Db, id: string, picture: { data: Buffer; contentType: string } | null, actorId: string, seen?: string): Promise<void> {
   await db.transaction(async (trx) => {
     const contact = await loadForUpdate(trx, id);
     assertAllowed('edit', contact.status);
+    // Removed already (a second tab, a double click): nothing to refuse, nothing to record (below).
+    const gone = !picture && !contact.picture_updated_at;
+    if (seen !== undefined && !gone && seen !== pictureVersion(contact)) throw new Conflict('contacts.picture.changedMeanwhile');
     if (picture) {
       await trx('contact_pictures')
         .insert({ contact_id: id, data: picture.data, content_type: picture.contentType, updated_at: trx.fn.now() })

@@ -347,6 +347,7 @@ export const de = {
       tooManyPixels: 'Das Bild hat zu viele Bildpunkte (höchstens 40 Megapixel, z. B. 8000 × 5000). Bitte verkleinern Sie es zuerst.',
       missing: 'Bitte eine Bilddatei auswählen.',
       one: 'Bitte genau eine Bilddatei im Feld „Bild“ senden.',
+      changedMeanwhile: 'Das Profilbild wurde inzwischen von jemand anderem geändert (oben das jetzige). Es wurde nichts gespeichert; laden Sie Ihr Bild bei Bedarf erneut hoch oder entfernen Sie es.',
       alt: 'Profilbild von {name}',
     },
     history: {

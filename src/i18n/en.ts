@@ -347,6 +347,7 @@ export const en: Catalog = {
       tooManyPixels: 'The picture has too many pixels (at most 40 megapixels, e.g. 8000 × 5000). Please make it smaller first.',
       missing: 'Please choose an image file.',
       one: 'Please send exactly one image file in the “Picture” field.',
+      changedMeanwhile: 'Someone else changed the profile picture meanwhile (the current one is above). Nothing was saved; upload yours again or remove it if you still want to.',
       alt: 'Profile picture of {name}',
     },
     history: {
