@@ -420,7 +420,10 @@ describe('the group page', () => {
     expect(await t.db('group_members').where({ group_id: id })).toEqual([]);
     expect(await t.db('group_assignees').where({ group_id: id })).toEqual([]);
     expect(await t.db('contacts').where({ id: contact }).first()).toBeDefined();
+    // The member's history says it left the group, as "Aus Gruppe entfernen" would.
+    expect(await t.db('contact_events').where({ contact_id: contact, kind: 'group_removed' }).first()).toMatchObject({ payload: expect.objectContaining({ group: 'Weg damit' }) });
     expect((await agent.get('/contacts')).text).toContain('Die Gruppe „Weg damit“ wurde gelöscht. Ihre Kontakte bleiben erhalten.');
+    expect((await agent.get(`/contacts/${contact}`)).text).toContain('aus der Gruppe „Weg damit“ entfernt');
     expect((await agent.get(`/contacts?group=${id}`)).status).toBe(404);
   });
 

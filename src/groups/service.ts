@@ -332,10 +332,16 @@ export async function changeGroupAssignment(db: Db, id: string, assignment: Assi
   });
 }
 
-/** Deletes a group; its contacts stay, only the memberships go. */
+/**
+ * Deletes a group; its contacts stay, only the memberships go. Those of a
+ * group everyone sees are ended as "Aus Gruppe entfernen" ends them, in each
+ * member's history (and told to those responsible): a deleted group left no
+ * trace, and a history's last word on it was "zur Gruppe hinzugefügt".
+ */
 export async function deleteGroup(db: Db, id: string, actorId: string): Promise<Group> {
   return db.transaction(async (trx) => {
     const group = await lockGroup(trx, id, actorId);
+    if (group.kind === 'static') await removeMembers(trx, id, trx('group_members').select('contact_id').where({ group_id: id }), actorId);
     await deleteGroupRow(trx, id);
     return group;
   });
