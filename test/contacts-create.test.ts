@@ -93,6 +93,14 @@ describe('creating a contact', () => {
     const [a, b] = await Promise.all([agent.post('/contacts').type('form').send(twice), agent.post('/contacts').type('form').send(twice)]);
     expect([a.status, b.status]).toEqual([303, 303]);
     expect(await t.db('contacts').count({ n: '*' }).first()).toEqual({ n: '2' });
+    // Sent again with corrections (the first answer never arrived): the first contact stays, and the message
+    // names it as made already, not the corrections as if they were saved.
+    const corrected = await agent.post('/contacts').type('form').send({ ...twice, last_name: 'Korrigiert' });
+    expect(corrected.status).toBe(303);
+    expect(await t.db('contacts').where({ last_name: 'Korrigiert' })).toHaveLength(0);
+    const shown = await agent.get(corrected.headers.location);
+    expect(shown.text).toContain('Kontakt Max Müller wurde mit diesem Dialog bereits angelegt');
+    expect(shown.text).not.toContain('Korrigiert');
   });
 
   it('requires a last name or a company, keeping everything typed', async () => {

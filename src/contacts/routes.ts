@@ -102,7 +102,7 @@ export function contactRoutes(db: Db): Router {
       const taken = errors.customer_number || typeof req.body.customer_number !== 'string' ? undefined : await numberTaken(db, req.body.customer_number);
       return again({ ...errors, ...(taken ? serviceErrors(req, taken) : {}) });
     }
-    let created: { id: string; number?: string };
+    let created: { id: string; duplicate: boolean; number?: string };
     try {
       created = await createContact(db, form.data, assignment.data, req.user!.id);
     } catch (error) {
@@ -111,9 +111,14 @@ export function contactRoutes(db: Db): Router {
       if (error instanceof Conflict && error.messageKey.startsWith('numbers.')) return again({ customer_number: req.t(error.messageKey, error.params) });
       throw error;
     }
-    const message = created.number
-      ? req.t('contacts.number.createdWith', { name: displayName(form.data), number: created.number })
-      : req.t('contacts.created', { name: displayName(form.data) });
+    // Sent again after a success whose answer never arrived (with corrections typed meanwhile): the contact
+    // made the first time, named as it is, and said to be made already, not the corrections as if saved.
+    const first = created.duplicate ? await findContact(db, created.id) : undefined;
+    const message = first && displayName(first) !== displayName(form.data)
+      ? req.t('contacts.createdAlready', { name: displayName(first) })
+      : created.number
+        ? req.t('contacts.number.createdWith', { name: displayName(form.data), number: created.number })
+        : req.t('contacts.created', { name: displayName(form.data) });
     if (!isHtmx(req)) {
       flash(req, res, message);
       return redirect(req, res, `${res.locals.basePath}/contacts/${created.id}`);

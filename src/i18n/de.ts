@@ -270,6 +270,7 @@ export const de = {
     newBadge: 'neu',
     dialogTitle: 'Kontakt erstellen',
     created: 'Kontakt {name} wurde erstellt.',
+    createdAlready: 'Kontakt {name} wurde mit diesem Dialog bereits angelegt; Änderungen danach bitte in den Stammdaten vornehmen.',
     saved: 'Die Änderungen wurden gespeichert.',
     unchanged: 'Es gab nichts zu speichern.',
     nameOrCompany: 'Bitte Nachname oder Firma angeben.',

@@ -270,6 +270,7 @@ export const en: Catalog = {
     newBadge: 'new',
     dialogTitle: 'Create contact',
     created: 'Contact {name} has been created.',
+    createdAlready: '{name} was already created with this dialog; please make later changes in the master data.',
     saved: 'Your changes have been saved.',
     unchanged: 'There was nothing to save.',
     nameOrCompany: 'Please enter a last name or a company.',
