@@ -245,7 +245,7 @@ export const de = {
       createdTo: 'Angelegt bis',
       hasNumber: 'Kundennummer',
       hasEmail: 'E-Mail',
-      any: 'egal',
+      any: 'beliebig',
       yes: 'vorhanden',
       no: 'nicht vorhanden',
       apply: 'Filter anwenden',
@@ -362,7 +362,7 @@ export const de = {
       system: 'System',
       kinds: {
         created: 'hat den Kontakt angelegt',
-        updated: 'hat Stammdaten geändert',
+        updated: 'hat die Stammdaten geändert',
         status: 'hat den Status geändert: {from} → {to}',
         picture_set: 'hat ein Profilbild hochgeladen',
         picture_removed: 'hat das Profilbild entfernt',
