@@ -313,6 +313,32 @@ async function main(): Promise<void> {
     await popup.getByRole('button', { name: 'Öffnen' }).click();
     await page.getByRole('heading', { name: 'Zoë Übermann' }).waitFor();
 
+    step = 'a session that ends while a form is filled in keeps the input, and the form is sent after logging in again';
+    await page.locator('#m-street').fill('Lindenweg 7');
+    // Logged out in another tab of the same browser (as after 30 idle minutes): the poll notices.
+    const other = await context.newPage();
+    await other.goto(`${server.url}/`);
+    await other.getByRole('button', { name: 'Abmelden' }).click();
+    await other.getByText('Sie wurden abgemeldet.').waitFor();
+    await page.getByText(/Ihre Anmeldung ist abgelaufen\. Was Sie hier eingegeben haben, bleibt stehen/).waitFor({ timeout: 15_000 });
+    await page.getByRole('button', { name: 'Stammdaten speichern' }).click();
+    await page.waitForFunction(() => document.activeElement?.closest('#messages') !== null, undefined, { timeout: 5000 });
+    assert.equal(await page.locator('#m-street').inputValue(), 'Lindenweg 7');
+    assert.match(page.url(), /\/contacts\/\d+$/);
+    await screenshot(page, '22-session-ended');
+    await checkAccessibility(page, step);
+    await other.getByLabel('E-Mail').fill('max.mueller@kontakte.example');
+    await other.getByLabel('Passwort').fill(DEMO_LOGIN.password);
+    await other.getByRole('button', { name: 'Anmelden' }).click();
+    await other.getByRole('heading', { name: /Guten Tag, Max Müller/ }).waitFor();
+    await other.close();
+    await page.bringToFront();
+    await page.evaluate(() => window.dispatchEvent(new Event('focus')));
+    await page.getByText('Sie sind wieder angemeldet. Ihre Eingaben sind noch da: Sie können jetzt speichern.').waitFor();
+    await page.getByRole('button', { name: 'Stammdaten speichern' }).click();
+    await page.getByText('Die Änderungen wurden gespeichert.').waitFor();
+    assert.equal(await page.locator('#m-street').inputValue(), 'Lindenweg 7');
+
     assert.deepEqual(problems, [], `browser console errors: ${problems.join('\n')}`);
     console.log('e2e: 1 passed, 0 failed');
   } catch (error) {

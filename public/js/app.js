@@ -291,11 +291,17 @@
   }
 
   // Brought into view with the cursor on it when a form was just sent; told quietly by a poll while typing.
+  var sessionMessage = null;
   function showSessionEnded(sent) {
     var box = document.getElementById('messages');
     if (!box || !sessionData('ended')) return;
     sessionEnded = true;
-    var message = document.createElement('p');
+    // Said once: each poll while logged out would put it anew, taking the cursor from it (or its link).
+    if (sessionMessage && sessionMessage.isConnected) {
+      if (sent) sessionMessage.focus();
+      return;
+    }
+    var message = sessionMessage = document.createElement('p');
     message.className = 'message message-error';
     message.tabIndex = -1;
     message.appendChild(document.createTextNode(sessionData('ended') + ' '));
