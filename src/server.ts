@@ -28,9 +28,22 @@ async function main(): Promise<void> {
   const app = createApp({ db: database.db, config, logger, jobs });
   const stopGroupExpiry = startGroupExpiry(database.db, logger);
 
-  const server: Server = await new Promise((resolve) => {
-    const s = app.listen(config.port, config.host, () => resolve(s));
-  });
+  // Express 5 hands a failed listen (the port taken) to this callback: ignored, the app said
+  // "Kontakte läuft auf …" and ran on without listening.
+  let server: Server;
+  try {
+    server = await new Promise((resolve, reject) => {
+      const s = app.listen(config.port, config.host, (error?: Error) => (error ? reject(error) : resolve(s)));
+    });
+  } catch (error) {
+    stopGroupExpiry();
+    await jobs.stop();
+    await database.close();
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE') throw new Error(`Port ${config.port} auf ${config.host} ist schon belegt: beenden Sie das andere Programm dort oder wählen Sie einen anderen Port (PORT=…).`);
+    if (code === 'EADDRNOTAVAIL') throw new Error(`Die Adresse ${config.host} gibt es auf diesem Rechner nicht (HOST=…).`);
+    throw error;
+  }
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
@@ -71,6 +84,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((error) => {
-  console.error('Kontakte could not start:', error instanceof Error ? error.message : error);
+  console.error('Kontakte konnte nicht starten:', error instanceof Error ? error.message : error);
   process.exit(1);
 });

@@ -200,6 +200,30 @@ describe('configuration', () => {
   });
 });
 
+describe('starting on a port that is taken', () => {
+  it('exits with status 1 and says so, instead of announcing an app that does not listen', async () => {
+    const { createServer } = require('node:net') as typeof import('node:net');
+    const { spawn } = require('node:child_process') as typeof import('node:child_process');
+    const taken = createServer();
+    const port = await freePort();
+    await new Promise<void>((resolve) => taken.listen(port, '127.0.0.1', resolve));
+    try {
+      const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+        env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: t.url, LOG_LEVEL: 'silent', DEMO_DATA: 'false' },
+      });
+      let out = '';
+      child.stdout.on('data', (chunk: Buffer) => (out += chunk));
+      child.stderr.on('data', (chunk: Buffer) => (out += chunk));
+      const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+      expect(code).toBe(1);
+      expect(out).toContain(`Kontakte konnte nicht starten: Port ${port} auf 127.0.0.1 ist schon belegt`);
+      expect(out).not.toContain('läuft auf');
+    } finally {
+      taken.close();
+    }
+  }, 60_000);
+});
+
 describe('partials compiled strict (the list rows)', () => {
   const names = ['rows', 'createdId', 'selection', 'isSelected', 'displayName', 't', 'url', 'avatar', 'assignmentLabel'];
   const row = { id: '7', salutation: null, first_name: 'Jörg', last_name: '<Müller>', company: null, email: null, status: 'customer', customer_number: null, city: 'Köln', picture_updated_at: null, assignment: { kind: 'all' } };
