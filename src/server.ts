@@ -1,4 +1,5 @@
 import type { Server } from 'node:http';
+import { createServer } from 'node:net';
 import { ConfigError, loadConfig, type Config } from './config';
 import { createLogger } from './logger';
 import { createApp } from './app';
@@ -19,10 +20,34 @@ function readConfig(): Config {
   }
 }
 
+/**
+ * Whether the app could listen where it is told to, asked before anything
+ * starts (an embedded PostgreSQL, migrations): a port taken by another program
+ * is the newcomer's most likely failure. What goes wrong in the moment between
+ * this and the listen, the listen says (below). The error, or none.
+ */
+function probeListen(port: number, host: string): Promise<NodeJS.ErrnoException | undefined> {
+  if (port === 0) return Promise.resolve(undefined);
+  return new Promise((resolve) => {
+    const probe = createServer();
+    probe.once('error', resolve);
+    probe.listen(port, host, () => probe.close(() => resolve(undefined)));
+  });
+}
+
+function listenError(config: Config, error: unknown): Error {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'EADDRINUSE') return new Error(`Port ${config.port} auf ${config.host} ist schon belegt: beenden Sie das andere Programm dort oder wählen Sie einen anderen Port (PORT=…).`);
+  if (code === 'EADDRNOTAVAIL') return new Error(`Die Adresse ${config.host} gibt es auf diesem Rechner nicht (HOST=…).`);
+  return error instanceof Error ? error : new Error(String(error));
+}
+
 async function main(): Promise<void> {
   const started = Date.now();
   const config = readConfig();
   const logger = createLogger(config);
+  const refused = await probeListen(config.port, config.host);
+  if (refused) throw listenError(config, refused);
   const database = await startDatabase(config, logger);
   const jobs = await startQueue(database.url, logger, (jobId, attempt) => runBulkJob(database.db, jobId, logger, attempt));
   const app = createApp({ db: database.db, config, logger, jobs });
@@ -39,10 +64,7 @@ async function main(): Promise<void> {
     stopGroupExpiry();
     await jobs.stop();
     await database.close();
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'EADDRINUSE') throw new Error(`Port ${config.port} auf ${config.host} ist schon belegt: beenden Sie das andere Programm dort oder wählen Sie einen anderen Port (PORT=…).`);
-    if (code === 'EADDRNOTAVAIL') throw new Error(`Die Adresse ${config.host} gibt es auf diesem Rechner nicht (HOST=…).`);
-    throw error;
+    throw listenError(config, error);
   }
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;

@@ -209,7 +209,8 @@ describe('starting on a port that is taken', () => {
     await new Promise<void>((resolve) => taken.listen(port, '127.0.0.1', resolve));
     try {
       const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
-        env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: t.url, LOG_LEVEL: 'silent', DEMO_DATA: 'false' },
+        // Said before the database is reached: this one does not exist.
+        env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none', LOG_LEVEL: 'silent', DEMO_DATA: 'false' },
       });
       let out = '';
       child.stdout.on('data', (chunk: Buffer) => (out += chunk));
