@@ -311,9 +311,16 @@ describe('sessions', () => {
     await t.db('session').update({ sess: t.db.raw(`jsonb_set(sess::jsonb, '{lastActiveAt}', to_jsonb((extract(epoch from now()) * 1000 - 31 * 60000)::bigint))::json`) });
 
     // A plain form (the master data): to the login, which says the session ended; not the CSRF error page.
-    const plain = await agent.post(`/contacts/${id}`).type('form').send({ _csrf: csrfFrom(page.text), last_name: 'Nachher', version: '1' });
+    expect(page.headers['referrer-policy']).toBe('same-origin');
+    const plain = await agent.post(`/contacts/${id}`).set('Referer', `http://intranet.example/contacts/${id}`).type('form').send({ _csrf: csrfFrom(page.text), last_name: 'Nachher', version: '1' });
     expect(plain.status).toBe(303);
     expect(plain.headers.location).toBe(`/login?next=%2Fcontacts%2F${id}&ended=1`);
+    // After the login, back to the page the form was on, not to the form's own address (a 404 to GET).
+    const note = await agent.post(`/contacts/${id}/notes`).set('Referer', `http://intranet.example/contacts/${id}`).type('form').send({ _csrf: csrf, text: 'Hallo' });
+    expect(note.headers.location).toBe(`/login?next=%2Fcontacts%2F${id}&ended=1`);
+    const picture = await agent.post(`/contacts/${id}/picture?_csrf=${encodeURIComponent(csrf)}`).set('Referer', `http://intranet.example/contacts/${id}`).type('form').send({});
+    expect(picture.headers.location).not.toContain('_csrf');
+    expect((await agent.post('/notifications/read').type('form').send({ _csrf: csrf })).headers.location).toBe('/login?ended=1');
     // An htmx form: nothing swapped, nothing to jump to; the page keeps the input and says so (public/js/app.js).
     const htmx = await agent
       .post('/contacts')
@@ -348,20 +355,39 @@ describe('sessions', () => {
     expect(session.status).toBe(200);
     expect(session.headers['cache-control']).toBe('no-store');
     expect(session.body.loggedIn).toBe(true);
+    expect(session.body).toMatchObject({ userId: user.id, name: user.name });
     const newToken = session.body.csrfToken as string;
     expect(newToken).not.toBe(oldToken);
     expect(csrfFrom((await agent.get('/contacts')).text)).toBe(newToken);
 
     const form = { last_name: 'Zweiter Versuch', status: 'prospect', assignment: 'all', create_token: randomUUID() };
-    const stale = await agent.post('/contacts').type('form').set('HX-Request', 'true').send({ ...form, _csrf: oldToken });
+    const stale = await agent.post('/contacts').type('form').set('HX-Request', 'true').set('X-Page-User', user.id).send({ ...form, _csrf: oldToken });
     expect(stale.status).toBe(403);
     expect(stale.headers['x-csrf-token']).toBe(newToken);
+    expect(stale.headers['x-csrf-user']).toBe(user.id);
     expect(stale.headers['hx-retarget']).toBe('#messages');
     expect(stale.text).toContain('Diese Seite stammt aus einer früheren Anmeldung. Ihre Eingaben sind noch da: bitte noch einmal senden.');
     expect(await t.db('contacts').count({ n: '*' }).first()).toEqual({ n: '0' });
     const resent = await agent.post('/contacts').type('form').set('HX-Request', 'true').set('X-CSRF-Token', newToken).send(form);
     expect(resent.status).toBe(200);
     expect(await t.db('contacts').pluck('last_name')).toEqual(['Zweiter Versuch']);
+  });
+
+  it('a page of one employee sent after another logged in in the same browser: refused, no token handed over, nothing written', async () => {
+    const anna = await createUser(t.db, { name: 'Anna Admin' });
+    const max = await createUser(t.db, { name: 'Max Müller' });
+    const app = buildApp(t.db);
+    const { agent, csrf: annasToken } = await loginAs(app, anna.email);
+    await agent.post('/logout').type('form').send({ _csrf: annasToken });
+    const loginPage = await agent.get('/login');
+    await agent.post('/login').type('form').send({ email: max.email, password: PASSWORD, _csrf: csrfFrom(loginPage.text) });
+    expect((await agent.get('/session')).body).toMatchObject({ loggedIn: true, userId: max.id, name: 'Max Müller' });
+    const form = { last_name: 'Von Anna getippt', status: 'prospect', assignment: 'all', create_token: randomUUID() };
+    const res = await agent.post('/contacts').type('form').set('HX-Request', 'true').set('X-Page-User', anna.id).send({ ...form, _csrf: annasToken });
+    expect(res.status).toBe(403);
+    expect(res.headers['x-csrf-token']).toBeUndefined();
+    expect(res.text).toContain('In diesem Browser ist inzwischen Max Müller angemeldet; diese Seite gehört zu einer anderen Anmeldung. Es wurde nichts gesendet');
+    expect(await t.db('contacts').count({ n: '*' }).first()).toEqual({ n: '0' });
   });
 
   it('/session says "not logged in" without starting a session', async () => {

@@ -28,9 +28,11 @@
     if (!event.target.value) direct.checked = false;
   }, true);
 
-  // Every htmx request carries the CSRF token from the page.
+  // Every htmx request carries the CSRF token from the page, and whose page it is (src/web/error-handler.ts).
   document.addEventListener('htmx:configRequest', function (event) {
     event.detail.headers['X-CSRF-Token'] = meta('csrf-token');
+    var user = sessionData('user');
+    if (user) event.detail.headers['X-Page-User'] = user;
     if (event.detail.verb === 'get' && event.detail.elt && event.detail.elt.id === 'contact-filter') leaveOutDefaults(event.detail.formData);
   });
 
@@ -335,6 +337,7 @@
     askSession(function (session) {
       form.removeAttribute('data-session-checking');
       if (session && !session.loggedIn) return showSessionEnded(true);
+      if (session && session.userId !== sessionData('user')) return showOtherUser(session.name);
       if (session) setToken(session.csrfToken);
       form.setAttribute('data-session-checked', '');
       if (form.requestSubmit) form.requestSubmit(submitter && submitter.form === form ? submitter : undefined);
@@ -356,6 +359,7 @@
     if (!sessionEnded || document.visibilityState === 'hidden') return;
     askSession(function (session) {
       if (!session || !session.loggedIn || !sessionEnded) return;
+      if (session.userId !== sessionData('user')) return showOtherUser(session.name);
       sessionEnded = false;
       setToken(session.csrfToken);
       showMessage(sessionData('back'), 'success');
@@ -364,11 +368,21 @@
   window.addEventListener('focus', sessionBack);
   document.addEventListener('visibilitychange', sessionBack);
 
-  // An htmx form refused for a token of an earlier session gets the current one (src/web/error-handler.ts).
+  // An htmx form refused for a token of an earlier session of the same employee gets the current one
+  // (src/web/error-handler.ts); never one of another employee's session.
   document.addEventListener('htmx:afterRequest', function (event) {
     var xhr = event.detail.xhr;
-    setToken(xhr && xhr.getResponseHeader('X-CSRF-Token'));
+    if (xhr && xhr.getResponseHeader('X-CSRF-User') === sessionData('user')) setToken(xhr.getResponseHeader('X-CSRF-Token'));
   });
+
+  // Someone else logged in in this browser since the page was loaded: its forms must not go as theirs.
+  function showOtherUser(name) {
+    var text = sessionData('other');
+    if (!text) return;
+    showMessage(text.replace('{name}', name || '?'), 'error');
+    var message = document.querySelector('#messages .message');
+    if (message) message.focus();
+  }
 
   // A successful dialog form answers with HX-Trigger: closeDialog.
   document.addEventListener('closeDialog', function () {

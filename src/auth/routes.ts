@@ -59,7 +59,8 @@ export function authRoutes(db: Db): Router {
    */
   router.get('/session', (req, res) => {
     res.set('Cache-Control', 'no-store');
-    res.json(req.user ? { loggedIn: true, csrfToken: csrf.generateToken(req) } : { loggedIn: false });
+    // Who, too: a page of one employee must not be sent with the token of another who logged in since.
+    res.json(req.user ? { loggedIn: true, userId: req.user.id, name: req.user.name, csrfToken: csrf.generateToken(req) } : { loggedIn: false });
   });
 
   return router;

@@ -688,6 +688,7 @@ export const en: Catalog = {
     formExpected: 'This address only takes forms as the application’s pages send them.',
     csrf: 'The form has expired. Please reload the page and try again.',
     csrfRetry: 'This page belongs to an earlier login. What you entered is still here: please send it again.',
+    otherUser: '{name} has logged in in this browser since; this page belongs to another login. Nothing was sent: log in with your own account again, or reload the page.',
   },
   common: {
     save: 'Save',
@@ -697,6 +698,7 @@ export const en: Catalog = {
     loading: 'Loading …',
     sessionEnded: 'Your login has expired. What you entered here stays: log in again in a new tab, then save here.',
     sessionLogin: 'Log in (new tab)',
+    sessionOther: '{name} has logged in in this browser since; this page belongs to another login. Nothing was sent: log in with your own account again, or reload the page.',
     sessionBack: 'You are logged in again. What you entered is still here: you can save now.',
   },
 };

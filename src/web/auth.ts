@@ -131,7 +131,9 @@ function withQuery(url: string, query: string): string {
 
 export function loginUrl(req: Request, res: Response): string {
   const base = res.locals.basePath as string;
-  const wanted = isHtmx(req) ? req.get('HX-Current-URL') : req.originalUrl;
+  // Back to the page, never to a form's own address (/contacts/3/notes: a 404 to GET, and the picture's
+  // carries its CSRF token): for a form sent without htmx, the page it was sent from.
+  const wanted = isHtmx(req) ? req.get('HX-Current-URL') : req.method === 'GET' ? req.originalUrl : req.get('Referer');
   const next = wanted && !/\/log(in|out)\b/.test(wanted) ? `?next=${encodeURIComponent(toLocalPath(wanted))}` : '';
   return `${base}/login${next}`;
 }

@@ -46,10 +46,13 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     if (status === 503) res.set('Retry-After', '5');
     // A stale token of a logged-in employee (they logged in again in another tab, which began a new
     // session): an htmx form keeps what was typed, so it gets the session's token (public/js/app.js puts
-    // it into the page) and is simply sent again.
-    const staleToken = messageKey === 'errors.csrf' && req.user && isHtmx(req);
-    if (staleToken) res.set('X-CSRF-Token', csrf.generateToken(req));
-    const locals = { title: t('errors.title'), status, message: t(staleToken ? 'errors.csrfRetry' : messageKey, params) };
+    // it into the page) and is simply sent again. Only a page of that same employee (X-Page-User): one of
+    // another employee, who logged out and someone else in, is told so and gets nothing.
+    const pageUser = messageKey === 'errors.csrf' && req.user && isHtmx(req) ? req.get('X-Page-User') : undefined;
+    const staleToken = pageUser !== undefined && pageUser === req.user!.id;
+    if (staleToken) res.set('X-CSRF-Token', csrf.generateToken(req)).set('X-CSRF-User', req.user!.id);
+    const message = staleToken ? t('errors.csrfRetry') : pageUser !== undefined ? t('errors.otherUser', { name: req.user!.name }) : t(messageKey, params);
+    const locals = { title: t('errors.title'), status, message };
     try {
       if (isHtmx(req)) {
         res.set('HX-Retarget', '#messages').set('HX-Reswap', 'innerHTML');

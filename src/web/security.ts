@@ -28,6 +28,9 @@ export function securityHeaders(): RequestHandler {
     // Intranet installations often run on plain HTTP behind the proxy: never force HTTPS from here.
     strictTransportSecurity: false,
     crossOriginEmbedderPolicy: false,
+    // The page a form was sent from, to the app itself only (never to other sites, as helmet's no-referrer):
+    // a form sent after the session ended goes back to that page after the login (loginUrl).
+    referrerPolicy: { policy: 'same-origin' },
   });
 }
 
