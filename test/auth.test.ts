@@ -386,7 +386,7 @@ describe('sessions', () => {
     const res = await agent.post('/contacts').type('form').set('HX-Request', 'true').set('X-Page-User', anna.id).send({ ...form, _csrf: annasToken });
     expect(res.status).toBe(403);
     expect(res.headers['x-csrf-token']).toBeUndefined();
-    expect(res.text).toContain('In diesem Browser ist inzwischen Max Müller angemeldet; diese Seite gehört zu einer anderen Anmeldung. Es wurde nichts gesendet');
+    expect(res.text).toContain('In diesem Browser ist jetzt Max Müller angemeldet; diese Seite gehört zu einer anderen Anmeldung. Es wurde nichts gesendet');
     expect(await t.db('contacts').count({ n: '*' }).first()).toEqual({ n: '0' });
   });
 

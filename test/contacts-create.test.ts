@@ -101,6 +101,12 @@ describe('creating a contact', () => {
     const shown = await agent.get(corrected.headers.location);
     expect(shown.text).toContain('Kontakt Max Müller wurde mit diesem Dialog bereits angelegt');
     expect(shown.text).not.toContain('Korrigiert');
+    // Any field, not only the name: an e-mail added on the second send is not stored, and said so.
+    const withEmail = await agent.post('/contacts').type('form').send({ ...twice, email: 'neu@mueller.de' });
+    expect((await agent.get(withEmail.headers.location)).text).toContain('wurde mit diesem Dialog bereits angelegt');
+    // Sent again exactly as before: the plain message.
+    const same = await agent.post('/contacts').type('form').send(twice);
+    expect((await agent.get(same.headers.location)).text).toContain('Kontakt Max Müller wurde mit der Kundennummer DK-4712 erstellt.');
   });
 
   it('requires a last name or a company, keeping everything typed', async () => {

@@ -274,12 +274,15 @@ describe('notes in the history', () => {
     expect(twice.map((r) => r.status)).toEqual([303, 303]);
     expect((await send('Rückruf am Montag', token)).status).toBe(303);
     expect(await t.db('contact_events').where({ contact_id: id, kind: 'note' })).toHaveLength(1);
+    // The same form with other words (the first answer never came, the note was extended): a note of its own.
+    await send('Rückruf am Montag, 10 Uhr', token);
+    expect(await t.db('contact_events').where({ contact_id: id, kind: 'note' })).toHaveLength(2);
     // The next page's form has a token of its own: the same words again are a second note.
     const next = (await agent.get(`/contacts/${id}`)).text.match(/name="note_token" value="([^"]+)"/)![1];
     expect(next).not.toBe(token);
     await send('Rückruf am Montag', next);
     await send('Ohne Zeichen');
-    expect(await t.db('contact_events').where({ contact_id: id, kind: 'note' })).toHaveLength(3);
+    expect(await t.db('contact_events').where({ contact_id: id, kind: 'note' })).toHaveLength(4);
   });
 
   it('are refused when empty, and for archived contacts', async () => {

@@ -168,7 +168,7 @@ describe('notifications in the browser', () => {
     const gone = await agent.post(`/notifications/${last.id}/open`).type('form').send({ _csrf: csrf });
     expect(gone.status).toBe(303);
     expect(gone.headers.location).toBe('/notifications');
-    expect((await agent.get('/notifications')).text).toContain('Diese Benachrichtigung gibt es nicht mehr: Der Kontakt wurde inzwischen gelöscht.');
+    expect((await agent.get('/notifications')).text).toContain('Diese Benachrichtigung gibt es nicht (mehr), zum Beispiel weil ihr Kontakt inzwischen gelöscht wurde.');
   });
 
   it('pop up newest first, also several from one poll', async () => {

@@ -706,6 +706,12 @@ export async function insertEvent(
   return String(row.id);
 }
 
+/** Whether this note (the form's token and its text) is in the contact's history already. */
+export async function noteSentBefore(db: Db | Knex.Transaction, contactId: string, token: string, text: string): Promise<boolean> {
+  const row = await db('contact_events').select('id').where({ contact_id: contactId, kind: 'note' }).whereRaw(`payload->>'token' = ? and payload->>'text' = ?`, [token, text]).first();
+  return Boolean(row);
+}
+
 export async function listEvents(db: Db, contactId: string, limit: number, beforeId?: string): Promise<ContactEvent[]> {
   const query = db('contact_events as e')
     .leftJoin('users as u', 'u.id', 'e.actor_id')

@@ -88,6 +88,13 @@ export function contactRoutes(db: Db): Router {
     else await renderPage(res, 'contacts/new', locals);
   }
 
+  /** Whether the contact holds what the create dialog sent (typed fields only: a generated number is its own). */
+  function sameAsSent(contact: Contact, sent: ContactCreate): boolean {
+    const fields = ['salutation', 'first_name', 'last_name', 'company', 'email', 'phone', 'status'] as const;
+    const typedNumber = sent.generate_number ? [] : (['customer_number'] as const);
+    return [...fields, ...typedNumber].every((field) => (contact[field] ?? null) === (sent[field] ?? null));
+  }
+
   async function create(req: Request, res: Response) {
     const again = async (errors: FieldErrors) => {
       const numbering = await createNumbering(req.body.generate_number === '1' && !errors.customer_number);
@@ -114,7 +121,7 @@ export function contactRoutes(db: Db): Router {
     // Sent again after a success whose answer never arrived (with corrections typed meanwhile): the contact
     // made the first time, named as it is, and said to be made already, not the corrections as if saved.
     const first = created.duplicate ? await findContact(db, created.id) : undefined;
-    const message = first && displayName(first) !== displayName(form.data)
+    const message = first && !sameAsSent(first, form.data)
       ? req.t('contacts.createdAlready', { name: displayName(first) })
       : created.number
         ? req.t('contacts.number.createdWith', { name: displayName(form.data), number: created.number })

@@ -3,7 +3,7 @@ import type { Db } from '../db/knex';
 import { Conflict, Invalid, NotFound } from '../web/errors';
 import { can, isActiveStatus, transition, type Action, type Status } from './status';
 import { editableFields, type ContactCreate, type ContactUpdate } from './schema';
-import { changesSince, findContact, findNumberHolder, insertEvent, lastStatusActor, type Contact, type ContactEvent } from './queries';
+import { changesSince, findContact, findNumberHolder, insertEvent, lastStatusActor, noteSentBefore, type Contact, type ContactEvent } from './queries';
 import { displayName } from './format';
 import { assignGeneratedNumber, withNumberTransaction } from '../numbers/service';
 import type { AssignmentInput } from '../assignment/schema';
@@ -269,15 +269,16 @@ export async function changeAssignment(db: Db, id: string, assignment: Assignmen
 }
 
 /**
- * A note in the history. With the form's token, the same form sent again (a
- * double click, Back and send) writes nothing more: the contact's row lock
- * orders the two, and the second finds the first.
+ * A note in the history. The same form sent again (a double click, Back and
+ * send: its token and its text) writes nothing more: the contact's row lock
+ * orders the two, and the second finds the first. Sent again with other words,
+ * it is a note of its own.
  */
 export async function addNote(db: Db, id: string, text: string, actorId: string, token?: string): Promise<void> {
   await db.transaction(async (trx) => {
     const contact = await loadForUpdate(trx, id);
     assertAllowed('note', contact.status);
-    if (token && (await trx('contact_events').select('id').where({ contact_id: id, kind: 'note' }).whereRaw(`payload->>'token' = ?`, [token]).first())) return;
+    if (token && (await noteSentBefore(trx, id, token, text))) return;
     await insertEvent(trx, { contact_id: id, actor_id: actorId, kind: 'note', payload: token ? { text, token } : { text } });
   });
 }

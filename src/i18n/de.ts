@@ -426,7 +426,7 @@ export const de = {
     markedRead: '{count} Benachrichtigungen als gelesen markiert.',
     markedReadOne: 'Eine Benachrichtigung als gelesen markiert.',
     noneUnread: 'Es gab keine ungelesenen Benachrichtigungen.',
-    gone: 'Diese Benachrichtigung gibt es nicht mehr: Der Kontakt wurde inzwischen gelöscht.',
+    gone: 'Diese Benachrichtigung gibt es nicht (mehr), zum Beispiel weil ihr Kontakt inzwischen gelöscht wurde.',
     empty: 'Keine Benachrichtigungen.',
     dismiss: 'Schließen',
     more: 'Ältere Benachrichtigungen',
@@ -689,7 +689,7 @@ export const de = {
     formExpected: 'Diese Adresse nimmt nur Formulare entgegen, wie die Seiten der Anwendung sie senden.',
     csrf: 'Das Formular ist abgelaufen. Bitte laden Sie die Seite neu und versuchen Sie es erneut.',
     csrfRetry: 'Diese Seite stammt aus einer früheren Anmeldung. Ihre Eingaben sind noch da: bitte noch einmal senden.',
-    otherUser: 'In diesem Browser ist inzwischen {name} angemeldet; diese Seite gehört zu einer anderen Anmeldung. Es wurde nichts gesendet: melden Sie sich wieder mit Ihrem Konto an, oder laden Sie die Seite neu.',
+    otherUser: 'In diesem Browser ist jetzt {name} angemeldet; diese Seite gehört zu einer anderen Anmeldung. Es wurde nichts gesendet: melden Sie sich wieder mit Ihrem Konto an, oder laden Sie die Seite neu.',
   },
   common: {
     save: 'Speichern',
@@ -699,7 +699,7 @@ export const de = {
     loading: 'Wird geladen …',
     sessionEnded: 'Ihre Anmeldung ist abgelaufen. Was Sie hier eingegeben haben, bleibt stehen: melden Sie sich in einem neuen Tab wieder an und speichern Sie dann hier.',
     sessionLogin: 'Anmelden (neuer Tab)',
-    sessionOther: 'In diesem Browser ist inzwischen {name} angemeldet; diese Seite gehört zu einer anderen Anmeldung. Es wurde nichts gesendet: melden Sie sich wieder mit Ihrem Konto an, oder laden Sie die Seite neu.',
+    sessionOther: 'In diesem Browser ist jetzt {name} angemeldet; diese Seite gehört zu einer anderen Anmeldung. Es wurde nichts gesendet: melden Sie sich wieder mit Ihrem Konto an, oder laden Sie die Seite neu.',
     sessionBack: 'Sie sind wieder angemeldet. Ihre Eingaben sind noch da: Sie können jetzt speichern.',
   },
 };

@@ -426,7 +426,7 @@ export const en: Catalog = {
     markedRead: '{count} notifications marked as read.',
     markedReadOne: 'One notification marked as read.',
     noneUnread: 'There were no unread notifications.',
-    gone: 'This notification no longer exists: the contact has been deleted meanwhile.',
+    gone: 'This notification does not exist (any more), for example because its contact has been deleted meanwhile.',
     empty: 'No notifications.',
     dismiss: 'Close',
     more: 'Older notifications',

@@ -41,13 +41,13 @@ export async function changeBrowserNotifications(db: Db, userId: string, enabled
   await updateUser(db, userId, { browser_notifications: enabled });
 }
 
-/** Changes the own password; every other session of the employee ends. */
 /** Whether this is the employee's password (argon2, as the login checks it). */
 export async function isCurrentPassword(db: Db, userId: string, password: string): Promise<boolean> {
   const passwordHash = await findPasswordHash(db, userId);
   return Boolean(passwordHash && (await verifyPassword(passwordHash, password)));
 }
 
+/** Changes the own password; every other session of the employee ends. */
 export async function changePassword(
   db: Db,
   userId: string,
