@@ -1,3 +1,5 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { createServer } from 'node:net';
 import request from 'supertest';
 import pino from 'pino';
 import { createApp } from '../src/app';
@@ -189,7 +191,6 @@ describe('configuration', () => {
   });
 
   it('exits with status 1 and a clear message when the server is started with a bad variable', () => {
-    const { spawnSync } = require('node:child_process') as typeof import('node:child_process');
     const result = spawnSync(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
       env: { ...process.env, PORT: 'achtzig' },
       encoding: 'utf8',
@@ -202,8 +203,6 @@ describe('configuration', () => {
 
 describe('starting on a port that is taken', () => {
   it('exits with status 1 and says so, instead of announcing an app that does not listen', async () => {
-    const { createServer } = require('node:net') as typeof import('node:net');
-    const { spawn } = require('node:child_process') as typeof import('node:child_process');
     const taken = createServer();
     const port = await freePort();
     await new Promise<void>((resolve) => taken.listen(port, '127.0.0.1', resolve));

@@ -32,6 +32,11 @@ export async function createBulkJob(db: Db, action: BulkAction, params: Record<s
   });
 }
 
+/** A job the queue did not take (PostgreSQL gone for a moment): failed, nothing done, not left "queued" for ever. */
+export async function markNotQueued(db: Db, jobId: string): Promise<void> {
+  await db('bulk_jobs').where({ id: jobId }).update({ state: 'failed', error: 'could not be queued' });
+}
+
 /** Applies one chunk; the notifications wait for the end of the job (see runBulkJob). */
 async function applyChunk(
   trx: Knex.Transaction,

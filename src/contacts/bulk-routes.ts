@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { Router, type Request, type Response } from 'express';
-import { z } from 'zod';
 import type { Db } from '../db/knex';
 import { isRecordId, parse, serviceFieldErrors, type FieldErrors, type Parsed } from '../web/validation';
 import { flash, flashForNextPage, renderFragment, renderPage } from '../web/render';
@@ -10,7 +9,7 @@ import { ContactId, ListFilter, ListQuery } from './schema';
 import { countForList, findContact } from './queries';
 import { loadListBehindDialog } from './list';
 import { clearSelection, currentSelection, saveSelection, isSelected, type Selection } from './selection';
-import { applicableStatuses, breakdown, BulkActionName, BulkSelection, bulkArchive, bulkAssign, bulkDelete, MAX_IDS, selectionFingerprint, targetIds, type BulkAction, type BulkResult, type Target } from './bulk';
+import { applicableStatuses, breakdown, BulkActionName, BulkConfirmation, BulkSelection, bulkArchive, bulkAssign, bulkDelete, MAX_IDS, selectionFingerprint, targetIds, type BulkAction, type BulkResult, type Target } from './bulk';
 import { displayName } from './format';
 import { listQueryString, narrowsList } from './urls';
 import { can, statuses, transition } from './status';
@@ -22,10 +21,8 @@ import { GroupFieldsWithNumbering, TemporaryGroupFields } from '../groups/schema
 import { predictNextNumber, withNumberTransaction } from '../numbers/service';
 import type { Knex } from 'knex';
 import type { JobQueue } from '../jobs/queue';
-import { BACKGROUND_THRESHOLD, createBulkJob, findBulkJob, type BulkJob } from './bulk-jobs';
+import { BACKGROUND_THRESHOLD, createBulkJob, findBulkJob, markNotQueued, type BulkJob } from './bulk-jobs';
 import type { Status } from './status';
-
-const CreateToken = z.uuid();
 
 const helpers = { displayName, listQueryString, narrowsList, isSelected, can, transition, statuses };
 
@@ -166,7 +163,8 @@ export function bulkRoutes(db: Db, jobs?: JobQueue): Router {
     const target = await targetOf(req, req.body, query);
     const name = action.data.action;
     // "Alle Treffer": only the set that was confirmed. Changed meanwhile, the dialog shows it anew, the clerk's choices kept.
-    if (target.kind === 'filter' && req.body.confirmed !== (await selectionFingerprint(db, target))) {
+    const confirmation = BulkConfirmation.parse(req.body);
+    if (target.kind === 'filter' && confirmation.confirmed !== (await selectionFingerprint(db, target))) {
       return dialog(req, res, name, query, target, { values: { ...req.body, assignment: req.body.assignment ?? '' }, changed: true }, 409);
     }
     // Counted once: it decides on the background and reports what archive and assign skip.
@@ -255,14 +253,14 @@ export function bulkRoutes(db: Db, jobs?: JobQueue): Router {
         // With "Nummer erzeugen" the whole of it runs again when the number was taken meanwhile
         // or the circle's lock timed out (createGroup in a caller's transaction leaves that to it).
         // The dialog's token: sent twice (a double click without JavaScript, Back and again), one group.
-        const token = CreateToken.safeParse(req.body.create_token);
+        const token = BulkConfirmation.parse(req.body).create_token;
         return await withNumberTransaction(db, async (trx) => {
           const group = await createGroup(trx, {
             ...fields,
             kind: name === 'new_group' ? 'static' : 'temporary',
             assignment,
             actorId,
-            createToken: token.success ? token.data : undefined,
+            createToken: token,
           });
           const row = await trx('groups').select('name').where({ id: group.id }).first();
           if (group.duplicate) return { result: { affected: 0, skipped: [] }, groupName: row.name, duplicate: true };
@@ -310,7 +308,7 @@ export function bulkRoutes(db: Db, jobs?: JobQueue): Router {
     } catch (error) {
       // Not handed to the queue (PostgreSQL gone for a moment): nothing was done, and the job must not wait as
       // "queued" for ever. The clerk gets the error and may try again; the selection stays.
-      await db('bulk_jobs').where({ id: jobId }).update({ state: 'failed', error: 'could not be queued' }).catch(() => undefined);
+      await markNotQueued(db, jobId).catch(() => undefined);
       throw error;
     }
     clearSelection(req);

@@ -28,6 +28,16 @@ export const BulkSelection = z.object({
 
 export const BulkActionName = z.object({ action: z.enum(bulkActions, 'bulk.unknownAction') });
 
+/**
+ * What the confirmation carries besides the selection: the set it showed
+ * (selectionFingerprint; missing or malformed, the dialog shows it again) and,
+ * for a new group, the dialog's token (sent twice, one group).
+ */
+export const BulkConfirmation = z.object({
+  confirmed: z.string().max(100).optional().catch(undefined),
+  create_token: z.uuid().optional().catch(undefined),
+});
+
 export type Target =
   | { kind: 'ids'; ids: string[] }
   | { kind: 'filter'; filter: ListFilter; group?: GroupScope; viewerId: string; except?: string[] };
