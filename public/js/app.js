@@ -50,15 +50,25 @@
     if (data.get('sort') === 'name') data.delete('sort');
   }
 
-  function showMessage(text, kind) {
+  // The message shown in place of any other; with `link` ({ href, text }) a link after the text, opened in a new tab.
+  function showMessage(text, kind, link) {
     var box = document.getElementById('messages');
-    if (!box || !text) return;
+    if (!box || !text) return null;
     var p = document.createElement('p');
     p.className = 'message message-' + (kind || 'success');
     p.textContent = text;
+    if (link) {
+      var a = document.createElement('a');
+      a.href = link.href;
+      a.target = '_blank';
+      a.rel = 'noopener';
+      a.textContent = link.text;
+      p.append(' ', a);
+    }
     // Focusable by script (see openDialogs), not by Tab.
     p.tabIndex = -1;
     box.replaceChildren(p);
+    return p;
   }
 
   // Servers send {"showMessage": {"text": …, "kind": …}} in HX-Trigger.
@@ -227,6 +237,11 @@
   // reloads the page: what was typed into one and not saved was lost without a word. Leaving the
   // page with such changes now lets the browser ask first; saving the form itself does not.
   var unsaved = [];
+  // The forms with changes still on the page (one sent back may have been replaced since).
+  function pendingForms() {
+    unsaved = unsaved.filter(function (form) { return form.isConnected; });
+    return unsaved;
+  }
   function markUnsaved(event) {
     var form = event.target.form;
     if (form && form.hasAttribute('data-warn-unsaved') && unsaved.indexOf(form) < 0) unsaved.push(form);
@@ -262,8 +277,7 @@
     Array.prototype.forEach.call(document.querySelectorAll('form[data-submitting]'), function (form) { form.removeAttribute('data-submitting'); });
   });
   window.addEventListener('beforeunload', function (event) {
-    unsaved = unsaved.filter(function (form) { return form.isConnected; });
-    if (!unsaved.length) return;
+    if (!pendingForms().length) return;
     event.preventDefault();
     event.returnValue = '';
   });
@@ -295,26 +309,13 @@
   // Brought into view with the cursor on it when a form was just sent; told quietly by a poll while typing.
   var sessionMessage = null;
   function showSessionEnded(sent) {
-    var box = document.getElementById('messages');
-    if (!box || !sessionData('ended')) return;
+    if (!sessionData('ended')) return;
     sessionEnded = true;
     // Said once: each poll while logged out would put it anew, taking the cursor from it (or its link).
-    if (sessionMessage && sessionMessage.isConnected) {
-      if (sent) sessionMessage.focus();
-      return;
+    if (!sessionMessage || !sessionMessage.isConnected) {
+      sessionMessage = showMessage(sessionData('ended'), 'error', { href: sessionData('login-url'), text: sessionData('login') });
     }
-    var message = sessionMessage = document.createElement('p');
-    message.className = 'message message-error';
-    message.tabIndex = -1;
-    message.appendChild(document.createTextNode(sessionData('ended') + ' '));
-    var link = document.createElement('a');
-    link.href = sessionData('login-url');
-    link.target = '_blank';
-    link.rel = 'noopener';
-    link.textContent = sessionData('login');
-    message.appendChild(link);
-    box.replaceChildren(message);
-    if (sent) message.focus();
+    if (sent && sessionMessage) sessionMessage.focus();
   }
 
   // Whether this browser is logged in, with its token (null: no answer, the form goes as it would have).
@@ -349,15 +350,17 @@
   // form with changes, stays; a page with nothing to lose goes to the login, which comes back here.
   document.addEventListener('sessionEnded', function (event) {
     var detail = event.detail || {};
-    unsaved = unsaved.filter(function (form) { return form.isConnected; });
-    if (detail.sent || unsaved.length) showSessionEnded(detail.sent);
+    if (detail.sent || pendingForms().length) showSessionEnded(detail.sent);
     else window.location.href = detail.loginUrl;
   });
 
   // Logged in again in the other tab: this one takes the new session's token when looked at again.
+  var askingBack = false;
   function sessionBack() {
-    if (!sessionEnded || document.visibilityState === 'hidden') return;
+    if (!sessionEnded || askingBack || document.visibilityState === 'hidden') return;
+    askingBack = true;
     askSession(function (session) {
+      askingBack = false;
       if (!session || !session.loggedIn || !sessionEnded) return;
       if (session.userId !== sessionData('user')) return showOtherUser(session.name);
       sessionEnded = false;
@@ -378,9 +381,7 @@
   // Someone else logged in in this browser since the page was loaded: its forms must not go as theirs.
   function showOtherUser(name) {
     var text = sessionData('other');
-    if (!text) return;
-    showMessage(text.replace('{name}', name || '?'), 'error');
-    var message = document.querySelector('#messages .message');
+    var message = text && showMessage(text.replace('{name}', name || '?'), 'error');
     if (message) message.focus();
   }
 

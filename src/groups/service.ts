@@ -341,7 +341,10 @@ export async function changeGroupAssignment(db: Db, id: string, assignment: Assi
 export async function deleteGroup(db: Db, id: string, actorId: string): Promise<Group> {
   return db.transaction(async (trx) => {
     const group = await lockGroup(trx, id, actorId);
-    if (group.kind === 'static') await removeMembers(trx, id, trx('group_members').select('contact_id').where({ group_id: id }), actorId);
+    if (group.kind === 'static') {
+      const { eventIds } = await deleteMembers(trx, group, trx('group_members').select('contact_id').where({ group_id: id }), actorId);
+      await notifyResponsible(trx, eventIds);
+    }
     await deleteGroupRow(trx, id);
     return group;
   });

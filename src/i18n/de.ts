@@ -699,7 +699,6 @@ export const de = {
     loading: 'Wird geladen …',
     sessionEnded: 'Ihre Anmeldung ist abgelaufen. Was Sie hier eingegeben haben, bleibt stehen: melden Sie sich in einem neuen Tab wieder an und speichern Sie dann hier.',
     sessionLogin: 'Anmelden (neuer Tab)',
-    sessionOther: 'In diesem Browser ist jetzt {name} angemeldet; diese Seite gehört zu einer anderen Anmeldung. Es wurde nichts gesendet: melden Sie sich wieder mit Ihrem Konto an, oder laden Sie die Seite neu.',
     sessionBack: 'Sie sind wieder angemeldet. Ihre Eingaben sind noch da: Sie können jetzt speichern.',
   },
 };

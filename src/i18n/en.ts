@@ -698,7 +698,6 @@ export const en: Catalog = {
     loading: 'Loading …',
     sessionEnded: 'Your login has expired. What you entered here stays: log in again in a new tab, then save here.',
     sessionLogin: 'Log in (new tab)',
-    sessionOther: '{name} has logged in in this browser since; this page belongs to another login. Nothing was sent: log in with your own account again, or reload the page.',
     sessionBack: 'You are logged in again. What you entered is still here: you can save now.',
   },
 };

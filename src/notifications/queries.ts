@@ -71,14 +71,19 @@ export async function responsibleFor(trx: Conn, contactId: string): Promise<stri
 
 /**
  * A reassignment told to those it takes the contact from, too: the event went
- * to the new responsible employees only, and Max learnt from nobody that his
- * customer now belongs to the Kundenservice. `formerly`: responsibleFor before
- * the change. Not the actor, only the active (as notifyResponsible).
+ * to the new responsible employees only (notifyResponsible, before this), and
+ * Max learnt from nobody that his customer now belongs to the Kundenservice.
+ * `formerly`: responsibleFor before the change (active employees); whoever of
+ * them the event has not reached, but the actor, is told now.
  */
 export async function notifyFormerlyResponsible(trx: Conn, eventId: string, contactId: string, formerly: string[], actorId: string): Promise<void> {
-  const still = new Set(await responsibleFor(trx, contactId));
-  const lost = formerly.filter((user) => !still.has(user) && user !== actorId);
-  if (lost.length) await (trx as Knex)('notifications').insert(lost.map((user) => ({ user_id: user, contact_id: contactId, event_id: eventId, count: 1 })));
+  if (!formerly.length) return;
+  await (trx as Knex).raw(
+    `insert into ${notificationColumns}
+     select f.user_id, ?, ?, 1 from unnest(?::bigint[]) as f(user_id)
+      where f.user_id <> ? and not exists (select 1 from notifications n where n.event_id = ? and n.user_id = f.user_id)`,
+    [contactId, eventId, formerly, actorId, eventId],
+  );
 }
 
 export interface NotificationRow {
