@@ -293,6 +293,100 @@ describe('POST /api/contacts/:id/messages', () => {
     expect(await messageEvents()).toEqual([]);
   });
 
+  describe('with an Idempotency-Key', () => {
+    const send = (contact: string, token: string, key: string, body: Record<string, unknown> = { text: 'Bitte rufen Sie mich zurück.' }) =>
+      post(`/api/contacts/${contact}/messages`, token).set('Idempotency-Key', key).send(body);
+
+    it('records a message sent again with the same key once, tells the responsible once, and answers the retry with the first event', async () => {
+      const member = await createUser(t.db, { name: 'Max Müller' });
+      const contact = await createContact(t.db, { status: 'customer' });
+      const token = await apiToken('Chat');
+
+      const first = await send(contact, token, 'b6f1c7e2-0001');
+      const retry = await send(contact, token, 'b6f1c7e2-0001');
+      expect(first.status).toBe(201);
+      expect(first.headers['idempotent-replayed']).toBeUndefined();
+      expect(retry.status).toBe(201);
+      expect(retry.headers['idempotent-replayed']).toBe('true');
+      const events = await messageEvents();
+      expect(events).toHaveLength(1);
+      expect(first.body).toEqual({ id: String(events[0].id) });
+      expect(retry.body).toEqual(first.body);
+      expect(await t.db('notifications').select('user_id')).toEqual([{ user_id: member.id }]);
+
+      // Another key is another message, even with the same words.
+      const other = await send(contact, token, 'b6f1c7e2-0002');
+      expect(other.status).toBe(201);
+      expect(await messageEvents()).toHaveLength(2);
+    });
+
+    it('records it once when the same message with the same key arrives several times at the same moment', async () => {
+      const contact = await createContact(t.db);
+      const token = await apiToken('Chat');
+      const answers = await Promise.all(Array.from({ length: 5 }, () => send(contact, token, 'gleichzeitig')));
+      expect(answers.map((a) => a.status)).toEqual([201, 201, 201, 201, 201]);
+      const events = await messageEvents();
+      expect(events).toHaveLength(1);
+      expect(new Set(answers.map((a) => a.body.id))).toEqual(new Set([String(events[0].id)]));
+      expect(answers.filter((a) => a.headers['idempotent-replayed'] === 'true')).toHaveLength(4);
+    });
+
+    it('refuses the key with another message or for another contact (422) and writes nothing more', async () => {
+      const contact = await createContact(t.db);
+      const otherContact = await createContact(t.db);
+      const token = await apiToken('Chat');
+      expect((await send(contact, token, 'k-1')).status).toBe(201);
+
+      const otherText = await send(contact, token, 'k-1', { text: 'Etwas ganz anderes.' });
+      expect(otherText.status).toBe(422);
+      expect(otherText.body.error).toMatch(/schon für eine andere Nachricht verwendet/);
+      const otherSender = await send(contact, token, 'k-1', { text: 'Bitte rufen Sie mich zurück.', sender: 'Herr Vogel' });
+      expect(otherSender.status).toBe(422);
+      const elsewhere = await send(otherContact, token, 'k-1');
+      expect(elsewhere.status).toBe(422);
+      expect(await messageEvents()).toHaveLength(1);
+    });
+
+    it('keeps the keys of each integration apart', async () => {
+      const contact = await createContact(t.db);
+      const chat = await apiToken('Chat');
+      const mail = await apiToken('Mail');
+      expect((await send(contact, chat, 'eins')).status).toBe(201);
+      const fromMail = await send(contact, mail, 'eins');
+      expect(fromMail.status).toBe(201);
+      expect(fromMail.headers['idempotent-replayed']).toBeUndefined();
+      expect((await messageEvents()).map((e) => e.payload.source)).toEqual(['Chat', 'Mail']);
+    });
+
+    it.each([
+      ['blank', ''],
+      ['too long', 'x'.repeat(256)],
+      ['with a space', 'zwei Wörter'],
+      ['not ASCII', 'schlüssel'],
+    ])('answers a key that is %s with 400 and writes nothing', async (_what, key) => {
+      const contact = await createContact(t.db);
+      const token = await apiToken('Chat');
+      const res = await send(contact, token, key);
+      expect(res.status).toBe(400);
+      expect(res.body).toEqual({ error: 'Der Kopf „Idempotency-Key“ muss 1 bis 255 sichtbare ASCII-Zeichen lang sein (zum Beispiel eine UUID).' });
+      expect(await messageEvents()).toEqual([]);
+      expect(await t.db('api_message_keys')).toEqual([]);
+    });
+
+    it('keeps no key for an unknown contact, and frees it when the contact is deleted', async () => {
+      const token = await apiToken('Chat');
+      const unknown = await send('999999', token, 'k-2');
+      expect(unknown.status).toBe(404);
+      expect(await t.db('api_message_keys')).toEqual([]);
+
+      const contact = await createContact(t.db);
+      expect((await send(contact, token, 'k-2')).status).toBe(201);
+      await t.db('contacts').where({ id: contact }).delete();
+      expect(await t.db('api_message_keys')).toEqual([]);
+      expect((await send(contact, token, 'k-2')).status).toBe(404);
+    });
+  });
+
   it('answers unknown API addresses with a JSON 404, not the login page', async () => {
     const res = await request(buildApp(t.db)).get('/api/contacts');
     expect(res.status).toBe(404);

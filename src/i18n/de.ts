@@ -183,6 +183,8 @@ export const de = {
       notObject: 'Bitte ein JSON-Objekt mit „text“ senden (Content-Type: application/json).',
       notJson: 'Bitte JSON in UTF-8 senden (Content-Type: application/json).',
       tooLarge: 'Die Nachricht ist zu groß (höchstens 16 KB).',
+      badKey: 'Der Kopf „Idempotency-Key“ muss 1 bis 255 sichtbare ASCII-Zeichen lang sein (zum Beispiel eine UUID).',
+      keyReused: 'Dieser Idempotency-Key wurde schon für eine andere Nachricht verwendet. Für jede neue Nachricht bitte einen neuen Schlüssel senden; nur eine Wiederholung derselben Nachricht trägt denselben.',
       unavailable: 'Die Datenbank ist gerade nicht erreichbar. Bitte in einigen Augenblicken erneut senden.',
       failed: 'Ein unerwarteter Fehler ist aufgetreten.',
     },

@@ -184,6 +184,8 @@ export const en: Catalog = {
       notObject: 'Please send a JSON object with "text" (Content-Type: application/json).',
       notJson: 'Please send JSON in UTF-8 (Content-Type: application/json).',
       tooLarge: 'The message is too large (16 KB at most).',
+      badKey: 'The Idempotency-Key header must be 1 to 255 visible ASCII characters (a UUID, say).',
+      keyReused: 'This Idempotency-Key was used for another message already. Send a new key with each new message; only a retry of the same message carries the same one.',
       unavailable: 'The database cannot be reached right now. Please send again in a few moments.',
       failed: 'An unexpected error occurred.',
     },

@@ -5,7 +5,7 @@ import { languageFromHeader, translator, type MessageKey } from '../i18n';
 import { HttpError, NotFound, isDatabaseUnavailable } from '../web/errors';
 import { noStore, refuseNulBytes, stripInvisibleCharacters } from '../web/security';
 import { fieldErrors, type FieldErrors } from '../web/validation';
-import { IncomingMessage, RecordId } from './schema';
+import { IdempotencyKey, IncomingMessage, RecordId } from './schema';
 import { authenticate, receiveMessage } from './service';
 
 /** Every answer is JSON: `{ error }`, with `fields` when the body was invalid. */
@@ -64,8 +64,13 @@ export function messageApi(db: Db, logger: Logger): Router {
     const t = translator(languageFromHeader(req.get('Accept-Language')));
     const message = IncomingMessage.safeParse(req.body);
     if (!message.success) return fail(res, 400, 'apiTokens.api.invalid', fieldErrors(message.error, t));
-    const eventId = await receiveMessage(db, id.data, message.data, res.locals.integration);
-    res.status(201).json({ id: eventId });
+    const key = IdempotencyKey.safeParse(req.get('Idempotency-Key'));
+    if (!key.success) return fail(res, 400, 'apiTokens.api.badKey');
+    const received = await receiveMessage(db, id.data, message.data, res.locals.integration, key.data);
+    if ('keyReused' in received) return fail(res, 422, 'apiTokens.api.keyReused');
+    // A retry gets the first answer again, marked as such.
+    if (received.replayed) res.set('Idempotent-Replayed', 'true');
+    res.status(201).json({ id: received.id });
   });
 
   router.use((_req, res) => fail(res, 404, 'apiTokens.api.notFound'));

@@ -55,3 +55,17 @@ export async function useToken(db: Conn, tokenHash: string): Promise<{ id: strin
     .returning(['id', 'name']);
   return row && { id: String(row.id), name: row.name };
 }
+
+/**
+ * Takes an `Idempotency-Key` for this request, or returns what it was taken
+ * for before (committed: a request sending the same key at the same moment is
+ * waited for). A key whose event is gone with its contact is free again.
+ */
+export async function claimKey(trx: Knex.Transaction, tokenId: string, key: string, requestHash: string): Promise<{ request_hash: string; event_id: string } | undefined> {
+  for (;;) {
+    const { rows } = await trx.raw('insert into api_message_keys (token_id, key, request_hash) values (?, ?, ?) on conflict do nothing returning key', [tokenId, key, requestHash]);
+    if (rows.length) return undefined;
+    const earlier = await trx('api_message_keys').select('request_hash', 'event_id').where({ token_id: tokenId, key }).first();
+    if (earlier) return { request_hash: earlier.request_hash, event_id: String(earlier.event_id) };
+  }
+}

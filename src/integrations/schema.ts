@@ -25,3 +25,6 @@ export const IncomingMessage = z.object({
   sender: z.preprocess(optionalText, string().max(200).optional()),
 });
 export type IncomingMessage = z.infer<typeof IncomingMessage>;
+
+/** The `Idempotency-Key` header: 1–255 visible ASCII characters (a UUID, say), or not sent. */
+export const IdempotencyKey = z.string().regex(/^[\x21-\x7E]{1,255}$/).optional();

@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { Db } from '../db/knex';
 import { insertEvent } from '../contacts/queries';
 import { NotFound } from '../web/errors';
-import { insertToken, revokeToken, useToken } from './queries';
+import { claimKey, insertToken, revokeToken, useToken } from './queries';
 import type { IncomingMessage } from './schema';
 
 const PREFIX = 'kt_';
@@ -41,17 +41,41 @@ export async function authenticate(db: Db, header: string | undefined): Promise<
   return useToken(db, hashToken(match[1]));
 }
 
+/** What a message sent with an `Idempotency-Key` became: its event, or a refusal of the key. */
+export type Received = { id: string; replayed: boolean } | { keyReused: true };
+
 /**
  * Records an incoming message in the contact's history and notifies the
  * responsible employees, in one transaction. Every status accepts messages:
  * a customer writing about an archived or new (inbox) contact is news too.
+ * With `key` (the request's `Idempotency-Key`), the same message sent again by
+ * the same integration (a retry after a timeout) is recorded once: the retry
+ * gets the first one's event. Two sent at the same moment wait for each other
+ * at the key. The key sent with another message (or another contact) is
+ * refused, and nothing is written.
  */
-export async function receiveMessage(db: Db, contactId: string, message: IncomingMessage, integration: { name: string }): Promise<string> {
+export async function receiveMessage(
+  db: Db,
+  contactId: string,
+  message: IncomingMessage,
+  integration: { id: string; name: string },
+  key?: string,
+): Promise<Received> {
   return db.transaction(async (trx) => {
+    const requestHash = createHash('sha256')
+      .update(JSON.stringify([contactId, message.text, message.source ?? null, message.sender ?? null]), 'utf8')
+      .digest('hex');
+    if (key) {
+      const earlier = await claimKey(trx, integration.id, key, requestHash);
+      if (earlier && earlier.request_hash !== requestHash) return { keyReused: true as const };
+      if (earlier) return { id: String(earlier.event_id), replayed: true };
+    }
     // Held until commit, so the contact cannot be deleted under the new event.
     const contact = await trx('contacts').select('id').where({ id: contactId }).forShare().first();
     if (!contact) throw new NotFound();
     const payload = { text: message.text, source: message.source ?? integration.name, ...(message.sender && { sender: message.sender }) };
-    return insertEvent(trx, { contact_id: contactId, actor_id: null, kind: 'message', payload });
+    const id = await insertEvent(trx, { contact_id: contactId, actor_id: null, kind: 'message', payload });
+    if (key) await trx('api_message_keys').where({ token_id: integration.id, key }).update({ event_id: id });
+    return { id, replayed: false };
   });
 }
