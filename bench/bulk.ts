@@ -17,7 +17,7 @@ import path from 'node:path';
 import { Client } from 'pg';
 import { createDb, migrate, type Db } from '../src/db/knex';
 import { startEmbedded } from '../src/db/embedded';
-import { breakdown, bulkArchive, type BulkResult, type Target } from '../src/contacts/bulk';
+import { breakdown, bulkArchive, confirmedTarget, selectionFingerprint, type BulkResult, type Target } from '../src/contacts/bulk';
 import { createBulkJob, runBulkJob } from '../src/contacts/bulk-jobs';
 import { countDynamicGroups, listGroupsForSidebar } from '../src/groups/queries';
 import { ListFilter } from '../src/contacts/schema';
@@ -191,7 +191,12 @@ export async function benchBulk(adminUrl: string, contacts = 100_000, runs = Num
     const archiveOnce = async () => {
       timer.take();
       const started = performance.now();
-      result = await db.transaction(async (trx) => bulkArchive(trx, target, seed.adminId, await breakdown(trx, target)));
+      // As the route does: the set confirmed in the dialog, fixed and checked in the action's transaction.
+      const confirmed = await selectionFingerprint(db, target);
+      result = await db.transaction(async (trx) => {
+        const fixed = await confirmedTarget(trx, target, confirmed);
+        return bulkArchive(trx, fixed, seed.adminId, await breakdown(trx, fixed));
+      });
       const ms = performance.now() - started;
       const taken = timer.take();
       taken.commit = ms - Object.values(taken).reduce((a, b) => a + b, 0);
@@ -217,7 +222,7 @@ export async function benchBulk(adminUrl: string, contacts = 100_000, runs = Num
     for (let run = 0; run < Math.max(1, Math.ceil(runs / 2)); run++) {
       await restoreTarget(db, seed.adminId);
       const jobStarted = performance.now();
-      const jobId = await createBulkJob(db, 'archive', {}, target, seed.adminId);
+      const jobId = await createBulkJob(db, 'archive', {}, target, seed.adminId, await selectionFingerprint(db, target));
       await runBulkJob(db, jobId);
       archiveBackgroundJobRunsMs.push(performance.now() - jobStarted);
     }

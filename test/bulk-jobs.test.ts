@@ -2,6 +2,7 @@ import pino from 'pino';
 import { createApp } from '../src/app';
 import { startQueue } from '../src/jobs/queue';
 import { createBulkJob, runBulkJob, BACKGROUND_THRESHOLD } from '../src/contacts/bulk-jobs';
+import { SelectionChanged, selectionFingerprint, type BulkAction, type Target } from '../src/contacts/bulk';
 import { useTestDatabase } from './db';
 import { confirmedAll, createUser, loginAs, testConfig } from './helpers';
 
@@ -24,6 +25,11 @@ async function waitFor<T>(check: () => Promise<T | undefined>, timeoutMs = 30000
     await new Promise((r) => setTimeout(r, 200));
   }
   throw new Error('timed out');
+}
+
+/** A job as the route makes it: for the set the dialog showed (its fingerprint taken just before). */
+async function jobFor(action: BulkAction, params: Record<string, unknown>, target: Target, actorId: string): Promise<string> {
+  return createBulkJob(t.db, action, params, target, actorId, await selectionFingerprint(t.db, target));
 }
 
 describe('big "all matching" selections', () => {
@@ -72,7 +78,7 @@ describe('big "all matching" selections', () => {
   it('apply every chunk exactly once, even when the job is run again, and skip contacts deleted meanwhile', async () => {
     const user = await createUser(t.db);
     await manyContacts(4500, 'Soest');
-    const jobId = await createBulkJob(t.db, 'delete', {}, { kind: 'filter', filter: { city: 'soest', status: ['customer', 'archived'] }, viewerId: user.id }, user.id);
+    const jobId = await jobFor('delete', {}, { kind: 'filter', filter: { city: 'soest', status: ['customer', 'archived'] }, viewerId: user.id }, user.id);
     await t.db('contacts').whereIn('id', t.db('contacts').select('id').where({ city: 'Soest' }).orderBy('id').limit(10)).delete();
     await runBulkJob(t.db, jobId);
     await runBulkJob(t.db, jobId);
@@ -86,11 +92,25 @@ describe('big "all matching" selections', () => {
     expect(await t.db('audit_log')).toHaveLength(1);
   });
 
+  it('queue nothing when the set is no longer the one confirmed', async () => {
+    const user = await createUser(t.db);
+    await manyContacts(20, 'Soest');
+    const target: Target = { kind: 'filter', filter: { city: 'soest' }, viewerId: user.id };
+    const confirmed = await selectionFingerprint(t.db, target);
+    await t.db.raw(`insert into contacts (last_name, city) values ('Neu', 'Soest')`);
+    await expect(createBulkJob(t.db, 'delete', {}, target, user.id, confirmed)).rejects.toBeInstanceOf(SelectionChanged);
+    expect(await t.db('bulk_jobs')).toEqual([]);
+    expect(await t.db('bulk_job_items')).toEqual([]);
+    // The set confirmed anew is taken whole.
+    const jobId = await jobFor('delete', {}, target, user.id);
+    expect((await t.db('bulk_jobs').where({ id: jobId }).first()).total).toBe(19);
+  });
+
   it('notify once, when done, about every contact it archived, even when it is run again', async () => {
     const user = await createUser(t.db);
     const colleague = await createUser(t.db);
     await manyContacts(2500, 'Soest');
-    const jobId = await createBulkJob(t.db, 'archive', {}, { kind: 'filter', filter: { city: 'soest', status: ['customer', 'archived'] }, viewerId: user.id }, user.id);
+    const jobId = await jobFor('archive', {}, { kind: 'filter', filter: { city: 'soest', status: ['customer', 'archived'] }, viewerId: user.id }, user.id);
     await runBulkJob(t.db, jobId);
     await runBulkJob(t.db, jobId);
     const told = await t.db('notifications').select('user_id', 'count');
@@ -114,7 +134,7 @@ describe('big "all matching" selections', () => {
     expect(unknown.text).toContain('Ein gewählter Mitarbeiter existiert nicht (mehr).');
     expect(await t.db('bulk_jobs')).toHaveLength(0);
 
-    const jobId = await createBulkJob(t.db, 'assign', { assignment: 'users', assignee_ids: [max.id] }, { kind: 'filter', filter: { city: 'hamm' }, viewerId: user.id }, user.id);
+    const jobId = await jobFor('assign', { assignment: 'users', assignee_ids: [max.id] }, { kind: 'filter', filter: { city: 'hamm' }, viewerId: user.id }, user.id);
     await t.db('users').where({ id: max.id }).update({ active: false });
     // Not thrown: the queue would retry it five times, refused five times.
     await runBulkJob(t.db, jobId, logger);
@@ -132,7 +152,7 @@ describe('big "all matching" selections', () => {
     const user = await createUser(t.db);
     const colleague = await createUser(t.db);
     await manyContacts(2500, 'Soest');
-    const jobId = await createBulkJob(t.db, 'archive', {}, { kind: 'filter', filter: { city: 'soest' }, viewerId: user.id }, user.id);
+    const jobId = await jobFor('archive', {}, { kind: 'filter', filter: { city: 'soest' }, viewerId: user.id }, user.id);
     // The second chunk fails whatever is tried: its first contact's event cannot be written.
     const [second] = await t.db('bulk_job_items').where({ job_id: jobId }).orderBy('contact_id').offset(2000).limit(1).pluck('contact_id');
     await t.db.raw(`create function kaputt() returns trigger language plpgsql as $$ begin
@@ -178,7 +198,7 @@ describe('big "all matching" selections', () => {
     const me = await createUser(t.db);
     const other = await createUser(t.db);
     await manyContacts(3, 'Lippstadt');
-    const jobId = await createBulkJob(t.db, 'archive', {}, { kind: 'filter', filter: { city: 'lippstadt' }, viewerId: me.id }, me.id);
+    const jobId = await jobFor('archive', {}, { kind: 'filter', filter: { city: 'lippstadt' }, viewerId: me.id }, me.id);
     const { agent } = await loginAs(createApp({ db: t.db, config: testConfig(), logger }), other.email);
     expect((await agent.get(`/jobs/${jobId}`)).status).toBe(404);
   });

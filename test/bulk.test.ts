@@ -1,6 +1,7 @@
 import { useTestDatabase } from './db';
 import { buildApp, confirmedAll, createUser, loginAs } from './helpers';
 import { createContact } from './factories';
+import { bulkDelete, confirmedTarget, SelectionChanged, selectionFingerprint, type Target } from '../src/contacts/bulk';
 
 const t = useTestDatabase();
 
@@ -187,6 +188,43 @@ describe('bulk actions', () => {
     expect((await agent.post('/contacts/bulk').set('X-CSRF-Token', csrf).type('form').send({ action: 'delete', all: '1', q: 'zzztest', confirmed: again })).status).toBe(303);
     expect(await t.db('contacts').where({ id: added })).toHaveLength(0);
     expect(await t.db('contacts').count({ n: '*' }).first()).toEqual({ n: '0' });
+  });
+
+  it('with all=1 fix the confirmed set in the action’s transaction: a contact added after the check is left alone', async () => {
+    const { user } = await login();
+    await createContact(t.db, { last_name: 'Zzztest Eins' });
+    await createContact(t.db, { last_name: 'Zzztest Zwei' });
+    const target: Target = { kind: 'filter', filter: { q: 'zzztest' }, viewerId: user.id };
+    const confirmed = await selectionFingerprint(t.db, target);
+    let added = '';
+    const deleted = await t.db.transaction(async (trx) => {
+      const fixed = await confirmedTarget(trx, target, confirmed);
+      // A colleague's new contact, committed between the check and the delete.
+      added = await createContact(t.db, { last_name: 'Zzztest Drei' });
+      return bulkDelete(trx, fixed, user.id);
+    });
+    expect(deleted.affected).toBe(2);
+    expect((await t.db('contacts').select('id')).map((r) => String(r.id))).toEqual([added]);
+    // A set that is no longer the one confirmed is refused before anything is done.
+    await expect(t.db.transaction((trx) => confirmedTarget(trx, target, confirmed))).rejects.toBeInstanceOf(SelectionChanged);
+  });
+
+  it('with all=1 make no group from a set that changed since the dialog, and show the dialog again', async () => {
+    const { agent, csrf } = await login();
+    await createContact(t.db, { last_name: 'Zzztest Eins' });
+    const confirmed = await confirmedAll(agent, csrf, 'new_group', { q: 'zzztest' });
+    await createContact(t.db, { last_name: 'Zzztest Zwei' });
+    const refused = await agent
+      .post('/contacts/bulk')
+      .set('HX-Request', 'true')
+      .set('X-CSRF-Token', csrf)
+      .type('form')
+      .send({ action: 'new_group', all: '1', q: 'zzztest', confirmed, name: 'Messe 2027', assignment: 'all' });
+    expect(refused.status).toBe(409);
+    expect(refused.text).toContain('Seit dem Öffnen dieses Dialogs passen andere Kontakte zur Auswahl');
+    expect(refused.text).toContain('value="Messe 2027"');
+    expect(await t.db('groups')).toEqual([]);
+    expect(await t.db('group_members')).toEqual([]);
   });
 
   it('with all=1 stay inside the chosen group', async () => {

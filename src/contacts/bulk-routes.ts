@@ -9,7 +9,24 @@ import { ContactId, ListFilter, ListQuery } from './schema';
 import { countForList, findContact } from './queries';
 import { loadListBehindDialog } from './list';
 import { clearSelection, currentSelection, saveSelection, isSelected, type Selection } from './selection';
-import { applicableStatuses, breakdown, BulkActionName, BulkConfirmation, BulkSelection, bulkArchive, bulkAssign, bulkDelete, MAX_IDS, selectionFingerprint, targetIds, type BulkAction, type BulkResult, type Target } from './bulk';
+import {
+  applicableStatuses,
+  breakdown,
+  BulkActionName,
+  BulkConfirmation,
+  BulkSelection,
+  bulkArchive,
+  bulkAssign,
+  bulkDelete,
+  confirmedTarget,
+  MAX_IDS,
+  SelectionChanged,
+  selectionFingerprint,
+  targetIds,
+  type BulkAction,
+  type BulkResult,
+  type Target,
+} from './bulk';
 import { displayName } from './format';
 import { listQueryString, narrowsList } from './urls';
 import { can, statuses, transition } from './status';
@@ -162,38 +179,54 @@ export function bulkRoutes(db: Db, jobs?: JobQueue): Router {
     const query = listQueryOf(req, req.body);
     const target = await targetOf(req, req.body, query);
     const name = action.data.action;
-    // "Alle Treffer": only the set that was confirmed. Changed meanwhile, the dialog shows it anew, the clerk's choices kept.
-    const confirmation = BulkConfirmation.parse(req.body);
-    if (target.kind === 'filter' && confirmation.confirmed !== (await selectionFingerprint(db, target))) {
-      return dialog(req, res, name, query, target, { values: { ...req.body, assignment: req.body.assignment ?? '' }, changed: true }, 409);
+    // "Alle Treffer": only the set that was confirmed, checked in the action's own transaction (confirmedTarget).
+    // Changed meanwhile, nothing is done and the dialog shows it anew, the clerk's choices kept.
+    const { confirmed } = BulkConfirmation.parse(req.body);
+    const changedMeanwhile = () => dialog(req, res, name, query, target, { values: { ...req.body, assignment: req.body.assignment ?? '' }, changed: true }, 409);
+    if (target.kind === 'filter' && confirmed === undefined) return changedMeanwhile();
+    // Big "all matching" archive, assign and delete go to the background.
+    const mayQueue = jobs && target.kind === 'filter' && (name === 'archive' || name === 'assign' || name === 'delete');
+    if (mayQueue && (await breakdown(db, target)).total > BACKGROUND_THRESHOLD) {
+      return runInBackground(req, res, name, target, query, confirmed).catch((error: unknown) => {
+        if (error instanceof SelectionChanged) return changedMeanwhile();
+        throw error;
+      });
     }
-    // Counted once: it decides on the background and reports what archive and assign skip.
-    const counts = name === 'archive' || name === 'assign' || (jobs && target.kind === 'filter' && name === 'delete') ? await breakdown(db, target) : undefined;
-    if (jobs && target.kind === 'filter' && counts && counts.total > BACKGROUND_THRESHOLD) return runInBackground(req, res, name, target, query);
     let result: BulkResult;
     let groupName = '';
     let groupNumber: string | undefined;
     let duplicate = false;
-    if (name === 'assign') {
-      const assignment = chosenAssignment(req);
-      if (!assignment.ok) return dialog(req, res, name, query, target, { values: { ...req.body, assignment: req.body.assignment ?? '' }, errors: assignment.errors }, 422);
-      try {
-        result = await db.transaction((trx) => bulkAssign(trx, target, assignment.data, req.user!.id, counts!));
-      } catch (error) {
-        if (!(error instanceof Invalid)) throw error;
-        return dialog(req, res, name, query, target, { values: req.body, errors: serviceFieldErrors(error, req.t) }, 422);
+    try {
+      if (name === 'assign') {
+        const assignment = chosenAssignment(req);
+        if (!assignment.ok) return dialog(req, res, name, query, target, { values: { ...req.body, assignment: req.body.assignment ?? '' }, errors: assignment.errors }, 422);
+        try {
+          result = await db.transaction(async (trx) => {
+            const fixed = await confirmedTarget(trx, target, confirmed);
+            return bulkAssign(trx, fixed, assignment.data, req.user!.id, await breakdown(trx, fixed));
+          });
+        } catch (error) {
+          if (!(error instanceof Invalid)) throw error;
+          return dialog(req, res, name, query, target, { values: req.body, errors: serviceFieldErrors(error, req.t) }, 422);
+        }
+      } else if (name === 'archive') {
+        result = await db.transaction(async (trx) => {
+          const fixed = await confirmedTarget(trx, target, confirmed);
+          return bulkArchive(trx, fixed, req.user!.id, await breakdown(trx, fixed));
+        });
+      } else if (name === 'delete') {
+        result = await db.transaction(async (trx) => bulkDelete(trx, await confirmedTarget(trx, target, confirmed), req.user!.id));
+      } else {
+        const outcome = await groupAction(req, name, query, target, confirmed);
+        if ('errors' in outcome) return dialog(req, res, name, query, target, { values: req.body, errors: outcome.errors }, 422);
+        result = outcome.result;
+        groupName = outcome.groupName;
+        groupNumber = outcome.groupNumber;
+        duplicate = outcome.duplicate ?? false;
       }
-    } else if (name === 'archive') {
-      result = await db.transaction((trx) => bulkArchive(trx, target, req.user!.id, counts!));
-    } else if (name === 'delete') {
-      result = await db.transaction((trx) => bulkDelete(trx, target, req.user!.id));
-    } else {
-      const outcome = await groupAction(req, name, query, target);
-      if ('errors' in outcome) return dialog(req, res, name, query, target, { values: req.body, errors: outcome.errors }, 422);
-      result = outcome.result;
-      groupName = outcome.groupName;
-      groupNumber = outcome.groupNumber;
-      duplicate = outcome.duplicate ?? false;
+    } catch (error) {
+      if (error instanceof SelectionChanged) return changedMeanwhile();
+      throw error;
     }
     const message = duplicate ? req.t('bulk.groupMadeAlready', { group: groupName }) : resultMessage(req, name, result, { group: groupName, groupNumber });
     clearSelection(req);
@@ -229,9 +262,11 @@ export function bulkRoutes(db: Db, jobs?: JobQueue): Router {
     name: BulkAction,
     query: ListQuery,
     target: Target,
+    confirmed: string | undefined,
   ): Promise<{ result: BulkResult; groupName: string; groupNumber?: string; duplicate?: boolean } | { errors: FieldErrors }> {
     const actorId = req.user!.id;
-    const members = (trx: Knex.Transaction) => targetIds(trx, target);
+    // The set confirmed, fixed in the group's transaction (a query builder is awaited as its rows: the ids' query is built after).
+    const fixed = (trx: Knex.Transaction) => confirmedTarget(trx, target, confirmed);
     try {
       if (name === 'new_group' || name === 'temporary_group') {
         let assignment: AssignmentInput = { kind: 'all', userIds: [], competenceId: undefined };
@@ -264,7 +299,7 @@ export function bulkRoutes(db: Db, jobs?: JobQueue): Router {
           });
           const row = await trx('groups').select('name').where({ id: group.id }).first();
           if (group.duplicate) return { result: { affected: 0, skipped: [] }, groupName: row.name, duplicate: true };
-          const added = await addMembers(trx, group.id, members(trx), actorId);
+          const added = await addMembers(trx, group.id, targetIds(trx, await fixed(trx)), actorId);
           // A generated number is named: it may differ from the one the dialog expected.
           return { result: { affected: added.added, skipped: added.skipped }, groupName: row.name, groupNumber: fields.generateNumber ? (group.group_number ?? undefined) : undefined };
         });
@@ -275,10 +310,10 @@ export function bulkRoutes(db: Db, jobs?: JobQueue): Router {
         const group = await trx('groups').select('name').where({ id: groupId }).first();
         if (!group) throw new NotFound('groups.gone');
         if (name === 'add_to_group') {
-          const added = await addMembers(trx, groupId, members(trx), actorId);
+          const added = await addMembers(trx, groupId, targetIds(trx, await fixed(trx)), actorId);
           return { result: { affected: added.added, skipped: added.skipped }, groupName: group.name };
         }
-        const removed = await removeMembers(trx, groupId, members(trx), actorId);
+        const removed = await removeMembers(trx, groupId, targetIds(trx, await fixed(trx)), actorId);
         return { result: { affected: removed.removed, skipped: [] }, groupName: group.name };
       });
     } catch (error) {
@@ -288,7 +323,7 @@ export function bulkRoutes(db: Db, jobs?: JobQueue): Router {
   }
 
   /** Big "all matching" selections: the job is queued and the dialog shows its progress until it is done. */
-  async function runInBackground(req: Request, res: Response, name: BulkAction, target: Target, query: ListQuery) {
+  async function runInBackground(req: Request, res: Response, name: BulkAction, target: Target, query: ListQuery, confirmed: string | undefined) {
     let params: Record<string, unknown> = {};
     if (name === 'assign') {
       const assignment = chosenAssignment(req);
@@ -302,7 +337,7 @@ export function bulkRoutes(db: Db, jobs?: JobQueue): Router {
       }
       params = { assignment: req.body.assignment, assignee_ids: req.body.assignee_ids, competence_id: req.body.competence_id };
     }
-    const jobId = await createBulkJob(db, name, params, target, req.user!.id);
+    const jobId = await createBulkJob(db, name, params, target, req.user!.id, confirmed);
     try {
       await jobs!.enqueueBulk(jobId);
     } catch (error) {

@@ -76,10 +76,39 @@ export async function breakdown(db: Db | Knex.Transaction, target: Target): Prom
  */
 export async function selectionFingerprint(db: Db | Knex.Transaction, target: Target): Promise<string | undefined> {
   if (target.kind !== 'filter') return undefined;
-  const row = await whereTarget(db, (db as Db)('contacts as c'), target)
-    .select(db.raw(`count(*) as n, md5(coalesce(string_agg(c.id::text, ',' order by c.id), '')) as hash`))
-    .first();
+  return fingerprintOf(await whereTarget(db, (db as Db)('contacts as c'), target).select(fingerprintColumns(db, 'c.id')).first());
+}
+
+/** A fingerprint's two columns over a column of contact ids: how many, and the md5 of all of them in order. */
+export function fingerprintColumns(db: Db | Knex.Transaction, column: string): Knex.Raw {
+  return db.raw(`count(*) as n, md5(coalesce(string_agg(??::text, ',' order by ??), '')) as hash`, [column, column]);
+}
+
+export function fingerprintOf(row: { n: string | number; hash: string }): string {
   return `${toCount(row.n)}:${row.hash}`;
+}
+
+/** "Alle Treffer" matched another set when the action ran than the one confirmed: nothing was done. */
+export class SelectionChanged extends Error {
+  constructor() {
+    super('the selection changed since it was confirmed');
+  }
+}
+
+/**
+ * The contacts an action runs on, read in the action's own transaction: ticked
+ * ids as they are; "all matching" as the ids the filter matches now, and only
+ * if they are the set confirmed (selectionFingerprint), else SelectionChanged.
+ * Checked apart from the action, a contact a colleague added between the check
+ * and the action's statements was acted on unseen.
+ */
+export async function confirmedTarget(trx: Knex.Transaction, target: Target, confirmed: string | undefined): Promise<Target> {
+  if (target.kind !== 'filter') return target;
+  const row = await whereTarget(trx, trx('contacts as c'), target)
+    .select(fingerprintColumns(trx, 'c.id'), trx.raw(`coalesce(array_agg(c.id::text order by c.id), '{}') as ids`))
+    .first();
+  if (fingerprintOf(row) !== confirmed) throw new SelectionChanged();
+  return { kind: 'ids', ids: row.ids };
 }
 
 /** The statuses an action applies to; the rest are skipped and reported. */
