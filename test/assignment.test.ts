@@ -81,7 +81,7 @@ describe('assigning contacts', () => {
     expect(await t.db('contacts').where({ id }).first()).toMatchObject({ assignment: 'competence', competence_id: team });
     expect(await t.db('contact_assignees').where({ contact_id: id })).toHaveLength(0);
     const event = await t.db('contact_events').where({ contact_id: id, kind: 'assigned' }).first();
-    expect(event.payload).toEqual({ from: { kind: 'users', names: ['Max Müller'] }, to: { kind: 'competence', names: ['Vertrieb Süd'], id: team } });
+    expect(event.payload).toEqual({ from: { kind: 'users', names: ['Max Müller'], ids: [max.id] }, to: { kind: 'competence', names: ['Vertrieb Süd'], id: team } });
     // Sabine, whose team has it now, and Max, who had it: he learns it is no longer his.
     const notified = await t.db('notifications').where({ event_id: event.id }).select('user_id').orderBy('user_id');
     expect(notified.map((n) => String(n.user_id))).toEqual([max.id, sabine.id]);

@@ -148,6 +148,22 @@ describe('big "all matching" selections', () => {
     expect(shown.text).not.toContain('hx-trigger');
   });
 
+  it('assign in the background: tell those the contacts were taken from, once, when the job is done', async () => {
+    const user = await createUser(t.db);
+    const max = await createUser(t.db, { name: 'Max Müller' });
+    const sabine = await createUser(t.db, { name: 'Sabine Schröder' });
+    const bystander = await createUser(t.db, { name: 'Jürgen Weiß' });
+    await manyContacts(2500, 'Soest');
+    await t.db.raw(`update contacts set assignment = 'users' where city = 'Soest'`);
+    await t.db.raw(`insert into contact_assignees (contact_id, user_id) select id, ? from contacts where city = 'Soest'`, [max.id]);
+    const jobId = await jobFor('assign', { assignment: 'users', assignee_ids: [sabine.id] }, { kind: 'filter', filter: { city: 'soest' }, viewerId: user.id }, user.id);
+    await runBulkJob(t.db, jobId);
+    await runBulkJob(t.db, jobId);
+    const told = await t.db('notifications').select('user_id', 'count');
+    expect(Object.fromEntries(told.map((n) => [String(n.user_id), n.count]))).toEqual({ [max.id]: 2250, [sabine.id]: 2250 });
+    expect(told.some((n) => String(n.user_id) === bystander.id)).toBe(false);
+  });
+
   it('end for good after the last attempt, telling those responsible about the part done', async () => {
     const user = await createUser(t.db);
     const colleague = await createUser(t.db);

@@ -293,7 +293,7 @@ describe('bulk actions', () => {
     const events = await t.db('contact_events').where({ kind: 'assigned', actor_id: user.id }).orderBy('contact_id');
     expect(events.map((e) => e.payload.from)).toEqual([
       { kind: 'all', names: [] },
-      { kind: 'users', names: ['Max Müller'] },
+      { kind: 'users', names: ['Max Müller'], ids: [max.id] },
     ]);
     expect(events[0].payload.to).toEqual({ kind: 'competence', names: ['Vertrieb'], id: String(team.id) });
     // Assigned once more the same way: nothing happened, so nothing is recorded or notified.
@@ -307,6 +307,61 @@ describe('bulk actions', () => {
     expect((await agent.get('/contacts')).text).toContain('0 Kontakte neu zugewiesen. 2 hatten diese Zuweisung schon.');
     expect(await t.db('contact_events').where({ kind: 'assigned', actor_id: user.id })).toHaveLength(2);
     expect(await t.db('notifications').count({ n: '*' }).first()).toEqual(notifications);
+  });
+
+  it('assign: tell those the contacts are taken from as well as those who get them, each once', async () => {
+    const { agent, csrf, user } = await login();
+    const max = await createUser(t.db, { name: 'Max Müller' });
+    const sabine = await createUser(t.db, { name: 'Sabine Schröder' });
+    const juergen = await createUser(t.db, { name: 'Jürgen Weiß' });
+    const anna = await createUser(t.db, { name: 'Anna Berg' });
+    const emily = await createUser(t.db, { name: 'Emily Clarke', active: false });
+    const [team] = await t.db('competences').insert({ name: 'Vertrieb' }).returning('id');
+    await t.db('competence_members').insert([sabine.id, emily.id].map((user_id) => ({ competence_id: team.id, user_id })));
+    const byName = await createContact(t.db, { last_name: 'Named', status: 'customer' });
+    await t.db('contacts').where({ id: byName }).update({ assignment: 'users' });
+    await t.db('contact_assignees').insert([max.id, anna.id].map((user_id) => ({ contact_id: byName, user_id })));
+    const byTeam = await createContact(t.db, { last_name: 'Team', status: 'customer' });
+    await t.db('contacts').where({ id: byTeam }).update({ assignment: 'competence', competence_id: team.id });
+    const forAll = await createContact(t.db, { last_name: 'Alle', status: 'prospect' });
+
+    const res = await agent.post('/contacts/bulk').set('X-CSRF-Token', csrf).type('form').send({ action: 'assign', ids: [byName, byTeam, forAll], assignment: 'users', assignee_ids: [anna.id] });
+    expect(res.status).toBe(303);
+    const told = await t.db('notifications').select('user_id', 'contact_id', 'count');
+    const pairs = told.map((n) => `${n.contact_id}:${n.user_id}:${n.count}`).sort();
+    // Max had "Named" (with Anna, who keeps it: told once); Sabine's team had "Team" (Emily is deactivated);
+    // "Alle" was everybody's. Anna gets all three. The actor is told nothing.
+    expect(pairs).toEqual(
+      [
+        `${byName}:${max.id}:1`,
+        `${byName}:${anna.id}:1`,
+        `${byTeam}:${sabine.id}:1`,
+        `${byTeam}:${anna.id}:1`,
+        ...[max, sabine, juergen, anna].map((u) => `${forAll}:${u.id}:1`),
+      ].sort(),
+    );
+    expect(told.some((n) => [user.id, emily.id].includes(String(n.user_id)))).toBe(false);
+  });
+
+  it('assign more than ten: one summary per employee, counting each contact that concerns him or her once', async () => {
+    const { agent, csrf } = await login();
+    const max = await createUser(t.db, { name: 'Max Müller' });
+    const anna = await createUser(t.db, { name: 'Anna Berg' });
+    const sabine = await createUser(t.db, { name: 'Sabine Schröder' });
+    const [team] = await t.db('competences').insert({ name: 'Kundenservice' }).returning('id');
+    await t.db('competence_members').insert({ competence_id: team.id, user_id: sabine.id });
+    const ids: string[] = [];
+    for (let i = 0; i < 12; i++) {
+      const id = await createContact(t.db, { last_name: `Kunde ${i}`, status: 'customer' });
+      await t.db('contacts').where({ id }).update({ assignment: 'users' });
+      // Max has all twelve; Anna, with him, the first four.
+      await t.db('contact_assignees').insert((i < 4 ? [max.id, anna.id] : [max.id]).map((user_id) => ({ contact_id: id, user_id })));
+      ids.push(id);
+    }
+    // To Max and the Kundenservice's Sabine: Max keeps them (told once each, not twice), Anna loses four.
+    await agent.post('/contacts/bulk').set('X-CSRF-Token', csrf).type('form').send({ action: 'assign', ids, assignment: 'users', assignee_ids: [max.id, sabine.id] });
+    const told = await t.db('notifications').select('user_id', 'count');
+    expect(Object.fromEntries(told.map((n) => [String(n.user_id), n.count]))).toEqual({ [max.id]: 12, [anna.id]: 4, [sabine.id]: 12 });
   });
 
   it('delete permanently, with history, memberships and pictures, keeping an audit log of names and numbers', async () => {

@@ -380,13 +380,16 @@ describe('deleting a competence', () => {
     for (const event of events) {
       expect(event).toMatchObject({
         actor_id: admin.id,
-        payload: { from: { kind: 'competence', names: ['Vertrieb Nord'] }, to: { kind: 'competence', names: ['Vertrieb Süd'], id: sued } },
+        payload: { from: { kind: 'competence', names: ['Vertrieb Nord'], id: nord }, to: { kind: 'competence', names: ['Vertrieb Süd'], id: sued } },
       });
     }
-    // The newly responsible are told; the acting admin, the deactivated member and the old team are not.
+    // The newly responsible are told, and the old team, whose contacts they were; the acting admin,
+    // the deactivated member and the bystander are not.
     const notifications = await t.db('notifications').select('user_id', 'contact_id', 'event_id').orderBy(['contact_id', 'user_id']);
-    expect(notifications).toEqual(events.map((e) => ({ user_id: newMember.id, contact_id: e.contact_id, event_id: e.id })));
-    expect(notifications.some((n) => [bystander.id, oldMember.id, inactive.id, admin.id].includes(n.user_id))).toBe(false);
+    expect(notifications).toEqual(
+      events.flatMap((e) => [oldMember, newMember].map((u) => ({ user_id: u.id, contact_id: e.contact_id, event_id: e.id }))),
+    );
+    expect(notifications.some((n) => [bystander.id, inactive.id, admin.id].includes(n.user_id))).toBe(false);
 
     const confirmation = await agent.get(`/settings/competences/${nord}/delete`);
     expect(confirmation.text).toContain('Neu zugewiesen an „Vertrieb Süd“: 2 Kontakte.');
@@ -409,7 +412,7 @@ describe('deleting a competence', () => {
     expect(res.status).toBe(303);
     expect(await t.db('contacts').where({ id: contact }).first()).toMatchObject({ assignment: 'all', competence_id: null });
     const event = await t.db('contact_events').where({ contact_id: contact, kind: 'assigned' }).first();
-    expect(event.payload).toEqual({ from: { kind: 'competence', names: ['Vertrieb Nord'] }, to: { kind: 'all', names: [] } });
+    expect(event.payload).toEqual({ from: { kind: 'competence', names: ['Vertrieb Nord'], id: team }, to: { kind: 'all', names: [] } });
     expect(await t.db('notifications').where({ event_id: event.id }).orderBy('user_id').pluck('user_id')).toEqual(sorted([max.id, sabine.id]));
     expect(await t.db('notifications').where({ user_id: admin.id })).toEqual([]);
     expect((await agent.get(`/settings/competences/${team}/delete`)).text).toContain('Neu zugewiesen an „Alle Mitarbeiter“: 1 Kontakt.');

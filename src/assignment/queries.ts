@@ -166,8 +166,9 @@ export function sameAssignment(a: AssignmentLabel | undefined, b: AssignmentLabe
  * change, and a competence's id (where a notification about many leads: that
  * competence's contacts).
  */
-export function describeAssignment(label: AssignmentLabel | undefined): { kind: AssignmentKind; names: string[]; id?: string } {
+export function describeAssignment(label: AssignmentLabel | undefined): { kind: AssignmentKind; names: string[]; id?: string; ids?: string[] } {
   if (!label) return { kind: 'all', names: [] };
   if (label.kind === 'competence') return { kind: 'competence', names: label.competence ? [label.competence.name] : [], ...(label.competence ? { id: label.competence.id } : {}) };
-  return { kind: label.kind, names: label.users.map((u) => u.name) };
+  // The ids tell those it is taken from (reassignmentRows); the names are what the history shows.
+  return { kind: label.kind, names: label.users.map((u) => u.name), ...(label.kind === 'users' ? { ids: label.users.map((u) => u.id) } : {}) };
 }

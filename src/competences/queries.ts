@@ -149,7 +149,7 @@ export async function moveContacts(
   fromId: string,
   to: { kind: 'all' | 'competence'; competenceId?: string },
   actorId: string,
-  payload: { from: { kind: string; names: string[] }; to: { kind: string; names: string[]; id?: string } },
+  payload: { from: { kind: string; names: string[]; id?: string }; to: { kind: string; names: string[]; id?: string } },
 ): Promise<string[]> {
   const { rows } = await trx.raw(
     `with moved as (

@@ -160,10 +160,11 @@ export async function reassign(
 
     const to = { kind: target.kind, competenceId: targetId };
     const eventIds = await moveContacts(trx, id, to, actorId, {
-      from: { kind: 'competence', names: [competence.name] },
+      from: { kind: 'competence', names: [competence.name], id },
       to: { kind: target.kind, names: destination ? [destination.name] : [], ...(targetId ? { id: targetId } : {}) },
     });
-    await notifyResponsible(trx, eventIds);
+    // Its members learn where their contacts went; the newly responsible, that they have them.
+    await notifyResponsible(trx, eventIds, { reassigned: true });
     const groups = await moveGroups(trx, id, to);
     // To another competence, the dynamic groups filtering by this one follow; to all employees there is
     // nothing to filter by instead, and they keep the competence from being deleted (usageOf).

@@ -83,7 +83,7 @@ export async function runBulkJob(db: Db, jobId: string, logger?: Logger, { lastA
         const pending = await trx('bulk_job_items').select('contact_id').where({ job_id: jobId, done: false }).orderBy('contact_id').limit(CHUNK);
         if (!pending.length) {
           const events = await trx('bulk_job_items').where({ job_id: jobId }).whereNotNull('event_id').pluck('event_id');
-          await notifyResponsible(trx, events);
+          await notifyResponsible(trx, events, { reassigned: job.action === 'assign' });
           await trx('bulk_jobs').where({ id: jobId }).update({ state: 'done', finished_at: trx.fn.now() });
           return true;
         }
@@ -133,7 +133,8 @@ export async function runBulkJob(db: Db, jobId: string, logger?: Logger, { lastA
 async function endJob(db: Db, jobId: string, refused: MessageKey, error: string): Promise<void> {
   await db.transaction(async (trx) => {
     const events = await trx('bulk_job_items').where({ job_id: jobId }).whereNotNull('event_id').pluck('event_id');
-    await notifyResponsible(trx, events);
+    const { action } = await trx('bulk_jobs').select('action').where({ id: jobId }).first();
+    await notifyResponsible(trx, events, { reassigned: action === 'assign' });
     await trx('bulk_jobs')
       .where({ id: jobId })
       .update({ state: 'failed', error, result: trx.raw(`result || jsonb_build_object('refused', ?::text)`, [refused]), finished_at: trx.fn.now() });

@@ -221,11 +221,11 @@ export async function bulkAssign(
     .forUpdate();
   const ids = locked.filter((r) => r.changes).map((r) => String(r.id));
   if (!ids.length) return { affected: 0, unchanged: locked.length, skipped: skippedOf(before, 'assign'), eventIds: [] };
-  const names = await trx('users').select('name').whereRaw('id = any(?::bigint[])', [assignment.userIds]).orderBy('name');
+  const names: { id: string | number; name: string }[] = await trx('users').select('id', 'name').whereRaw('id = any(?::bigint[])', [assignment.userIds]).orderBy('name');
   const competence = assignment.competenceId ? await trx('competences').select('name').where('id', assignment.competenceId).first() : undefined;
   const to = describeAssignment({
     kind: assignment.kind,
-    users: names.map((n) => ({ id: '', name: n.name, active: true })),
+    users: names.map((n) => ({ id: String(n.id), name: n.name, active: true })),
     competence: competence ? { id: assignment.competenceId!, name: competence.name } : undefined,
   });
   // The "from" side is read before the change, per contact, in the same statement that writes the events.
@@ -234,9 +234,10 @@ export async function bulkAssign(
      select c.id, ?, 'assigned', jsonb_build_object('bulk', true, 'to', ?::jsonb, 'from',
        case c.assignment
          when 'all' then jsonb_build_object('kind', 'all', 'names', '[]'::jsonb)
-         when 'competence' then jsonb_build_object('kind', 'competence', 'names', jsonb_build_array(k.name))
-         else jsonb_build_object('kind', 'users', 'names',
-           (select coalesce(jsonb_agg(u.name order by u.name), '[]'::jsonb) from contact_assignees a join users u on u.id = a.user_id where a.contact_id = c.id))
+         when 'competence' then jsonb_build_object('kind', 'competence', 'names', jsonb_build_array(k.name), 'id', k.id::text)
+         else (select jsonb_build_object('kind', 'users', 'names', coalesce(jsonb_agg(u.name order by u.name), '[]'::jsonb),
+                                         'ids', coalesce(jsonb_agg(u.id::text order by u.name), '[]'::jsonb))
+                 from contact_assignees a join users u on u.id = a.user_id where a.contact_id = c.id)
        end)
        from contacts c left join competences k on k.id = c.competence_id
       where c.id = any(?::bigint[])
@@ -246,7 +247,7 @@ export async function bulkAssign(
   await saveAssignment(trx, contactTarget, ids, assignment);
   await trx('contacts').whereRaw('id = any(?::bigint[])', [ids]).update({ updated_by: actorId, updated_at: trx.fn.now() });
   const eventIds = rows.map((r: { id: string }) => String(r.id));
-  if (notify) await notifyResponsible(trx, eventIds);
+  if (notify) await notifyResponsible(trx, eventIds, { reassigned: true });
   return { affected: ids.length, unchanged: locked.length - ids.length, skipped: skippedOf(before, 'assign'), eventIds };
 }
 

@@ -702,7 +702,7 @@ export async function insertEvent(
   const [row] = await db('contact_events')
     .insert({ ...event, payload: JSON.stringify(event.payload ?? {}) })
     .returning('id');
-  await notifyResponsible(db, [row.id]);
+  await notifyResponsible(db, [row.id], { reassigned: event.kind === 'assigned' });
   return String(row.id);
 }
 

@@ -7,7 +7,7 @@ import { changesSince, findContact, findNumberHolder, insertEvent, lastStatusAct
 import { displayName } from './format';
 import { assignGeneratedNumber, withNumberTransaction } from '../numbers/service';
 import type { AssignmentInput } from '../assignment/schema';
-import { notifyFormerlyResponsible, notifyResponsible, responsibleFor } from '../notifications/queries';
+import { notifyResponsible } from '../notifications/queries';
 import { assertAssignmentUnchanged, contactTarget, keptAssignees, describeAssignment, loadAssignments, sameAssignment, saveAssignment, validateAssignment } from '../assignment/queries';
 
 const UNIQUE_VIOLATION = '23505';
@@ -257,13 +257,12 @@ export async function changeAssignment(db: Db, id: string, assignment: Assignmen
     assertAllowed('assign', contact.status);
     const before = (await loadAssignments(trx, contactTarget, [id])).get(id);
     assertAssignmentUnchanged(assignment, before);
-    const formerly = await responsibleFor(trx, id);
     await saveAssignment(trx, contactTarget, [id], assignment);
     const after = (await loadAssignments(trx, contactTarget, [id])).get(id);
     if (sameAssignment(before, after)) return false;
     await trx('contacts').where({ id }).update({ updated_by: actorId, updated_at: trx.fn.now() });
-    const eventId = await insertEvent(trx, { contact_id: id, actor_id: actorId, kind: 'assigned', payload: { from: describeAssignment(before), to: describeAssignment(after) } });
-    await notifyFormerlyResponsible(trx, eventId, id, formerly, actorId);
+    // Told to those responsible after the change and before it (the event's "from").
+    await insertEvent(trx, { contact_id: id, actor_id: actorId, kind: 'assigned', payload: { from: describeAssignment(before), to: describeAssignment(after) } });
     return true;
   });
 }

@@ -50,39 +50,72 @@ export const notificationColumns = 'notifications (user_id, contact_id, event_id
  * Fans the history events of one action out to the responsible employees, in
  * the transaction that wrote them: one notification per event, or one summary
  * per employee above SUMMARY_ABOVE events. One statement for any number.
+ * `reassigned`: the events are reassignments ("assigned"), told to those
+ * responsible before them as well (reassignmentRows).
  */
-export async function notifyResponsible(trx: Conn, eventIds: (string | number)[]): Promise<void> {
+export async function notifyResponsible(trx: Conn, eventIds: (string | number)[], { reassigned = false }: { reassigned?: boolean } = {}): Promise<void> {
   if (!eventIds.length) return;
   const knex = trx as Knex;
+  const ids = eventIds.map(String);
+  const summarise = eventIds.length > SUMMARY_ABOVE;
+  if (reassigned) {
+    await knex.raw(`insert into ${notificationColumns} ?`, [reassignmentRows(knex, ids, summarise)]);
+    return;
+  }
   const events = knex('contact_events as e')
     .join('contacts as c', 'c.id', 'e.contact_id')
     // One array parameter, however many events (a bulk action may write 100,000).
-    .whereRaw('e.id = any(?::bigint[])', [eventIds.map(String)]);
-  await knex.raw(`insert into ${notificationColumns} ?`, [notificationRows(knex, events, eventIds.length > SUMMARY_ABOVE)]);
-}
-
-/** The active employees responsible for a contact as it is assigned now. */
-export async function responsibleFor(trx: Conn, contactId: string): Promise<string[]> {
-  const knex = trx as Knex;
-  const query = knex('users as u').crossJoin(knex.raw('contacts as c')).where('c.id', contactId).andWhere('u.active', true).select('u.id');
-  const rows: { id: string | number }[] = await whereResponsible(query, knex, knex.ref('u.id'));
-  return rows.map((r) => String(r.id));
+    .whereRaw('e.id = any(?::bigint[])', [ids]);
+  await knex.raw(`insert into ${notificationColumns} ?`, [notificationRows(knex, events, summarise)]);
 }
 
 /**
- * A reassignment told to those it takes the contact from, too: the event went
- * to the new responsible employees only (notifyResponsible, before this), and
- * Max learnt from nobody that his customer now belongs to the Kundenservice.
- * `formerly`: responsibleFor before the change (active employees); whoever of
- * them the event has not reached, but the actor, is told now.
+ * notificationRows for reassignments: a contact taken from an employee is news
+ * to him or her as much as to the one it goes to. Max learnt from nobody that
+ * his customer now belongs to the Kundenservice. Responsible before the change
+ * is read from the event's `from` (to all; by name, with the employees' ids;
+ * or a competence, with its members as they are), after it from the contact.
+ * Each event reaches each employee once, summarised alike. An event for all
+ * employees, before or after, concerns everybody and is counted once per
+ * actor, as notificationRows does; the rest are pairs of employee and event.
  */
-export async function notifyFormerlyResponsible(trx: Conn, eventId: string, contactId: string, formerly: string[], actorId: string): Promise<void> {
-  if (!formerly.length) return;
-  await (trx as Knex).raw(
-    `insert into ${notificationColumns}
-     select f.user_id, ?, ?, 1 from unnest(?::bigint[]) as f(user_id)
-      where f.user_id <> ? and not exists (select 1 from notifications n where n.event_id = ? and n.user_id = f.user_id)`,
-    [contactId, eventId, formerly, actorId, eventId],
+function reassignmentRows(knex: Knex, eventIds: string[], summarise: boolean): Knex.Raw {
+  const parts = `with ev as (
+       select e.id as event_id, e.contact_id, e.actor_id, c.assignment, c.competence_id,
+              e.payload #>> '{from,kind}' as from_kind, e.payload #> '{from,ids}' as from_ids, (e.payload #>> '{from,id}')::bigint as from_competence
+         from contact_events e join contacts c on c.id = e.contact_id
+        where e.id = any(?::bigint[])),
+     for_all as (select event_id, contact_id, actor_id from ev where assignment = 'all' or from_kind = 'all'),
+     rest as (select * from ev where assignment <> 'all' and from_kind is distinct from 'all'),
+     pairs as (
+       select r.user_id, ev.event_id, ev.contact_id, ev.actor_id from rest ev join contact_assignees r on r.contact_id = ev.contact_id where ev.assignment = 'users'
+       union
+       select r.user_id, ev.event_id, ev.contact_id, ev.actor_id from rest ev join competence_members r on r.competence_id = ev.competence_id where ev.assignment = 'competence'
+       union
+       select f.user_id::bigint, ev.event_id, ev.contact_id, ev.actor_id from rest ev cross join jsonb_array_elements_text(ev.from_ids) as f(user_id) where ev.from_kind = 'users'
+       union
+       select r.user_id, ev.event_id, ev.contact_id, ev.actor_id from rest ev join competence_members r on r.competence_id = ev.from_competence where ev.from_kind = 'competence')`;
+  if (!summarise) {
+    return knex.raw(
+      `${parts}
+       select u.id, a.contact_id, a.event_id, 1 from for_all a join users u on u.active and u.id is distinct from a.actor_id
+       union all
+       select p.user_id, p.contact_id, p.event_id, 1 from pairs p join users u on u.id = p.user_id and u.active and u.id is distinct from p.actor_id`,
+      [eventIds],
+    );
+  }
+  return knex.raw(
+    `${parts},
+     per_employee as (
+       select u.id as user_id, a.n, a.first
+         from (select actor_id, count(*) as n, min(array[event_id, contact_id]) as first from for_all group by actor_id) a
+         join users u on u.active and u.id is distinct from a.actor_id
+       union all
+       select p.user_id, count(*), min(array[p.event_id, p.contact_id])
+         from pairs p join users u on u.id = p.user_id and u.active and u.id is distinct from p.actor_id
+        group by p.user_id)
+     select user_id, (min(first))[2], (min(first))[1], sum(n) from per_employee group by user_id`,
+    [eventIds],
   );
 }
 
