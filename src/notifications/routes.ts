@@ -5,7 +5,7 @@ import { batchRead, readValue } from '../db/batch';
 import { NotFound } from '../web/errors';
 import { RecordId } from '../web/validation';
 import { deferLocal, deferLocalIfPage, flash, renderFragment, renderPage } from '../web/render';
-import { redirect, varyOnHtmx, isHtmx } from '../web/htmx';
+import { redirect, trigger, varyOnHtmx, isHtmx } from '../web/htmx';
 import { bellQuery, findNotification, listNotifications, markRead, newUnread } from './queries';
 import { displayName } from '../contacts/format';
 import { isSummary, notificationPath, summaryText } from './summary';
@@ -53,6 +53,8 @@ export function notificationRoutes(db: Db): Router {
       after.success ? newUnread(db, userId, after.data) : Promise.resolve([]),
       readValue(db, bellQuery(db, userId)),
     ]);
+    // A page showing activities (the start page) fetches what is new when something arrives.
+    if (fresh.length) trigger(res, 'notificationsArrived');
     await renderFragment(res, 'notifications/_poll', { fresh, notifications, ...helpers });
   });
 
