@@ -179,6 +179,9 @@ describe('bulk actions', () => {
     expect(refused.status).toBe(409);
     expect(refused.text).toContain('Seit dem Öffnen dieses Dialogs passen andere Kontakte zur Auswahl');
     expect(refused.text).toContain('3 Kontakte endgültig löschen?');
+    // The list behind it, still showing two, reads itself anew (its filter form listens for this).
+    expect(JSON.parse(refused.headers['hx-trigger'])).toMatchObject({ listChanged: true });
+    expect((await agent.get('/contacts?q=zzztest')).text).toMatch(/<form id="contact-filter"[^>]*hx-trigger="[^"]*listChanged from:body"/);
     expect(await t.db('contacts').count({ n: '*' }).first()).toEqual({ n: '3' });
     // Without the value (a form from before this check) nothing happens either.
     expect((await agent.post('/contacts/bulk').set('X-CSRF-Token', csrf).type('form').send({ action: 'delete', all: '1', q: 'zzztest' })).status).toBe(409);

@@ -182,7 +182,11 @@ export function bulkRoutes(db: Db, jobs?: JobQueue): Router {
     // "Alle Treffer": only the set that was confirmed, checked in the action's own transaction (confirmedTarget).
     // Changed meanwhile, nothing is done and the dialog shows it anew, the clerk's choices kept.
     const { confirmed } = BulkConfirmation.parse(req.body);
-    const changedMeanwhile = () => dialog(req, res, name, query, target, { values: { ...req.body, assignment: req.body.assignment ?? '' }, changed: true }, 409);
+    const changedMeanwhile = () => {
+      // The list behind the dialog reads itself anew too (the filter form listens): it showed the old count.
+      trigger(res, 'listChanged');
+      return dialog(req, res, name, query, target, { values: { ...req.body, assignment: req.body.assignment ?? '' }, changed: true }, 409);
+    };
     if (target.kind === 'filter' && confirmed === undefined) return changedMeanwhile();
     // Big "all matching" archive, assign and delete go to the background.
     const mayQueue = jobs && target.kind === 'filter' && (name === 'archive' || name === 'assign' || name === 'delete');
