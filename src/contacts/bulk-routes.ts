@@ -21,7 +21,7 @@ import {
   confirmedTarget,
   MAX_IDS,
   SelectionChanged,
-  selectionFingerprint,
+  selectionSummary,
   targetIds,
   type BulkAction,
   type BulkResult,
@@ -128,9 +128,8 @@ export function bulkRoutes(db: Db, jobs?: JobQueue): Router {
   }
 
   async function dialog(req: Request, res: Response, action: BulkAction, query: ListQuery, target: Target, extra: Record<string, unknown> = {}, status = 200) {
-    const [counts, fingerprint, options, groups, current, predicted] = await Promise.all([
-      breakdown(db, target),
-      selectionFingerprint(db, target),
+    const [{ counts, fingerprint }, options, groups, current, predicted] = await Promise.all([
+      selectionSummary(db, target),
       action === 'assign' || action === 'new_group' ? assignmentOptions(db) : undefined,
       action === 'add_to_group' ? groupsToAddTo(req.user!.id, query.group) : undefined,
       query.group ? findGroupScope(db, query.group, req.user!.id) : undefined,
