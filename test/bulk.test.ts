@@ -365,6 +365,12 @@ describe('bulk actions', () => {
     await agent.post('/contacts/bulk').set('X-CSRF-Token', csrf).type('form').send({ action: 'assign', ids, assignment: 'users', assignee_ids: [max.id, sabine.id] });
     const told = await t.db('notifications').select('user_id', 'count');
     expect(Object.fromEntries(told.map((n) => [String(n.user_id), n.count]))).toEqual({ [max.id]: 12, [anna.id]: 4, [sabine.id]: 12 });
+    // Anna's summary leads to where her four went, not to her own list (which no longer holds them).
+    const annas = await loginAs(buildApp(t.db), anna.email);
+    const [mine] = await t.db('notifications').where({ user_id: anna.id }).pluck('id');
+    const open = await annas.agent.post(`/notifications/${mine}/open`).set('X-CSRF-Token', annas.csrf);
+    expect(open.headers.location).toBe(`/contacts?assigned=${max.id}&assigned_direct=1`);
+    expect((await annas.agent.get(open.headers.location)).text).toContain('Kunde 0');
   });
 
   it('delete permanently, with history, memberships and pictures, keeping an audit log of names and numbers', async () => {

@@ -147,5 +147,9 @@ describe('a summary notification of a reassignment', () => {
     // Written before competences carried their id: as before.
     expect(notificationPath(summary({ kind: 'competence', names: ['Vertrieb Süd'] }))).toBe('/contacts?assigned=me');
     expect(notificationPath({ ...summary({ kind: 'competence', id: '7' }), count: 1 })).toBe('/contacts/1');
+    // Told as the one they were taken from: where they went (the first new employee's), not the reader's own.
+    const toMax = summary({ kind: 'users', names: ['Max Müller', 'Sabine Schröder'], ids: ['4', '5'] });
+    expect(notificationPath(toMax, '9')).toBe('/contacts?assigned=4&assigned_direct=1');
+    expect(notificationPath(toMax, '5')).toBe('/contacts?assigned=me&assigned_direct=1');
   });
 });

@@ -69,7 +69,7 @@ export function notificationRoutes(db: Db): Router {
       return redirect(req, res, `${res.locals.basePath}/notifications`);
     }
     await markRead(db, req.user!.id, [found.id]);
-    redirect(req, res, `${res.locals.basePath}${notificationPath(found)}`);
+    redirect(req, res, `${res.locals.basePath}${notificationPath(found, req.user!.id)}`);
   });
 
   router.post('/notifications/read', async (req, res) => {

@@ -35,15 +35,21 @@ export function summaryText(t: Translate, n: Told): string {
  * Where opening a notification leads (below the base path): its contact; for
  * a summary of a status change or assignment, the list of the employee's own
  * contacts in that state, which holds the ones the action changed: assigned to
- * a competence, that competence's contacts; to employees by name, their own.
+ * a competence, that competence's contacts; to employees by name, the reader's
+ * own, or, told as the one they were taken from (`readerId` not among them),
+ * those of the first of the new ones.
  */
-export function notificationPath(n: Told): string {
+export function notificationPath(n: Told, readerId?: string): string {
   if (isSummary(n)) {
     if (n.kind === 'status' && isStatus(n.payload.to)) return `/contacts${listQueryString({ status: [n.payload.to], assigned: 'me' })}`;
     if (n.kind === 'assigned') {
-      const to = (n.payload.to ?? {}) as { kind?: string; id?: unknown };
+      const to = (n.payload.to ?? {}) as { kind?: string; id?: unknown; ids?: unknown };
       if (to.kind === 'competence' && isRecordId(to.id)) return `/contacts${listQueryString({ competence: to.id })}`;
-      if (to.kind === 'users') return `/contacts${listQueryString({ assigned: 'me', assigned_direct: '1' })}`;
+      if (to.kind === 'users') {
+        const ids = Array.isArray(to.ids) ? to.ids.filter(isRecordId) : [];
+        const toOthers = readerId !== undefined && ids.length > 0 && !ids.includes(readerId);
+        return `/contacts${listQueryString({ assigned: toOthers ? ids[0] : 'me', assigned_direct: '1' })}`;
+      }
       return `/contacts${listQueryString({ assigned: 'me' })}`;
     }
   }
