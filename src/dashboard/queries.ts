@@ -41,7 +41,7 @@ export const FEW_CONTACTS = 1_000;
 export async function findActivities(
   db: Db,
   userId: string,
-  { includeOwn, beforeId, afterId, limit }: { includeOwn: boolean; beforeId?: string; afterId?: string; limit: number },
+  { includeOwn, beforeId, limit }: { includeOwn: boolean; beforeId?: string; limit: number },
 ): Promise<Activity[]> {
   // The list's count of an employee's contacts: those for all from the kept counts, their own up to the cap.
   const counted = await cappedCountQuery(db, { status: [...statuses], assigned: userId }, undefined, undefined, FEW_CONTACTS).first();
@@ -51,7 +51,6 @@ export async function findActivities(
     const query = db('contact_events as e').select('e.*').orderBy('e.id', 'desc').limit(limit);
     if (!includeOwn) query.whereRaw('e.actor_id is distinct from ?', [userId]);
     if (beforeId) query.where('e.id', '<', beforeId);
-    if (afterId) query.where('e.id', '>', afterId);
     return query;
   };
   const found =
