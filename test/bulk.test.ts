@@ -177,14 +177,25 @@ describe('bulk actions', () => {
     const added = await createContact(t.db, { last_name: 'Zzztest Drei' });
     const refused = await agent.post('/contacts/bulk').set('HX-Request', 'true').set('X-CSRF-Token', csrf).type('form').send({ action: 'delete', all: '1', q: 'zzztest', confirmed });
     expect(refused.status).toBe(409);
-    expect(refused.text).toContain('Seit dem Öffnen dieses Dialogs passen andere Kontakte zur Auswahl');
+    // With the number confirmed before beside the one now.
+    expect(refused.text).toContain('Seit dem Öffnen dieses Dialogs passen andere Kontakte zur Auswahl (neu angelegt, geändert oder gelöscht): vorher 2, jetzt 3.');
     expect(refused.text).toContain('3 Kontakte endgültig löschen?');
     // The list behind it, still showing two, reads itself anew (its filter form listens for this).
     expect(JSON.parse(refused.headers['hx-trigger'])).toMatchObject({ listChanged: true });
     expect((await agent.get('/contacts?q=zzztest')).text).toMatch(/<form id="contact-filter"[^>]*hx-trigger="[^"]*listChanged from:body"/);
     expect(await t.db('contacts').count({ n: '*' }).first()).toEqual({ n: '3' });
     // Without the value (a form from before this check) nothing happens either.
-    expect((await agent.post('/contacts/bulk').set('X-CSRF-Token', csrf).type('form').send({ action: 'delete', all: '1', q: 'zzztest' })).status).toBe(409);
+    const unconfirmed = await agent.post('/contacts/bulk').set('X-CSRF-Token', csrf).type('form').send({ action: 'delete', all: '1', q: 'zzztest' });
+    expect(unconfirmed.status).toBe(409);
+    expect(unconfirmed.text).toContain('Es wurde nichts ausgeführt: bitte die Zahl unten prüfen und erneut bestätigen.');
+    // As many as before, but not the same ones: said so.
+    const swapped = await agent
+      .post('/contacts/bulk')
+      .set('HX-Request', 'true')
+      .set('X-CSRF-Token', csrf)
+      .type('form')
+      .send({ action: 'delete', all: '1', q: 'zzztest', confirmed: confirmed.replace(/^2:/, '3:') });
+    expect(swapped.text).toContain('weiterhin 3, aber nicht mehr dieselben');
     // Confirmed again, with what the dialog shows now: all three.
     const again = refused.text.match(/name="confirmed" value="([^"]+)"/)![1];
     expect(again).not.toBe(confirmed);

@@ -184,7 +184,9 @@ export function bulkRoutes(db: Db, jobs?: JobQueue): Router {
     const changedMeanwhile = () => {
       // The list behind the dialog reads itself anew too (the filter form listens): it showed the old count.
       trigger(res, 'listChanged');
-      return dialog(req, res, name, query, target, { values: { ...req.body, assignment: req.body.assignment ?? '' }, changed: true }, 409);
+      const before = /^(\d{1,9}):/.exec(confirmed ?? '')?.[1];
+      const extra = { values: { ...req.body, assignment: req.body.assignment ?? '' }, changed: true, changedFrom: before === undefined ? undefined : Number(before) };
+      return dialog(req, res, name, query, target, extra, 409);
     };
     if (target.kind === 'filter' && confirmed === undefined) return changedMeanwhile();
     // Big "all matching" archive, assign and delete go to the background.

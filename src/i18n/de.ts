@@ -582,6 +582,8 @@ export const de = {
     selectionFull: 'Es lassen sich höchstens {max} Kontakte einzeln auswählen; die zuletzt angekreuzten wurden nicht hinzugefügt. Für mehr: „Alle … Treffer auswählen“.',
     staleFilter: 'Der Filter der Auswahl ist ungültig geworden. Bitte laden Sie die Liste neu.',
     changedMeanwhile: 'Seit dem Öffnen dieses Dialogs passen andere Kontakte zur Auswahl (neu angelegt, geändert oder gelöscht). Es wurde nichts ausgeführt: bitte die Zahl unten prüfen und erneut bestätigen.',
+    changedMeanwhileCount: 'Seit dem Öffnen dieses Dialogs passen andere Kontakte zur Auswahl (neu angelegt, geändert oder gelöscht): vorher {before}, jetzt {now}. Es wurde nichts ausgeführt: bitte prüfen und erneut bestätigen.',
+    changedMeanwhileSameCount: 'Seit dem Öffnen dieses Dialogs passen andere Kontakte zur Auswahl (neu angelegt, geändert oder gelöscht): weiterhin {now}, aber nicht mehr dieselben. Es wurde nichts ausgeführt: bitte prüfen und erneut bestätigen.',
     deleteOne: 'Löschen',
     deleteOneConfirm: '{name} endgültig löschen? Ein gelöschter Kontakt kann nicht wiederhergestellt werden: Stammdaten, Historie und Gruppenzugehörigkeiten gehen verloren.',
     deletedOne: '{name} wurde endgültig gelöscht.',

@@ -581,6 +581,8 @@ export const en: Catalog = {
     selectionFull: 'At most {max} contacts can be selected one by one; the ones ticked last were not added. For more: “Select all … matches”.',
     staleFilter: 'The filter of the selection is no longer valid. Please reload the list.',
     changedMeanwhile: 'Since this dialog was opened, other contacts match the selection (created, changed or deleted). Nothing was done: please check the number below and confirm again.',
+    changedMeanwhileCount: 'Since this dialog was opened, other contacts match the selection (created, changed or deleted): {before} before, {now} now. Nothing was done: please check and confirm again.',
+    changedMeanwhileSameCount: 'Since this dialog was opened, other contacts match the selection (created, changed or deleted): still {now}, but not the same ones. Nothing was done: please check and confirm again.',
     deleteOne: 'Delete',
     deleteOneConfirm: 'Delete {name}? Deleting is permanent and cannot be undone. Master data, history and group memberships are lost.',
     deletedOne: '{name} has been permanently deleted.',
