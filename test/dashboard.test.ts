@@ -195,6 +195,10 @@ describe('notifications in the browser', () => {
     await slow.commit();
     const second = await agent.get('/').set('HX-Request', 'true');
     expect(second.text).toMatch(/Schnelle Notiz[\s\S]*Langsame Notiz/);
+    // "Meine Kontakte" comes along: a reassignment changes it.
+    expect(second.text).toMatch(/<ul class="status-counts" id="my-counts" hx-swap-oob="true">[\s\S]*status-prospect">Interessent<\/span> <strong>1<\/strong>/);
+    await t.db('contacts').where({ id }).update({ status: 'customer' });
+    expect((await agent.get('/').set('HX-Request', 'true')).text).toMatch(/status-customer">Kunde<\/span> <strong>1<\/strong>/);
   });
 
   it('is left as it is once older activities are paged in, and an older page opened whole is never refreshed', async () => {
@@ -207,7 +211,9 @@ describe('notifications in the browser', () => {
     const more = page.text.match(/href="(\/\?before=\d+)"/)![1];
     const older = await agent.get(more).set('HX-Request', 'true');
     expect(older.text).toContain('Notiz 0');
-    expect(older.text).toContain('<div id="activities-refresh" hx-swap-oob="delete"></div>');
+    // Not read anew any more (that would fold the older ones away): a notification shows a hint to reload instead.
+    expect(older.text).toMatch(/<p id="activities-refresh" class="hint" hidden data-reveal-on="notificationsArrived" hx-swap-oob="true" role="status">Es gibt neue Aktivitäten\. <a href="\/">Liste neu laden<\/a><\/p>/);
+    expect(older.text).not.toContain('hx-get="/"');
     expect((await agent.get(more)).text).not.toContain('activities-refresh');
   });
 

@@ -170,6 +170,11 @@
     if (field && typeof field.focus === 'function') field.focus();
   }
 
+  // A hint hidden until its event happens (the start page, once older activities are paged in: there is something new).
+  document.addEventListener('notificationsArrived', function () {
+    Array.prototype.forEach.call(document.querySelectorAll('[data-reveal-on~="notificationsArrived"]'), function (hint) { hint.hidden = false; });
+  });
+
   // Selection checkboxes: the header box ticks the page; the server keeps the selection
   // (POST /contacts/selection) and says with selectionChanged when it changed them all.
   function setRowBoxes(checked) {

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { Db } from '../db/knex';
 import { renderPageOrFragment } from '../web/render';
 import { isHtmx } from '../web/htmx';
-import { batchRead } from '../db/batch';
+import { batchRead, readValue } from '../db/batch';
 import { findActivities, myContactCountsQuery, toStatusCounts } from './queries';
 import { displayName } from '../contacts/format';
 import { statuses } from '../contacts/status';
@@ -24,14 +24,18 @@ export function dashboardRoutes(db: Db): Router {
   router.get('/', async (req, res) => {
     const query = DashboardQuery.parse(req.query);
     const userId = req.user!.id;
+    const fragment = isHtmx(req);
     const [activities, counts] = await Promise.all([
       findActivities(db, userId, { includeOwn: query.own === '1', beforeId: query.before, limit: PAGE + 1 }),
-      // The fragment of older activities has no counts; the same page opened whole (a new tab, no JavaScript) has.
-      isHtmx(req) ? undefined : batchRead(res, db, myContactCountsQuery(db, userId)).then(toStatusCounts),
+      // The fragment of older activities has no counts; the same page opened whole (a new tab, no JavaScript) has,
+      // and so has the first page read anew on a notification: a reassignment changes them.
+      fragment && query.before
+        ? undefined
+        : (fragment ? readValue(db, myContactCountsQuery(db, userId)) : batchRead(res, db, myContactCountsQuery(db, userId))).then(toStatusCounts),
     ]);
     // The first page as a fragment is what the page reads anew when a notification arrives (dashboard/_refresh);
     // older ones are paged in below it ("Mehr anzeigen"), and then the page is left as it is.
-    await renderPageOrFragment(req, res, 'dashboard/index', query.before ? 'dashboard/_older-activities' : 'dashboard/_activities', {
+    await renderPageOrFragment(req, res, 'dashboard/index', query.before ? 'dashboard/_older-activities' : 'dashboard/_refreshed', {
       title: req.t('dashboard.title'),
       nav: 'dashboard',
       activities: activities.slice(0, PAGE),

@@ -417,6 +417,8 @@ export const de = {
     hideOwn: 'Eigene Aktivitäten ausblenden',
     empty: 'Noch keine Aktivitäten bei Kontakten, für die Sie zuständig sind.',
     more: 'Ältere Aktivitäten',
+    newSince: 'Es gibt neue Aktivitäten.',
+    reload: 'Liste neu laden',
     responsibleHint: 'Zuständig sind Sie für Kontakte, die allen Mitarbeitern, Ihnen direkt oder einer Ihrer Kompetenzen zugewiesen sind.',
   },
   notifications: {

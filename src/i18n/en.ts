@@ -417,6 +417,8 @@ export const en: Catalog = {
     hideOwn: 'Hide my own activities',
     empty: 'No activities yet on contacts you are responsible for.',
     more: 'Older activities',
+    newSince: 'There are new activities.',
+    reload: 'Reload the list',
     responsibleHint: 'You are responsible for contacts assigned to all employees, to you directly or to one of your competences.',
   },
   notifications: {
