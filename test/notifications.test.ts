@@ -3,7 +3,8 @@ import { buildApp, confirmedAll, createUser, loginAs } from './helpers';
 import { createContact } from './factories';
 import { insertEvent } from '../src/contacts/queries';
 import { SUMMARY_ABOVE } from '../src/notifications/queries';
-import { notificationPath } from '../src/notifications/summary';
+import { notificationPath, summaryText } from '../src/notifications/summary';
+import { translator } from '../src/i18n';
 
 const t = useTestDatabase();
 
@@ -151,5 +152,14 @@ describe('a summary notification of a reassignment', () => {
     const toMax = summary({ kind: 'users', names: ['Max Müller', 'Sabine Schröder'], ids: ['4', '5'] });
     expect(notificationPath(toMax, '9')).toBe('/contacts?assigned=4&assigned_direct=1');
     expect(notificationPath(toMax, '5')).toBe('/contacts?assigned=me&assigned_direct=1');
+  });
+
+  it('says to whom', () => {
+    const t = translator('de');
+    const summary = (to: unknown) => ({ contact_id: '1', count: 1200, kind: 'assigned', payload: { from: { kind: 'all', names: [] }, to } });
+    expect(summaryText(t, summary({ kind: 'users', names: ['Jürgen Weiß', 'Max Müller'], ids: ['3', '2'] }))).toBe('hat 1.200 Kontakte neu zugewiesen: Jürgen Weiß, Max Müller');
+    expect(summaryText(t, summary({ kind: 'competence', names: ['Vertrieb Süd'], id: '7' }))).toBe('hat 1.200 Kontakte neu zugewiesen: Vertrieb Süd');
+    expect(summaryText(t, summary({ kind: 'all', names: [] }))).toBe('hat 1.200 Kontakte neu zugewiesen: Alle Mitarbeiter');
+    expect(summaryText(t, summary(undefined))).toBe('hat 1.200 Kontakte neu zugewiesen');
   });
 });

@@ -442,6 +442,7 @@ export const de = {
       archived: 'hat {count} Kontakte archiviert',
       status: 'hat {count} Kontakte auf „{to}“ gesetzt',
       assigned: 'hat {count} Kontakte neu zugewiesen',
+      assignedTo: 'hat {count} Kontakte neu zugewiesen: {to}',
       group_added: 'hat {count} Kontakte zur Gruppe „{group}“ hinzugefügt',
       group_removed: 'hat {count} Kontakte aus der Gruppe „{group}“ entfernt',
       other: 'hat {count} Kontakte geändert',

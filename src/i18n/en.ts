@@ -441,6 +441,7 @@ export const en: Catalog = {
       archived: 'archived {count} contacts',
       status: 'set {count} contacts to “{to}”',
       assigned: 'reassigned {count} contacts',
+      assignedTo: 'reassigned {count} contacts: {to}',
       group_added: 'added {count} contacts to the group “{group}”',
       group_removed: 'removed {count} contacts from the group “{group}”',
       other: 'changed {count} contacts',

@@ -21,8 +21,13 @@ export function summaryText(t: Translate, n: Told): string {
       if (payload.to === 'archived') return t('notifications.summary.archived', { count });
       if (isStatus(payload.to)) return t('notifications.summary.status', { count, to: t(`status.labels.${payload.to}`) });
       break;
-    case 'assigned':
-      return t('notifications.summary.assigned', { count });
+    case 'assigned': {
+      // To whom: news to those who get the contacts, and the answer for those they were taken from.
+      const to = (payload.to ?? {}) as { kind?: unknown; names?: unknown };
+      const names = Array.isArray(to.names) ? to.names.filter((name): name is string => typeof name === 'string') : [];
+      const target = to.kind === 'all' ? t('assignment.kinds.all') : names.join(', ');
+      return target ? t('notifications.summary.assignedTo', { count, to: target }) : t('notifications.summary.assigned', { count });
+    }
     case 'group_added':
       return t('notifications.summary.group_added', { count, group: String(payload.group) });
     case 'group_removed':
