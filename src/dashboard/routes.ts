@@ -34,7 +34,7 @@ export function dashboardRoutes(db: Db): Router {
         : (fragment ? readValue(db, myContactCountsQuery(db, userId)) : batchRead(res, db, myContactCountsQuery(db, userId))).then(toStatusCounts),
     ]);
     // The first page as a fragment is what the page reads anew when a notification arrives (dashboard/_refresh);
-    // older ones are paged in below it ("Mehr anzeigen"), and then the page is left as it is.
+    // older ones are paged in below it ("Ältere Aktivitäten"), and then the page is left as it is.
     await renderPageOrFragment(req, res, 'dashboard/index', query.before ? 'dashboard/_older-activities' : 'dashboard/_refreshed', {
       title: req.t('dashboard.title'),
       nav: 'dashboard',
