@@ -12,6 +12,16 @@ async function competence(name: string, memberIds: string[]): Promise<string> {
   return String(row.id);
 }
 
+/** Me, logged in, on a start page with 35 notes by a colleague ("Notiz 0" … "Notiz 34"): more than one page. */
+async function startPageWithManyNotes() {
+  const me = await createUser(t.db);
+  const colleague = await createUser(t.db);
+  const id = await createContact(t.db, { last_name: 'Viel' });
+  for (let i = 0; i < 35; i++) await insertEvent(t.db, { contact_id: id, actor_id: colleague.id, kind: 'note', payload: { text: `Notiz ${i}` } });
+  const { agent } = await loginAs(buildApp(t.db), me.email);
+  return { agent, page: await agent.get('/') };
+}
+
 describe('the dashboard', () => {
   it('shows activities on my contacts by others, newest first, and my contacts per status', async () => {
     const me = await createUser(t.db, { name: 'Sabine Schröder' });
@@ -46,12 +56,7 @@ describe('the dashboard', () => {
   });
 
   it('pages older activities in as a fragment', async () => {
-    const me = await createUser(t.db);
-    const colleague = await createUser(t.db);
-    const id = await createContact(t.db, { last_name: 'Viel' });
-    for (let i = 0; i < 35; i++) await insertEvent(t.db, { contact_id: id, actor_id: colleague.id, kind: 'note', payload: { text: `Notiz ${i}` } });
-    const { agent } = await loginAs(buildApp(t.db), me.email);
-    const page = await agent.get('/');
+    const { agent, page } = await startPageWithManyNotes();
     expect(page.text).toContain('Notiz 34');
     expect(page.text).not.toContain('Notiz 4<');
     const more = page.text.match(/href="(\/\?before=\d+)"/)![1];
@@ -202,12 +207,7 @@ describe('notifications in the browser', () => {
   });
 
   it('is left as it is once older activities are paged in, and an older page opened whole is never refreshed', async () => {
-    const me = await createUser(t.db);
-    const colleague = await createUser(t.db);
-    const id = await createContact(t.db, { last_name: 'Viel' });
-    for (let i = 0; i < 35; i++) await insertEvent(t.db, { contact_id: id, actor_id: colleague.id, kind: 'note', payload: { text: `Notiz ${i}` } });
-    const { agent } = await loginAs(buildApp(t.db), me.email);
-    const page = await agent.get('/');
+    const { agent, page } = await startPageWithManyNotes();
     const more = page.text.match(/href="(\/\?before=\d+)"/)![1];
     // Paging in and the reload on a notification share one queue: the later aborts the other.
     expect(page.text).toMatch(/hx-get="\/\?before=\d+" hx-target="closest li" hx-swap="outerHTML" hx-sync="#activities:replace"/);
