@@ -17,7 +17,7 @@ import path from 'node:path';
 import { Client } from 'pg';
 import { createDb, migrate, type Db } from '../src/db/knex';
 import { startEmbedded } from '../src/db/embedded';
-import { breakdown, bulkArchive, confirmedTarget, selectionFingerprint, type BulkResult, type Target } from '../src/contacts/bulk';
+import { bulkArchive, confirmedTarget, selectionFingerprint, type BulkResult, type Target } from '../src/contacts/bulk';
 import { createBulkJob, runBulkJob } from '../src/contacts/bulk-jobs';
 import { countDynamicGroups, listGroupsForSidebar } from '../src/groups/queries';
 import { ListFilter } from '../src/contacts/schema';
@@ -99,7 +99,7 @@ async function explainArchive(db: Db, target: Target, actorId: string): Promise<
   first.on('query', (q: { sql: string; bindings: readonly unknown[] }) => {
     if (!/^(begin|commit|rollback)/i.test(q.sql)) statements.push(q);
   });
-  await bulkArchive(first, target, actorId, await breakdown(first, target));
+  await bulkArchive(first, target, actorId);
   await first.rollback();
 
   const inside: Record<string, number> = {};
@@ -195,7 +195,7 @@ export async function benchBulk(adminUrl: string, contacts = 100_000, runs = Num
       const confirmed = await selectionFingerprint(db, target);
       result = await db.transaction(async (trx) => {
         const fixed = await confirmedTarget(trx, target, confirmed);
-        return bulkArchive(trx, fixed, seed.adminId, await breakdown(trx, fixed));
+        return bulkArchive(trx, fixed, seed.adminId);
       });
       const ms = performance.now() - started;
       const taken = timer.take();

@@ -4,7 +4,7 @@ import type { Db } from '../db/knex';
 import { HttpError, Invalid, NotFound } from '../web/errors';
 import type { MessageKey } from '../i18n';
 import { AssignmentInput } from '../assignment/schema';
-import { breakdown, bulkArchive, bulkAssign, bulkDelete, fingerprintColumns, fingerprintOf, SelectionChanged, targetIds, type BulkAction, type BulkResult, type Target } from './bulk';
+import { bulkArchive, bulkAssign, bulkDelete, confirmedTarget, targetIds, type BulkAction, type BulkResult, type Target } from './bulk';
 import { notifyResponsible } from '../notifications/queries';
 import type { Status } from './status';
 
@@ -25,16 +25,13 @@ export interface BulkJob {
 /**
  * Fixes the selected ids and records the job, in one transaction; the queue
  * then only carries its id. "All matching" only as the set confirmed
- * (`confirmed`, selectionFingerprint), else SelectionChanged and no job.
+ * (confirmedTarget), else SelectionChanged and no job.
  */
 export async function createBulkJob(db: Db, action: BulkAction, params: Record<string, unknown>, target: Target, actorId: string, confirmed: string | undefined): Promise<string> {
   return db.transaction(async (trx) => {
     const [job] = await trx('bulk_jobs').insert({ actor_id: actorId, action, params: JSON.stringify(params), total: 0 }).returning('id');
-    const { rowCount } = await trx.raw(`insert into bulk_job_items (job_id, contact_id) select ?, id from (?) as t`, [job.id, targetIds(trx, target)]);
-    if (target.kind === 'filter') {
-      const fixed = await trx('bulk_job_items').where({ job_id: job.id }).select(fingerprintColumns(trx, 'contact_id')).first();
-      if (fingerprintOf(fixed) !== confirmed) throw new SelectionChanged();
-    }
+    const fixed = await confirmedTarget(trx, target, confirmed);
+    const { rowCount } = await trx.raw(`insert into bulk_job_items (job_id, contact_id) select ?, id from (?) as t`, [job.id, targetIds(trx, fixed)]);
     await trx('bulk_jobs').where({ id: job.id }).update({ total: rowCount });
     return String(job.id);
   });
@@ -54,9 +51,9 @@ async function applyChunk(
   const target: Target = { kind: 'ids', ids };
   switch (job.action) {
     case 'archive':
-      return bulkArchive(trx, target, job.actor_id, await breakdown(trx, target), { notify: false });
+      return bulkArchive(trx, target, job.actor_id, { notify: false });
     case 'assign':
-      return bulkAssign(trx, target, AssignmentInput.parse(job.params), job.actor_id, await breakdown(trx, target), { notify: false });
+      return bulkAssign(trx, target, AssignmentInput.parse(job.params), job.actor_id, { notify: false });
     case 'delete':
       return bulkDelete(trx, target, job.actor_id, job.result.auditId);
     default:

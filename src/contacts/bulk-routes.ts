@@ -18,6 +18,7 @@ import {
   bulkArchive,
   bulkAssign,
   bulkDelete,
+  confirmedCount,
   confirmedTarget,
   MAX_IDS,
   SelectionChanged,
@@ -184,41 +185,29 @@ export function bulkRoutes(db: Db, jobs?: JobQueue): Router {
     const changedMeanwhile = () => {
       // The list behind the dialog reads itself anew too (the filter form listens): it showed the old count.
       trigger(res, 'listChanged');
-      const before = /^(\d{1,9}):/.exec(confirmed ?? '')?.[1];
-      const extra = { values: { ...req.body, assignment: req.body.assignment ?? '' }, changed: true, changedFrom: before === undefined ? undefined : Number(before) };
+      const extra = { values: { ...req.body, assignment: req.body.assignment ?? '' }, changed: true, changedFrom: confirmedCount(confirmed) };
       return dialog(req, res, name, query, target, extra, 409);
     };
     if (target.kind === 'filter' && confirmed === undefined) return changedMeanwhile();
     // Big "all matching" archive, assign and delete go to the background.
     const mayQueue = jobs && target.kind === 'filter' && (name === 'archive' || name === 'assign' || name === 'delete');
-    if (mayQueue && (await breakdown(db, target)).total > BACKGROUND_THRESHOLD) {
-      return runInBackground(req, res, name, target, query, confirmed).catch((error: unknown) => {
-        if (error instanceof SelectionChanged) return changedMeanwhile();
-        throw error;
-      });
-    }
     let result: BulkResult;
     let groupName = '';
     let groupNumber: string | undefined;
     let duplicate = false;
     try {
+      if (mayQueue && (await breakdown(db, target)).total > BACKGROUND_THRESHOLD) return await runInBackground(req, res, name, target, query, confirmed);
       if (name === 'assign') {
         const assignment = chosenAssignment(req);
         if (!assignment.ok) return dialog(req, res, name, query, target, { values: { ...req.body, assignment: req.body.assignment ?? '' }, errors: assignment.errors }, 422);
         try {
-          result = await db.transaction(async (trx) => {
-            const fixed = await confirmedTarget(trx, target, confirmed);
-            return bulkAssign(trx, fixed, assignment.data, req.user!.id, await breakdown(trx, fixed));
-          });
+          result = await db.transaction(async (trx) => bulkAssign(trx, await confirmedTarget(trx, target, confirmed), assignment.data, req.user!.id));
         } catch (error) {
           if (!(error instanceof Invalid)) throw error;
           return dialog(req, res, name, query, target, { values: req.body, errors: serviceFieldErrors(error, req.t) }, 422);
         }
       } else if (name === 'archive') {
-        result = await db.transaction(async (trx) => {
-          const fixed = await confirmedTarget(trx, target, confirmed);
-          return bulkArchive(trx, fixed, req.user!.id, await breakdown(trx, fixed));
-        });
+        result = await db.transaction(async (trx) => bulkArchive(trx, await confirmedTarget(trx, target, confirmed), req.user!.id));
       } else if (name === 'delete') {
         result = await db.transaction(async (trx) => bulkDelete(trx, await confirmedTarget(trx, target, confirmed), req.user!.id));
       } else {

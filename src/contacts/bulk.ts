@@ -97,12 +97,18 @@ export async function selectionSummary(db: Db | Knex.Transaction, target: Target
 }
 
 /** A fingerprint's two columns over a column of contact ids: how many, and the md5 of all of them in order. */
-export function fingerprintColumns(db: Db | Knex.Transaction, column: string): Knex.Raw {
+function fingerprintColumns(db: Db | Knex.Transaction, column: string): Knex.Raw {
   return db.raw(`count(*) as n, md5(coalesce(string_agg(??::text, ',' order by ??), '')) as hash`, [column, column]);
 }
 
-export function fingerprintOf(row: { n: string | number; hash: string }): string {
+function fingerprintOf(row: { n: string | number; hash: string }): string {
   return `${toCount(row.n)}:${row.hash}`;
+}
+
+/** How many contacts the confirmation showed, read from its fingerprint (undefined without one). */
+export function confirmedCount(confirmed: string | undefined): number | undefined {
+  const count = /^(\d{1,9}):/.exec(confirmed ?? '')?.[1];
+  return count === undefined ? undefined : Number(count);
 }
 
 /** "Alle Treffer" matched another set when the action ran than the one confirmed: nothing was done. */
@@ -182,7 +188,9 @@ function skippedOf(before: Breakdown, action: BulkAction): BulkResult['skipped']
  * someone else meanwhile (the status condition is checked again on the latest
  * version of a row).
  */
-export async function bulkArchive(trx: Knex.Transaction, target: Target, actorId: string, before: Breakdown, { notify = true }: NotifyOption = {}): Promise<WithEvents> {
+export async function bulkArchive(trx: Knex.Transaction, target: Target, actorId: string, { notify = true }: NotifyOption = {}): Promise<WithEvents> {
+  // What is skipped is reported; every caller counted it just before, on the same target.
+  const before = await breakdown(trx, target);
   // The triggers on contacts see every changed row twice (old and new); 10,000
   // of them do not fit the default 4 MB and would be written to disk and read
   // back. The rows the statement's parts pass on have no statistics, so the
@@ -225,10 +233,10 @@ export async function bulkAssign(
   target: Target,
   assignment: AssignmentInput,
   actorId: string,
-  before: Breakdown,
   { notify = true }: NotifyOption = {},
 ): Promise<WithEvents> {
   await validateAssignment(trx, assignment);
+  const before = await breakdown(trx, target);
   // Locked, each with whether its assignment differs: only those assigned otherwise get an event, a
   // notification and a new editor (assigning "Alle" to contacts that have it changes nothing, as for one).
   const userIds = [...assignment.userIds].sort((a, b) => Number(a) - Number(b));

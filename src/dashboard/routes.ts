@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { Db } from '../db/knex';
 import { renderPageOrFragment } from '../web/render';
 import { isHtmx } from '../web/htmx';
-import { batchRead, readValue } from '../db/batch';
+import { batchRead } from '../db/batch';
 import { findActivities, myContactCountsQuery, toStatusCounts } from './queries';
 import { displayName } from '../contacts/format';
 import { statuses } from '../contacts/status';
@@ -29,9 +29,7 @@ export function dashboardRoutes(db: Db): Router {
       findActivities(db, userId, { includeOwn: query.own === '1', beforeId: query.before, limit: PAGE + 1 }),
       // The fragment of older activities has no counts; the same page opened whole (a new tab, no JavaScript) has,
       // and so has the first page read anew on a notification: a reassignment changes them.
-      fragment && query.before
-        ? undefined
-        : (fragment ? readValue(db, myContactCountsQuery(db, userId)) : batchRead(res, db, myContactCountsQuery(db, userId))).then(toStatusCounts),
+      fragment && query.before ? undefined : batchRead(res, db, myContactCountsQuery(db, userId)).then(toStatusCounts),
     ]);
     // The first page as a fragment is what the page reads anew when a notification arrives (dashboard/_refresh);
     // older ones are paged in below it ("Ältere Aktivitäten"), and then the page is left as it is.

@@ -62,10 +62,11 @@ export async function receiveMessage(
   key?: string,
 ): Promise<Received> {
   return db.transaction(async (trx) => {
-    const requestHash = createHash('sha256')
-      .update(JSON.stringify([contactId, message.text, message.source ?? null, message.sender ?? null]), 'utf8')
-      .digest('hex');
     if (key) {
+      // What was sent with the key, to tell a retry from another message under the same key.
+      const requestHash = createHash('sha256')
+        .update(JSON.stringify([contactId, message.text, message.source ?? null, message.sender ?? null]), 'utf8')
+        .digest('hex');
       const earlier = await claimKey(trx, integration.id, key, requestHash);
       if (earlier && earlier.request_hash !== requestHash) return { keyReused: true as const };
       if (earlier) return { id: String(earlier.event_id), replayed: true };
