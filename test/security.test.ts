@@ -250,6 +250,38 @@ describe('requests that are no form of the app', () => {
     await expect(loginAs(buildApp(t.db), other.email, odd)).resolves.toBeDefined();
   });
 
+  it('take out zero-width and other invisible format characters and compose what is typed, keeping emoji whole', async () => {
+    const user = await createUser(t.db, { role: 'admin' });
+    const { agent, csrf } = await loginAs(buildApp(t.db), user.email);
+    const create = (fields: Record<string, string>) => agent.post('/contacts').type('form').send({ _csrf: csrf, create_token: randomUUID(), assignment: 'all', ...fields });
+    // A name of one zero-width space (or soft hyphen, word joiner, Hangul filler) is no name.
+    for (const blank of ['\u200b', '\u00ad', '\u2060\ufeff', '\u3164']) {
+      const res = await create({ last_name: blank });
+      expect([JSON.stringify(blank), res.status]).toEqual([JSON.stringify(blank), 422]);
+      expect(res.text).toContain('Bitte Nachname oder Firma angeben.');
+    }
+    expect(await t.db('contacts').count({ n: '*' }).first()).toEqual({ n: '0' });
+    // A number that only looks like a taken one is the taken one.
+    await createContact(t.db, { first_name: 'Jörg', last_name: 'Kaiser', customer_number: 'K-00004' });
+    for (const lookalike of ['K-00004\u200b', '\u200bK-00004', 'K\u00ad-00004', 'K-000\u206004']) {
+      const res = await create({ last_name: 'Neu', customer_number: lookalike });
+      expect([JSON.stringify(lookalike), res.status]).toEqual([JSON.stringify(lookalike), 422]);
+      expect(res.text).toContain('Kundennummer K-00004 ist bereits an Jörg Kaiser vergeben.');
+    }
+    // "Ö" typed as "O" and a combining diaeresis is stored as the one "Ö", and is then the same number.
+    expect((await create({ last_name: 'Ko\u0308nig', customer_number: 'KO\u0308-1' })).status).toBe(303);
+    expect(await t.db('contacts').where({ last_name: 'König' }).first()).toMatchObject({ customer_number: 'KÖ-1' });
+    expect((await create({ last_name: 'Neu', customer_number: 'KÖ-1' })).status).toBe(422);
+    // Emoji drawn with a joiner, and a flag drawn with tags, stay as they are.
+    const drawn = 'Team 👩\u200d💻 🏴\u{E0067}\u{E0062}\u{E0073}\u{E0063}\u{E0074}\u{E007F}';
+    expect((await create({ company: drawn })).status).toBe(303);
+    expect(await t.db('contacts').where({ company: drawn }).first()).toBeDefined();
+    // Names elsewhere: a competence called with one zero-width space is refused like an empty one.
+    const competence = await agent.post('/settings/competences').type('form').send({ _csrf: csrf, name: '\u200b' });
+    expect(competence.status).toBe(422);
+    expect(await t.db('competences').count({ n: '*' }).first()).toEqual({ n: '0' });
+  });
+
   it('leave what an edit form showed as it was: a name stored with such a character can be renamed', async () => {
     const admin = await createUser(t.db, { role: 'admin' });
     const { agent } = await loginAs(buildApp(t.db), admin.email);

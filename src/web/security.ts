@@ -65,16 +65,36 @@ export const formBodiesOnly: RequestHandler = (req, _res, next) => {
 
 /**
  * Characters nobody sees and nobody means to type: control characters other
- * than tab and line breaks, and the bidirectional overrides and isolates, with
- * which a name can be made to read backwards (U+202E). Pasted from elsewhere,
- * they were stored as typed and printed into pages and titles; they are taken
- * out of every form and API body before validation (a clerk cannot find them
- * to remove them). NUL is refused instead (refuseNulBytes).
+ * than tab and line breaks; the format characters (Unicode's Cf: zero-width
+ * space, soft hyphen, word joiner, byte order mark, the bidirectional marks,
+ * overrides and isolates, with which a name can be made to read backwards);
+ * and the blank Hangul fillers. Pasted from elsewhere, they were stored as typed:
+ * a last name of one zero-width space passed "Nachname oder Firma", and
+ * "K-00004" with one behind it was a second customer number that looks the
+ * same. They are taken out of every form and API body before validation (a
+ * clerk cannot find them to remove them). Kept where they draw something: the
+ * zero-width joiner inside an emoji (👩‍💻) and the tags of a flag (🏴 of
+ * Scotland). NUL is refused instead (refuseNulBytes).
  */
-const invisible = /[\u0001-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]/g;
+const invisible = /[\u0001-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\u034F\u115F\u1160\u3164\uFFA0]|\p{Cf}/gu;
 
+/** A joiner between two emoji (👩‍💻: the one before may carry a skin tone or U+FE0F). */
+const emojiJoiner = /(?<=\p{Extended_Pictographic}[\u{1F3FB}-\u{1F3FF}\uFE0F]?)\u200D(?=\p{Extended_Pictographic})/uy;
+/** A tag of a flag: after 🏴 and the tags before it. */
+const flagTag = /(?<=\u{1F3F4}[\u{E0020}-\u{E007F}]*)[\u{E0020}-\u{E007F}]/uy;
+
+function drawsSomething(text: string, at: number): boolean {
+  emojiJoiner.lastIndex = flagTag.lastIndex = at;
+  return emojiJoiner.test(text) || flagTag.test(text);
+}
+
+/**
+ * What is typed, without invisible characters and composed (NFC): "Ö" typed as
+ * "O" and a combining diaeresis (as macOS writes file names and some programs
+ * paste) is the same "Ö", so the same customer number, name and search.
+ */
 export function withoutInvisibleCharacters<T>(value: T): T {
-  if (typeof value === 'string') return value.replace(invisible, '') as T;
+  if (typeof value === 'string') return value.replace(invisible, (char, at: number, text: string) => (drawsSomething(text, at) ? char : '')).normalize('NFC') as T;
   if (Array.isArray(value)) return value.map(withoutInvisibleCharacters) as T;
   if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([name, inner]) => [name, keptExactly(name) ? inner : withoutInvisibleCharacters(inner)])) as T;
   return value;
