@@ -464,6 +464,10 @@ describe('the group page', () => {
     expect((await agent.post(`/groups/${id}/delete`).type('form').send({ _csrf: csrf })).status).toBe(404);
     expect((await agent.post(`/groups/${id}`).type('form').send({ name: 'Meins', _csrf: csrf })).status).toBe(404);
     expect((await agent.get('/groups/abc')).status).toBe(404);
+    // Nor can its contacts be selected: ticking "Alle Treffer" in it counted the whole list.
+    const tick = await agent.post('/contacts/selection').set('HX-Request', 'true').set('X-CSRF-Token', csrf).type('form').send({ group: id, all: '1' });
+    expect(tick.status).toBe(404);
+    expect(tick.text).not.toContain('ausgewählt');
     expect(await t.db('groups').where({ id }).first()).toMatchObject({ name: 'Privat', kind: 'temporary' });
   });
 

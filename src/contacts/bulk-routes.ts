@@ -6,7 +6,7 @@ import { flash, flashForNextPage, renderFragment, renderPage } from '../web/rend
 import { isHtmx, redirect, trigger } from '../web/htmx';
 import { Invalid, NotFound } from '../web/errors';
 import { ContactId, ListFilter, ListQuery } from './schema';
-import { countForList, findContact } from './queries';
+import { countForList, findContact, type GroupScope } from './queries';
 import { loadListBehindDialog } from './list';
 import { clearSelection, currentSelection, saveSelection, isSelected, type Selection } from './selection';
 import {
@@ -70,8 +70,7 @@ function resultMessage(req: Request, action: BulkAction, result: BulkResult, { g
 export function bulkRoutes(db: Db, jobs?: JobQueue): Router {
   const router = Router();
 
-  async function bar(req: Request, res: Response, query: ListQuery, selection: Selection, notice?: string) {
-    const group = query.group ? await findGroupScope(db, query.group, req.user!.id) : undefined;
+  async function bar(req: Request, res: Response, query: ListQuery, group: GroupScope | undefined, selection: Selection, notice?: string) {
     // Ticking a row needs only whether there is more to select; "Alle … ausgewählt" names the exact number.
     const total = selection.ids.length || selection.all ? await countForList(db, query, { viewerId: req.user!.id, group, exact: selection.all }) : { n: 0, capped: false };
     await renderFragment(res, 'contacts/_bulk-bar', { query, selection, total, group, notice, ...helpers });
@@ -80,6 +79,9 @@ export function bulkRoutes(db: Db, jobs?: JobQueue): Router {
   // Ticking rows, a whole page, or every match: the selection lives in the session, keyed by the filter.
   router.post('/contacts/selection', async (req, res) => {
     const query = listQueryOf(req, req.body);
+    // A group the employee cannot see (a colleague's temporary one, one deleted meanwhile) has nothing to select.
+    const group = query.group ? await findGroupScope(db, query.group, req.user!.id) : undefined;
+    if (query.group && !group) throw new NotFound('groups.gone');
     const selection = currentSelection(req, query);
     const before = { ids: selection.ids, except: selection.except ?? [] };
     let notice: string | undefined;
@@ -112,7 +114,7 @@ export function bulkRoutes(db: Db, jobs?: JobQueue): Router {
       notice = req.t(selection.all ? 'bulk.exceptFull' : 'bulk.selectionFull', { max: MAX_IDS });
     }
     saveSelection(req, selection);
-    await bar(req, res, query, selection, notice);
+    await bar(req, res, query, group, selection, notice);
   });
 
   /** The target of a bulk request: ids from the form, or the filter with all=1. */
