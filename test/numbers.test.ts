@@ -211,6 +211,22 @@ describe('Settings → Nummernkreise', () => {
     expect(await circle(t.db, id)).toMatchObject({ name: 'Kundennummern 2027', next_value: 12 });
   });
 
+  it('still saves a circle numbering carried past the highest value one may type, with that value left as shown', async () => {
+    const id = await givenCircle(t.db, { next_value: 999_999_999_999_999 });
+    await withNumberTransaction(t.db, (trx) => allocateNumber(trx, 'contacts'));
+    const { agent, csrf } = await asAdmin();
+    const form = formFields((await agent.get(`/settings/number-circles/${id}/edit`)).text, `/settings/number-circles/${id}`);
+    expect(form).toMatchObject({ next_value: '1000000000000000', shown_next_value: '1000000000000000' });
+    const renamed = await agent.post(`/settings/number-circles/${id}`).type('form').send({ ...form, name: 'Alte Kundennummern', _csrf: csrf });
+    expect(renamed.status).toBe(303);
+    expect(await circle(t.db, id)).toMatchObject({ name: 'Alte Kundennummern', next_value: 1_000_000_000_000_000 });
+    // Typed, such a value is still refused.
+    const typed = await agent.post(`/settings/number-circles/${id}`).type('form').send({ ...form, next_value: '1000000000000001', _csrf: csrf });
+    expect(typed.status).toBe(422);
+    expect(typed.text).toContain('value="1000000000000001"');
+    expect((await circle(t.db, id)).next_value).toBe(1_000_000_000_000_000);
+  });
+
   it('two admins editing one circle: a field one left alone keeps what the other saved; the same field changed by both is refused with what is saved now', async () => {
     const id = await givenCircle(t.db, { next_value: 10 });
     const { agent, csrf } = await asAdmin();

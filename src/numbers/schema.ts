@@ -37,7 +37,8 @@ const CircleFields = z.object({
   prefix: affix,
   suffix: affix,
   digits: wholeNumber(1, 12, 'numbers.digitsRange'),
-  next_value: wholeNumber(1, MAX_NEXT_VALUE, 'numbers.nextValueInvalid'),
+  // Up to MAX_NEXT_VALUE when typed; beyond it only as the form showed it (CircleInput).
+  next_value: wholeNumber(1, Number.MAX_SAFE_INTEGER, 'numbers.nextValueInvalid'),
   /**
    * The next value the edit form showed. When the admin left the field as it was,
    * the circle keeps the value it has reached meanwhile: numbers handed out while
@@ -52,7 +53,13 @@ const CircleFields = z.object({
 export const CircleInput = CircleFields.refine((v) => v.active || !v.is_default, {
   path: ['active'],
   message: 'numbers.defaultMustBeActive',
-});
+})
+  // A circle that numbering has carried past the highest value one may type is still saved with it
+  // left as shown (it then stays where it is): the admin could rename it, or take away "Standard", no more.
+  .refine((v) => v.next_value <= MAX_NEXT_VALUE || v.next_value === v.shown_next_value, {
+    path: ['next_value'],
+    message: 'numbers.nextValueInvalid',
+  });
 export type CircleInput = z.infer<typeof CircleInput>;
 
 /**
