@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import { useTestDatabase } from './db';
 import { buildApp, createUser, formFields, loginAs, withStatements } from './helpers';
@@ -60,6 +61,7 @@ const validForm = {
   next_value: '1',
   is_default: 'on',
   active: 'on',
+  create_token: randomUUID(),
 };
 
 describe('Settings → Nummernkreise', () => {
@@ -105,6 +107,27 @@ describe('Settings → Nummernkreise', () => {
     const list = await agent.get('/settings/number-circles');
     expect(list.text).toContain('Der Nummernkreis „Kundennummern“ wurde angelegt.');
     expect(list.text).toContain('KD 2026/0017');
+  });
+
+  it('makes one circle of a form sent twice, one after the other or both at once', async () => {
+    await givenCircle(t.db, { name: 'Bisher' });
+    const { agent, csrf } = await asAdmin();
+    const form = (await agent.get('/settings/number-circles/new')).text;
+    const token = /name="create_token" value="([0-9a-f-]{36})"/.exec(form)?.[1];
+    expect(token).toBeDefined();
+    const send = () => agent.post('/settings/number-circles').type('form').send({ ...validForm, name: 'Doppelt', create_token: token, _csrf: csrf });
+    expect((await send()).status).toBe(303);
+    const again = await send();
+    expect(again.status).toBe(303);
+    expect((await agent.get(again.headers.location)).text).toContain('Der Nummernkreis „Doppelt“ wurde angelegt.');
+    const sameToken = randomUUID();
+    const atOnce = await Promise.all([1, 2].map(() => agent.post('/settings/number-circles').type('form').send({ ...validForm, name: 'Gleichzeitig', create_token: sameToken, _csrf: csrf })));
+    expect(atOnce.map((r) => r.status)).toEqual([303, 303]);
+    const rows = await t.db('number_circles').select('name', 'is_default').orderBy('id');
+    expect(rows.filter((r) => r.name === 'Doppelt')).toHaveLength(1);
+    expect(rows.filter((r) => r.name === 'Gleichzeitig')).toEqual([{ name: 'Gleichzeitig', is_default: true }]);
+    // The second of the two at once, which took "Standard" from the first before its insert was refused, changed nothing.
+    expect(rows.find((r) => r.name === 'Bisher')).toEqual({ name: 'Bisher', is_default: false });
   });
 
   it.each([

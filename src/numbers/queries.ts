@@ -76,9 +76,15 @@ export async function lockForSettings(trx: Db, target: Target, id?: string): Pro
   await query.orderBy('id').forUpdate();
 }
 
-export async function insertCircle(db: Db, fields: CircleFields): Promise<string> {
-  const [row] = await db('number_circles').insert(fields).returning('id');
-  return String(row.id);
+/** The new circle's id, or undefined when its form (create_token) made one already. */
+export async function insertCircle(db: Db, fields: CircleFields & { create_token: string }): Promise<string | undefined> {
+  const [row] = await db('number_circles').insert(fields).onConflict('create_token').ignore().returning('id');
+  return row && String(row.id);
+}
+
+export async function findCircleByToken(db: Db, token: string): Promise<string | undefined> {
+  const row = await db('number_circles').select('id').where({ create_token: token }).first();
+  return row && String(row.id);
 }
 
 export async function updateCircle(db: Db, id: string, changes: Partial<CircleFields>): Promise<void> {

@@ -1,4 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import { Router, type Request, type Response } from 'express';
+import { z } from 'zod';
 import type { Db } from '../db/knex';
 import { requireAdmin } from '../web/auth';
 import { Conflict, Invalid, NotFound } from '../web/errors';
@@ -6,7 +8,7 @@ import { redirect } from '../web/htmx';
 import { flash, renderFragment, renderPage, renderPageOrFragment } from '../web/render';
 import { parse, serviceFieldErrors, type FieldErrors } from '../web/validation';
 import { findCircle, type Circle } from './queries';
-import { CircleId, CircleInput, CircleSeen, PreviewInput } from './schema';
+import { CircleCreate, CircleId, CircleInput, CircleSeen, PreviewInput } from './schema';
 import {
   activateCircle,
   CircleChanged,
@@ -21,7 +23,7 @@ import {
 
 /** The form's fields as typed, to fill it in again. */
 type CircleValues = Record<'name' | 'prefix' | 'suffix' | 'digits' | 'next_value' | 'shown_next_value' | 'target', string> &
-  Record<'is_default' | 'active', boolean>;
+  Record<'is_default' | 'active', boolean> & { create_token?: string };
 
 function valuesFrom(body: Record<string, unknown> | undefined): CircleValues {
   const value = (field: string) => (typeof body?.[field] === 'string' ? (body[field] as string) : '');
@@ -102,6 +104,7 @@ export function numberCircleRoutes(db: Db): Router {
         target: req.query.target === 'groups' ? 'groups' : 'contacts',
         is_default: false,
         active: true,
+        create_token: randomUUID(),
       },
     }),
   );
@@ -111,9 +114,12 @@ export function numberCircleRoutes(db: Db): Router {
   });
 
   router.post('/', async (req, res) => {
-    const values = valuesFrom(req.body);
-    const input = parse(CircleInput, req.body, req.t);
+    const sent = z.uuid().safeParse(req.body?.create_token);
+    const token = sent.success ? sent.data : randomUUID();
+    const values = { ...valuesFrom(req.body), create_token: token };
+    const input = parse(CircleCreate, req.body, req.t);
     if (!input.ok) return form(req, res, { values, errors: input.errors }, 422);
+    // Sent twice (a double click, a POST sent again): the second finds the circle the first made, and says the same.
     await createCircle(db, input.data);
     flash(req, res, req.t('numbers.created', { name: input.data.name }));
     redirect(req, res, listUrl(res));

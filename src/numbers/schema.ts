@@ -62,6 +62,11 @@ export const CircleInput = CircleFields.refine((v) => v.active || !v.is_default,
   });
 export type CircleInput = z.infer<typeof CircleInput>;
 
+/** A new circle: its form's token, so that the form sent twice makes one circle. */
+export const CircleCreate = CircleInput.and(z.object({ create_token: z.uuid() }));
+export type CircleCreate = z.infer<typeof CircleCreate>;
+
+
 /**
  * What the edit form showed of the circle's settings (hidden `seen_*` fields):
  * saved over a change another admin made meanwhile, a field left as shown

@@ -7,6 +7,7 @@ import {
   clearDefault,
   deleteCircle,
   findCircle,
+  findCircleByToken,
   findDefaultCircle,
   highestUsedValue,
   insertCircle,
@@ -20,7 +21,7 @@ import {
   writeContactNumberIfFree,
   type Circle,
 } from './queries';
-import type { CircleInput, CircleSeen, PreviewInput, Target } from './schema';
+import type { CircleCreate, CircleInput, CircleSeen, PreviewInput, Target } from './schema';
 import { mergeEdit } from '../web/merge';
 
 type Format = Pick<Circle, 'prefix' | 'suffix' | 'digits'>;
@@ -229,17 +230,35 @@ function fieldsOf(input: CircleInput, nextValue: number) {
   return { name, prefix, suffix, digits, target, is_default, active, next_value: nextValue };
 }
 
-/** A new default takes over from the old one in the same transaction (the database allows one per target). */
-export async function createCircle(db: Db, input: CircleInput): Promise<string> {
-  return withNumberTransaction(db, async (trx) => {
-    await setLockTimeout(trx);
-    if (input.is_default) {
-      await lockForSettings(trx, input.target);
-      await clearDefault(trx, input.target);
-    }
-    return insertCircle(trx, fieldsOf(input, input.next_value));
-  });
+/**
+ * A new default takes over from the old one in the same transaction (the database allows one per target).
+ * The form's token makes one circle of a form sent twice: the second finds the first's circle, also when
+ * both arrive at once (the unique index refuses the second insert, and its transaction, which may have
+ * taken "Standard" from the first, is rolled back).
+ */
+export async function createCircle(db: Db, input: CircleCreate): Promise<string> {
+  try {
+    return await withNumberTransaction(db, async (trx) => {
+      await setLockTimeout(trx);
+      const made = await findCircleByToken(trx, input.create_token);
+      if (made) return made;
+      if (input.is_default) {
+        await lockForSettings(trx, input.target);
+        await clearDefault(trx, input.target);
+      }
+      const id = await insertCircle(trx, { ...fieldsOf(input, input.next_value), create_token: input.create_token });
+      if (!id) throw new MadeMeanwhile();
+      return id;
+    });
+  } catch (error) {
+    const made = error instanceof MadeMeanwhile && (await findCircleByToken(db, input.create_token));
+    if (made) return made;
+    throw error;
+  }
 }
+
+/** The same form's circle was inserted by a request that committed first. */
+class MadeMeanwhile extends Error {}
 
 /**
  * Saves an edit. The next value changes only when the admin changed it in the
