@@ -221,6 +221,22 @@
     if (radio && !radio.checked) radio.checked = true;
   });
 
+  // Each search or filter is a step of its own for the Back button (SPEC §1), typing one word included:
+  // a choice (a status ticked, a select, "Suchen") is pushed; typing pushes its first request and replaces
+  // the address while the clerk goes on typing in the same box, so "m", "mu", "mue" are not three steps.
+  // The list redrawn after a bulk action, or asked again as it is, changes no step.
+  var typingIn = null;
+  document.addEventListener('htmx:beforeHistoryUpdate', function (event) {
+    var config = event.detail.requestConfig;
+    if (!config || !config.elt || config.elt.id !== 'contact-filter') return;
+    var cause = config.triggeringEvent;
+    var field = cause && cause.type === 'input' ? cause.target : null;
+    var unchanged = event.detail.history.path === window.location.pathname + window.location.search;
+    var goingOn = field !== null && field === typingIn;
+    if (!(cause && cause.type === 'listChanged')) typingIn = field;
+    event.detail.history.type = unchanged || goingOn || (cause && cause.type === 'listChanged') ? 'replace' : 'push';
+  });
+
   // "Zurück zur Liste" returns to the list as the clerk left it (search, filters, group, page):
   // this tab remembers the list's address whenever it shows one.
   function rememberList() {
