@@ -51,6 +51,25 @@ describe('the contacts list', () => {
     }
   });
 
+  it('finds "Nachname, Vorname" as written in a list of names', async () => {
+    await createContact(t.db, { first_name: 'Felix', last_name: 'Braun' });
+    await createContact(t.db, { first_name: 'Felix', last_name: 'Weiß' });
+    const agent = await member();
+    for (const q of ['Braun, Felix', 'braun,felix', 'Braun; Felix', 'Felix Braun']) {
+      expect([q, names((await agent.get(`/contacts?q=${encodeURIComponent(q)}`)).text)]).toEqual([q, ['Felix Braun']]);
+    }
+  });
+
+  it('filters the city with umlauts spelt out, as the search does: "Koeln" is Köln', async () => {
+    await createContact(t.db, { last_name: 'Eins', city: 'Köln' });
+    await createContact(t.db, { last_name: 'Zwei', city: 'Düsseldorf' });
+    await createContact(t.db, { last_name: 'Drei', city: 'Bonn' });
+    const agent = await member();
+    for (const [city, expected] of [['Koeln', ['Testperson Eins']], ['koln', ['Testperson Eins']], ['Duess', ['Testperson Zwei']], ['Bo', ['Testperson Drei']]] as const) {
+      expect([city, names((await agent.get(`/contacts?city=${city}`)).text)]).toEqual([city, expected]);
+    }
+  });
+
   it('finds umlauts spelt out as typed without them: "Mueller", "Koenig", "Baeckerei", and what is written so too', async () => {
     await createContact(t.db, { first_name: 'Max', last_name: 'Müller' });
     await createContact(t.db, { first_name: 'Petra', last_name: 'König' });

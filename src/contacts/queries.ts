@@ -40,7 +40,8 @@ export function applyFilter(db: Db, query: Knex.QueryBuilder, filter: ListFilter
     else whereResponsible(query, db, user);
   }
   if (filter.competence) query.where('c.assignment', 'competence').andWhere('c.competence_id', filter.competence);
-  for (const word of (filter.q ?? '').split(/\s+/).filter(Boolean)) {
+  // Words as typed, "Braun, Felix" (the way a list of names writes them) as well as "Felix Braun".
+  for (const word of (filter.q ?? '').split(/[\s,;]+/).filter(Boolean)) {
     const typed = escapeLike(word);
     const umlauts = withoutUmlautSpelling(typed);
     if (umlauts === typed) query.whereRaw(`c.search_text like '%' || kontakte_fold(?) || '%'`, [typed]);
@@ -48,7 +49,13 @@ export function applyFilter(db: Db, query: Knex.QueryBuilder, filter: ListFilter
     else query.whereRaw(`(c.search_text like '%' || kontakte_fold(?) || '%' or c.search_text like '%' || kontakte_fold(?) || '%')`, [typed, umlauts]);
   }
   if (filter.postal_code) query.where('c.postal_code', 'like', `${escapeLike(filter.postal_code)}%`);
-  if (filter.city) query.whereRaw(`c.city_key like kontakte_fold(?) || '%'`, [escapeLike(filter.city)]);
+  if (filter.city) {
+    // "Koeln" finds Köln, as the search box finds "Mueller".
+    const typed = escapeLike(filter.city);
+    const umlauts = withoutUmlautSpelling(typed);
+    if (umlauts === typed) query.whereRaw(`c.city_key like kontakte_fold(?) || '%'`, [typed]);
+    else query.whereRaw(`(c.city_key like kontakte_fold(?) || '%' or c.city_key like kontakte_fold(?) || '%')`, [typed, umlauts]);
+  }
   if (filter.country) {
     // Written in from the app's own list of countries, never the request's text: each country is a
     // statement of its own that keeps a plan for it (listPlanning). Any other value stays bound.
