@@ -58,11 +58,19 @@ describe('login', () => {
     expect(res.text).toMatch(/id="f-email-error">Ungültiger Wert\./);
   });
 
-  it('refuses a deactivated employee as if the password were wrong', async () => {
+  it('refuses a deactivated employee, saying so to whoever typed her password, and only "wrong" otherwise', async () => {
     const user = await createUser(t.db, { active: false });
     const { agent, csrf } = await loginForm(buildApp(t.db));
     const res = await agent.post('/login').type('form').send({ email: user.email, password: PASSWORD, _csrf: csrf });
-    expect(res.status).toBe(401);
+    expect(res.status).toBe(403);
+    expect(res.text).toContain('Ihr Zugang ist deaktiviert. Bitte wenden Sie sich an die Administration.');
+    expect(res.text).toContain(`value="${user.email}"`);
+    expect((await agent.get('/')).headers.location).toMatch(/^\/login/);
+    const guessed = await agent.post('/login').type('form').send({ email: user.email, password: 'geraten-123456', _csrf: csrf });
+    expect(guessed.status).toBe(401);
+    expect(guessed.text).toContain('E-Mail oder Passwort ist falsch.');
+    expect(guessed.text).not.toContain('deaktiviert');
+    expect(await t.db('login_failures').where({ email: user.email.toLowerCase() }).count({ n: '*' }).first()).toEqual({ n: '2' });
   });
 
   it('throttles an account from an address after 10 failures in 15 minutes, even with the right password', async () => {

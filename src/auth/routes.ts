@@ -35,6 +35,7 @@ export function authRoutes(db: Db): Router {
 
     const user = await authenticate(db, form.data.email, form.data.password, req.ip ?? 'unknown');
     if (!user) return again(401, { _form: req.t('login.failed') });
+    if (user === 'deactivated') return again(403, { _form: req.t('login.deactivated') });
     await establishSession(req, user);
     markLoggedIn(res);
     const next = form.data.next ? toLocalPath(form.data.next) : '';

@@ -42,16 +42,20 @@ async function recordAttempt(db: Db, email: string, ip: string): Promise<'thrott
 }
 
 /**
- * Checks e-mail and password. Returns the employee, or undefined for a wrong
- * combination (also for deactivated accounts: the message does not tell which).
+ * Checks e-mail and password. Returns the employee, undefined for a wrong
+ * combination (the message does not tell which of the two is wrong), or
+ * 'deactivated' for the right password of a deactivated account: told "E-Mail
+ * oder Passwort ist falsch", she typed it again and again, or called for a new
+ * one. Only whoever knows the password learns it, and the failure still counts.
  */
-export async function authenticate(db: Db, email: string, password: string, ip: string): Promise<CurrentUser | undefined> {
+export async function authenticate(db: Db, email: string, password: string, ip: string): Promise<CurrentUser | 'deactivated' | undefined> {
   const account = email.toLowerCase();
   if ((await recordAttempt(db, account, ip)) === 'throttled') throw new TooManyRequests('login.throttled');
   const candidate = await findLoginCandidate(db, email);
   const ok = await verifyPassword(candidate?.password_hash ?? (await timingDummyHash()), password);
   // A failure stays recorded.
-  if (!candidate || !candidate.active || !ok) return undefined;
+  if (!candidate || !ok) return undefined;
+  if (!candidate.active) return 'deactivated';
   await db('login_failures').where('email', account).delete();
   await db('login_failures').where('at', '<', db.raw(`now() - interval '1 day'`)).delete();
   return { id: String(candidate.id), name: candidate.name, email: candidate.email, role: candidate.role, language: candidate.language, browser_notifications: candidate.browser_notifications };

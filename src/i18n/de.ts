@@ -16,6 +16,7 @@ export const de = {
     password: 'Passwort',
     submit: 'Anmelden',
     failed: 'E-Mail oder Passwort ist falsch.',
+    deactivated: 'Ihr Zugang ist deaktiviert. Bitte wenden Sie sich an die Administration.',
     throttled: 'Zu viele fehlgeschlagene Anmeldeversuche. Bitte warten Sie 15 Minuten und versuchen Sie es dann erneut.',
     loggedOut: 'Sie wurden abgemeldet.',
     sessionEnded: 'Ihre Anmeldung ist abgelaufen oder wurde beendet (z. B. nach längerer Pause oder durch einen Administrator). Bitte melden Sie sich erneut an.',

@@ -17,6 +17,7 @@ export const en: Catalog = {
     password: 'Password',
     submit: 'Log in',
     failed: 'E-mail or password is wrong.',
+    deactivated: 'Your account has been deactivated. Please contact your administrator.',
     throttled: 'Too many failed login attempts. Please wait 15 minutes and try again.',
     loggedOut: 'You have been logged out.',
     sessionEnded: 'Your session has expired or was ended (after a long pause, say, or by an administrator). Please log in again.',
