@@ -181,6 +181,31 @@ describe('the master data page', () => {
     expect(await t.db('contact_events').where({ contact_id: id, kind: 'updated' })).toHaveLength(0);
   });
 
+  it("checks the postal code against its country's form, beside the other messages", async () => {
+    const { agent } = await login();
+    const id = await createContact(t.db, { last_name: 'Müller' });
+    const form = await formOf(agent, id);
+    for (const [country, postal_code, message] of [
+      ['DE', '7O173', 'Eine deutsche Postleitzahl hat fünf Ziffern, z. B. 80331.'],
+      ['DE', '8033', 'Eine deutsche Postleitzahl hat fünf Ziffern, z. B. 80331.'],
+      ['AT', '80331', 'Eine österreichische Postleitzahl hat vier Ziffern, z. B. 1010.'],
+      ['PL', '00950', 'Eine polnische Postleitzahl hat die Form 00-950.'],
+    ]) {
+      const res = await agent.post(`/contacts/${id}`).type('form').send({ ...form, country, postal_code, last_name: '' });
+      expect([country, postal_code, res.status]).toEqual([country, postal_code, 422]);
+      expect(res.text).toContain(`<p class="field-error" id="m-postal_code-error">${message}</p>`);
+      expect(res.text).toContain('Bitte Nachname oder Firma angeben.');
+      expect(res.text).toContain(`value="${postal_code}"`);
+    }
+    expect(await t.db('contacts').where({ id }).first()).toMatchObject({ postal_code: null, version: 1 });
+    let version = 1;
+    for (const [country, postal_code] of [['DE', '70173'], ['AT', '1010'], ['NL', '1012 AB'], ['CZ', '110 00'], ['GB', 'SW1A 1AA'], ['DE', '']]) {
+      const res = await agent.post(`/contacts/${id}`).type('form').send({ ...form, version: String(version), country, postal_code });
+      expect([country, postal_code, res.status]).toEqual([country, postal_code, 303]);
+      version = (await t.db('contacts').where({ id }).first()).version;
+    }
+  });
+
   it('refuses edits of an archived contact by a direct POST with 409', async () => {
     const { agent } = await login();
     const id = await createContact(t.db, { last_name: 'Archiviert', status: 'archived', previous_status: 'customer' });

@@ -103,8 +103,39 @@ export type ContactCreate = z.infer<typeof ContactCreate>;
 /** The form's version: an integer column, so nothing above PostgreSQL's integer (a larger one was a 500). */
 const version = z.coerce.number().int().positive().max(2_147_483_647);
 
+/**
+ * The postal codes of the countries whose form is fixed: "7O173" (a letter O for a zero) or a
+ * four-digit code under Deutschland never find the letter its way. Where the form is looser (GB, US),
+ * the general pattern of the field is all.
+ */
+const postalCodeForms: Partial<Record<(typeof countryCodes)[number], RegExp>> = {
+  DE: /^\d{5}$/,
+  AT: /^\d{4}$/,
+  CH: /^\d{4}$/,
+  LU: /^\d{4}$/,
+  BE: /^\d{4}$/,
+  DK: /^\d{4}$/,
+  NL: /^\d{4}( ?[A-Za-z]{2})?$/,
+  FR: /^\d{5}$/,
+  IT: /^\d{5}$/,
+  PL: /^\d{2}-\d{3}$/,
+  CZ: /^\d{3} ?\d{2}$/,
+};
+
+type Addressed = { postal_code?: unknown; country?: unknown };
+const postalCodeForm = (v: Addressed) => (typeof v.country === 'string' ? postalCodeForms[v.country as keyof typeof postalCodeForms] : undefined);
+
+/** The postal code in the form of its country; said beside the field together with every other message. */
+function requirePostalCodeOfCountry<T extends z.ZodType<Addressed>>(schema: T) {
+  return schema.refine((v) => typeof v.postal_code !== 'string' || !postalCodeForm(v) || postalCodeForm(v)!.test(v.postal_code), {
+    path: ['postal_code'],
+    when: () => true,
+    error: (issue) => `contacts.invalid.postalCodes.${String((issue.input as Addressed).country)}`,
+  });
+}
+
 const ContactUpdateShape = z.object({ ...masterData, ...moreMasterData, version });
-export const ContactUpdate = requireNameOrCompany(ContactUpdateShape);
+export const ContactUpdate = requirePostalCodeOfCountry(requireNameOrCompany(ContactUpdateShape));
 export type ContactUpdate = z.infer<typeof ContactUpdate>;
 
 /** The editable columns, in the order the master data form shows them. */
