@@ -274,6 +274,16 @@ describe('the master data page', () => {
     const res = await agent.post(`/contacts/${id}`).type('form').send({ ...form, customer_number: 'K-00042' });
     expect(res.status).toBe(422);
     expect(res.text).toContain('Kundennummer K-00042 ist bereits an Erika Holder vergeben.');
+    // Said at once beside the other messages, not only once the rest is mended; its own number is no conflict.
+    const both = await agent.post(`/contacts/${id}`).type('form').send({ ...form, last_name: '', company: '', customer_number: 'k-00042' });
+    expect(both.status).toBe(422);
+    expect(both.text).toContain('Bitte Nachname oder Firma angeben.');
+    expect(both.text).toContain('Kundennummer k-00042 ist bereits an Erika Holder vergeben.');
+    await t.db('contacts').where({ id }).update({ customer_number: 'K-7' });
+    const own = await agent.post(`/contacts/${id}`).type('form').send({ ...form, last_name: '', customer_number: 'K-7' });
+    expect(own.status).toBe(422);
+    expect(own.text).not.toContain('bereits an');
+    expect(await t.db('contacts').where({ id }).first()).toMatchObject({ last_name: 'Neu', customer_number: 'K-7' });
   });
 });
 

@@ -200,7 +200,9 @@ export function contactRoutes(db: Db): Router {
   async function saveMasterData(req: Request, res: Response, contact: Contact): Promise<{ changed: boolean } | undefined> {
     const form = parse(ContactUpdate, req.body, req.t);
     if (!form.ok) {
-      await showPage(res, contact, { values: req.body, errors: form.errors }, 422);
+      // A number another contact holds is said now too, as the create dialog does.
+      const taken = form.errors.customer_number || typeof req.body.customer_number !== 'string' ? undefined : await numberTaken(db, req.body.customer_number, contact.id);
+      await showPage(res, contact, { values: req.body, errors: { ...form.errors, ...(taken ? serviceErrors(req, taken) : {}) } }, 422);
       return undefined;
     }
     try {
