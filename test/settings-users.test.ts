@@ -513,6 +513,11 @@ describe('changing one\'s own password (Profil)', () => {
     const mismatch = await send({ current_password: PASSWORD, new_password: 'neues-passwort-1', confirm_password: 'neues-passwort-2' });
     expect(mismatch.text).toContain('Die beiden Passwörter stimmen nicht überein.');
     expect(mismatch.text).not.toContain('Das aktuelle Passwort ist falsch.');
+    // The same one again changes nothing: not "geändert", and the other sessions stay.
+    const same = await send({ current_password: PASSWORD, new_password: PASSWORD, confirm_password: PASSWORD });
+    expect(same.status).toBe(422);
+    expect(same.text).toContain('Das neue Passwort muss sich vom aktuellen unterscheiden.');
+    expect((await elsewhere.agent.get('/profile')).status).toBe(200);
 
     const done = await send({ current_password: PASSWORD, new_password: 'neues-passwort-1', confirm_password: 'neues-passwort-1' });
     expect(done.status).toBe(303);

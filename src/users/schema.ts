@@ -18,7 +18,9 @@ export const PasswordChange = z
     new_password: z.string().min(10).max(1024),
     confirm_password: z.string().max(1024),
   })
-  .refine((v) => v.new_password === v.confirm_password, { path: ['confirm_password'], message: 'profile.mismatch' });
+  .refine((v) => v.new_password === v.confirm_password, { path: ['confirm_password'], message: 'profile.mismatch' })
+  // The same one again changed nothing, yet said "geändert" and ended every other session.
+  .refine((v) => v.new_password !== v.current_password, { path: ['new_password'], message: 'profile.samePassword', when: () => true });
 export type PasswordChange = z.infer<typeof PasswordChange>;
 
 const roles = ['admin', 'member'] as const satisfies readonly Role[];
