@@ -439,6 +439,22 @@ describe('deleting one contact from its master data page', () => {
     expect((await agent.get('/contacts')).text).toContain('Erika Weg wurde endgültig gelöscht.');
   });
 
+  it('leads back to the list it was opened from, and only to a list', async () => {
+    const { agent, csrf } = await login();
+    const remove = async (list: string) => {
+      const id = await createContact(t.db, { last_name: 'Weg' });
+      expect((await agent.get(`/contacts/${id}/delete`)).text).toContain('name="list" value="" data-list-address');
+      return (await agent.post(`/contacts/${id}/delete`).type('form').send({ _csrf: csrf, list })).headers.location;
+    };
+    expect(await remove('/contacts?q=tastatur&status=customer')).toBe('/contacts?q=tastatur&status=customer');
+    expect(await remove('/contacts')).toBe('/contacts');
+    // Another site's address leads to this site's list.
+    expect(await remove('https://example.org/contacts?q=x')).toBe('/contacts?q=x');
+    for (const elsewhere of ['//example.org/x', '/settings/users', '/contacts/5', '/contactsx', '/contacts/../settings', '']) {
+      expect([elsewhere, await remove(elsewhere)]).toEqual([elsewhere, '/contacts']);
+    }
+  });
+
   it('logs a delete sent twice at once, or of a contact gone already, once', async () => {
     const { agent, csrf } = await login();
     const id = await createContact(t.db, { first_name: 'Erika', last_name: 'Doppelt' });

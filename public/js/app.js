@@ -253,6 +253,12 @@
     try { saved = sessionStorage.getItem('kontakte.list'); } catch (e) { /* the plain link */ }
     if (saved && saved.split('?')[0] === link.pathname) link.href = saved;
   });
+  // Deleting the contact leads back to that list too (the server takes only an address of the list).
+  document.addEventListener('submit', function (event) {
+    var field = event.target.querySelector && event.target.querySelector('input[data-list-address]');
+    if (!field) return;
+    try { field.value = sessionStorage.getItem('kontakte.list') || ''; } catch (e) { /* the plain list */ }
+  }, true);
 
   // The master data page has several forms (Stammdaten, Zuweisung, Notiz) and the status dialog
   // reloads the page: what was typed into one and not saved was lost without a word. Leaving the

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Router, type Request, type Response } from 'express';
 import type { Db } from '../db/knex';
 import { isRecordId, parse, serviceFieldErrors, type FieldErrors, type Parsed } from '../web/validation';
+import { toLocalPath } from '../web/auth';
 import { flash, flashForNextPage, renderFragment, renderPage } from '../web/render';
 import { isHtmx, redirect, trigger } from '../web/htmx';
 import { Invalid, NotFound } from '../web/errors';
@@ -65,6 +66,18 @@ function resultMessage(req: Request, action: BulkAction, result: BulkResult, { g
     ...(result.unchanged ? [req.t('bulk.unchanged', { count: result.unchanged })] : []),
     ...result.skipped.map((s) => req.t('bulk.skipped', { count: s.count, status: req.t(`status.labels.${s.status}`) })),
   ].join(' ');
+}
+
+/**
+ * Where deleting one contact leads: the list it was opened from, as the page
+ * remembered it (search, filters, page), or the plain list. Only an address
+ * of the list itself; anything else (another page, another site) is ignored.
+ */
+function listAddress(sent: unknown, basePath: string): string {
+  const list = `${basePath}/contacts`;
+  if (typeof sent !== 'string') return list;
+  const local = toLocalPath(sent);
+  return local === list || local.startsWith(`${list}?`) ? local : list;
 }
 
 export function bulkRoutes(db: Db, jobs?: JobQueue): Router {
@@ -392,7 +405,7 @@ export function bulkRoutes(db: Db, jobs?: JobQueue): Router {
     if (!contact) throw new NotFound();
     await db.transaction((trx) => bulkDelete(trx, { kind: 'ids', ids: [contact.id] }, req.user!.id));
     flash(req, res, req.t('bulk.deletedOne', { name: displayName(contact) }));
-    redirect(req, res, `${res.locals.basePath}/contacts`);
+    redirect(req, res, listAddress(req.body.list, res.locals.basePath as string));
   });
 
   return router;
