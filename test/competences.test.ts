@@ -273,6 +273,31 @@ describe('editing a competence', () => {
     expect(await membersOf(team)).toEqual([]);
   });
 
+  it('asks before the last members go while contacts are assigned to it, keeping the form, and saves when told to', async () => {
+    const { agent, csrf } = await asAdmin();
+    const max = await createUser(t.db);
+    const team = await competence('Kundenservice', [max.id]);
+    await assignTo(await createContact(t.db), team);
+    await assignTo(await createContact(t.db), team);
+    const form = formFields((await agent.get(`/settings/competences/${team}/edit`)).text, `/settings/competences/${team}`);
+    const { member_ids: _ticked, ...unticked } = form;
+    const asked = await agent.post(`/settings/competences/${team}`).type('form').send({ ...unticked, name: 'Kundendienst' });
+    expect(asked.status).toBe(409);
+    expect(asked.text).toContain('„Kundendienst“ ist 2 Kontakten zugewiesen. Ohne Mitglieder ist niemand mehr für sie zuständig');
+    expect(asked.text).toContain('name="without_members" value="1"');
+    expect(asked.text).toContain('value="Kundendienst"');
+    expect(await membersOf(team)).toEqual([max.id]);
+    expect((await t.db('competences').where({ id: team }).first()).name).toBe('Kundenservice');
+    // Sent again with the box ticked: saved as it was asked.
+    const again = formFields(asked.text, `/settings/competences/${team}`);
+    const saved = await agent.post(`/settings/competences/${team}`).type('form').send({ ...again, without_members: '1' });
+    expect(saved.status).toBe(303);
+    expect(await membersOf(team)).toEqual([]);
+    expect((await t.db('competences').where({ id: team }).first()).name).toBe('Kundendienst');
+    // Without members already, or without contacts, nothing is asked.
+    expect((await agent.post(`/settings/competences/${team}`).type('form').send({ _csrf: csrf, name: 'Kundendienst 2' })).status).toBe(303);
+  });
+
   it('lets a competence keep its own name in another case, but not take another one’s', async () => {
     const { agent, csrf } = await asAdmin();
     const team = await competence('Vertrieb Nord');

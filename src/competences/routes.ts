@@ -8,7 +8,7 @@ import { flash, renderPage, renderPageOrFragment } from '../web/render';
 import { parse, serviceFieldErrors, type FieldErrors } from '../web/validation';
 import { findCompetence, listCompetences, memberCandidates, membersOf, type Usage } from './queries';
 import { CompetenceId, CompetenceInput, CompetenceSeen, Reassignment } from './schema';
-import { CompetenceChanged, createCompetence, deletionCheck, reassign, removeCompetence, updateCompetence } from './service';
+import { CompetenceChanged, createCompetence, deletionCheck, LeftWithoutMembers, reassign, removeCompetence, updateCompetence } from './service';
 
 /** The form's fields as typed, to fill it in again. */
 interface CompetenceValues {
@@ -53,7 +53,7 @@ export function competenceRoutes(db: Db): Router {
   const form = async (
     req: Request,
     res: Response,
-    locals: { id?: string; values: CompetenceValues; errors?: FieldErrors; seen?: CompetenceSeen; conflict?: string },
+    locals: { id?: string; values: CompetenceValues; errors?: FieldErrors; seen?: CompetenceSeen; conflict?: string; withoutMembers?: string },
     status = 200,
   ) => {
     const candidates = await memberCandidates(db, locals.id);
@@ -139,6 +139,10 @@ export function competenceRoutes(db: Db): Router {
           member_ids: untouched.includes('memberIds') ? current.memberIds : values.member_ids,
         };
         return form(req, res, { id, values: merged, seen: current, conflict: req.t('competences.changedMeanwhile', { name: current.name, members }) }, 409);
+      }
+      if (error instanceof LeftWithoutMembers) {
+        const withoutMembers = req.t('competences.leftWithoutMembers', { name: input.data.name, usage: usageText(req.t, error.usage, true) });
+        return form(req, res, { id, values, seen, withoutMembers }, 409);
       }
       if (!(error instanceof Invalid)) throw error;
       return form(req, res, { id, values, errors: serviceFieldErrors(error, req.t), seen }, 422);

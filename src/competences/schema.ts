@@ -13,8 +13,10 @@ export const CompetenceInput = z
   .object({
     name: requiredText(100),
     member_ids: z.preprocess(oneOrMany, z.array(id, 'competences.invalidMember').max(500)),
+    /** "Trotzdem ohne Mitglieder speichern": asked when the last members go while contacts or groups are assigned. */
+    without_members: z.literal('1').optional().catch(undefined),
   })
-  .transform((v) => ({ name: v.name, memberIds: [...new Set(v.member_ids)] }));
+  .transform((v) => ({ name: v.name, memberIds: [...new Set(v.member_ids)], withoutMembers: v.without_members === '1' }));
 export type CompetenceInput = z.infer<typeof CompetenceInput>;
 
 /**

@@ -99,12 +99,25 @@ export async function updateCompetence(db: Db, id: string, input: CompetenceInpu
       }
       if (await isNameTaken(trx, name, id)) throw nameTaken();
       await checkMembers(trx, memberIds, id);
+      if (!memberIds.length && !input.withoutMembers) {
+        // Its last members going: nobody would be responsible for what is assigned to it, and nobody told of it.
+        const usage = await usageOf(trx, id);
+        const hadMembers = ((await membersOf(trx, [id])).get(id) ?? []).length > 0;
+        if (hadMembers && usage.contacts + usage.groups > 0) throw new LeftWithoutMembers(usage);
+      }
       await renameCompetence(trx, id, name);
       await setMembers(trx, id, memberIds);
     });
   } catch (error) {
     if (isDuplicateName(error)) throw nameTaken();
     throw error;
+  }
+}
+
+/** The last members of a competence that contacts or groups are assigned to would go: the admin is asked first. */
+export class LeftWithoutMembers extends Error {
+  constructor(readonly usage: Usage) {
+    super('the competence would be left without members while in use');
   }
 }
 

@@ -103,6 +103,8 @@ export const de = {
     members: 'Mitglieder',
     membersHint: 'Deaktivierte Mitarbeiter bleiben sichtbar, bis Sie sie entfernen, können aber nicht neu hinzugefügt werden.',
     noMembers: 'keine Mitglieder',
+    leftWithoutMembers: '„{name}“ ist {usage} zugewiesen. Ohne Mitglieder ist niemand mehr für sie zuständig, und niemand erfährt von ihren Aktivitäten. Wählen Sie Mitglieder aus, oder speichern Sie bewusst ohne.',
+    saveWithoutMembers: 'Trotzdem ohne Mitglieder speichern',
     noCandidates: 'Es gibt keine aktiven Mitarbeiter.',
     contacts: 'Kontakte',
     groups: 'Gruppen',

@@ -104,6 +104,8 @@ export const en: Catalog = {
     members: 'Members',
     membersHint: 'Deactivated employees stay listed until you remove them, but cannot be added anew.',
     noMembers: 'no members',
+    leftWithoutMembers: '"{name}" is assigned to {usage}. Without members nobody is responsible for them, and nobody hears of their activities. Choose members, or save without them on purpose.',
+    saveWithoutMembers: 'Save without members anyway',
     noCandidates: 'There are no active employees.',
     contacts: 'Contacts',
     groups: 'Groups',
