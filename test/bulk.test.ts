@@ -297,11 +297,11 @@ describe('bulk actions', () => {
       .type('form')
       .send({ action: 'assign', ids: [a, b, inbox], assignment: 'competence', competence_id: String(team.id) });
     expect(res.status).toBe(303);
-    const rows = await t.db('contacts').select('id', 'assignment', 'competence_id').orderBy('id');
-    expect(rows.map((r) => [r.assignment, r.competence_id && String(r.competence_id)])).toEqual([
-      ['competence', String(team.id)],
-      ['competence', String(team.id)],
-      ['all', null],
+    const rows = await t.db('contacts').select('id', 'assignment', 'competence_id', 'updated_by').orderBy('id');
+    expect(rows.map((r) => [r.assignment, r.competence_id && String(r.competence_id), r.updated_by && String(r.updated_by)])).toEqual([
+      ['competence', String(team.id), String(user.id)],
+      ['competence', String(team.id), String(user.id)],
+      ['all', null, null],
     ]);
     expect(await t.db('contact_assignees')).toHaveLength(0);
     const events = await t.db('contact_events').where({ kind: 'assigned', actor_id: user.id }).orderBy('contact_id');

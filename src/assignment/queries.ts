@@ -81,12 +81,19 @@ export function assertAssignmentUnchanged(input: AssignmentInput, before: Assign
 }
 
 /** Sets the assignment of many rows at once: three statements, whatever the count. */
-export async function saveAssignment(trx: Knex.Transaction, target: AssignmentTarget, ids: string[], input: AssignmentInput): Promise<void> {
+export async function saveAssignment(
+  trx: Knex.Transaction,
+  target: AssignmentTarget,
+  ids: string[],
+  input: AssignmentInput,
+  /** Further columns of the same rows, set in the same statement (who changed them, when). */
+  alsoSet: Record<string, unknown> = {},
+): Promise<void> {
   if (!ids.length) return;
   // `= any(array)`: one parameter however many rows (a bulk action may pass 100,000 ids).
   await trx(target.table)
     .whereRaw('id = any(?::bigint[])', [ids])
-    .update({ assignment: input.kind, competence_id: input.competenceId ?? null });
+    .update({ ...alsoSet, assignment: input.kind, competence_id: input.competenceId ?? null });
   await trx(target.assignees).whereRaw('?? = any(?::bigint[])', [target.key, ids]).delete();
   if (input.userIds.length) {
     await trx.raw(
