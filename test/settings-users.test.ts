@@ -344,7 +344,8 @@ describe('deactivating an employee', () => {
     const after = await memberAgent.get('/');
     expect(after.status).toBe(303);
     expect(after.headers.location).toMatch(/^\/login/);
-    await expect(loginAs(app, member.email)).rejects.toThrow('login failed with 401');
+    // With the right password, the login says why: the account is deactivated (403), not a wrong password.
+    await expect(loginAs(app, member.email)).rejects.toThrow('login failed with 403');
   });
 
   it('names in its dialog what only this employee is responsible for, which is then found through the list', async () => {
