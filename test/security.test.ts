@@ -272,10 +272,21 @@ describe('requests that are no form of the app', () => {
     expect((await create({ last_name: 'Ko\u0308nig', customer_number: 'KO\u0308-1' })).status).toBe(303);
     expect(await t.db('contacts').where({ last_name: 'König' }).first()).toMatchObject({ customer_number: 'KÖ-1' });
     expect((await create({ last_name: 'Neu', customer_number: 'KÖ-1' })).status).toBe(422);
-    // Emoji drawn with a joiner, and a flag drawn with tags, stay as they are.
+    // Emoji drawn with a joiner, and a flag drawn with tags, stay as they are; tags that end no flag go.
     const drawn = 'Team 👩\u200d💻 🏴\u{E0067}\u{E0062}\u{E0073}\u{E0063}\u{E0074}\u{E007F}';
     expect((await create({ company: drawn })).status).toBe(303);
     expect(await t.db('contacts').where({ company: drawn }).first()).toBeDefined();
+    expect((await create({ last_name: 'Flagge', customer_number: 'K-7🏴' })).status).toBe(303);
+    const hidden = await create({ last_name: 'Versteckt', customer_number: 'K-7🏴\u{E0068}\u{E0069}\u{E0064}\u{E0065}' });
+    expect(hidden.status).toBe(422);
+    expect(hidden.text).toContain('Kundennummer K-7🏴 ist bereits an Flagge vergeben.');
+    // The joiners and direction marks some scripts spell with stay: a Persian surname, a Hebrew note.
+    const persian = 'علی\u200cزاده';
+    expect((await create({ last_name: persian })).status).toBe(303);
+    expect(await t.db('contacts').where({ last_name: persian }).first()).toBeDefined();
+    const contact = (await t.db('contacts').where({ last_name: persian }).first()).id;
+    await agent.post(`/contacts/${contact}/notes`).type('form').send({ _csrf: csrf, text: 'שלום!\u200f Termin 12:00' });
+    expect((await t.db('contact_events').where({ kind: 'note', contact_id: contact }).first()).payload.text).toBe('שלום!\u200f Termin 12:00');
     // Names elsewhere: a competence called with one zero-width space is refused like an empty one.
     const competence = await agent.post('/settings/competences').type('form').send({ _csrf: csrf, name: '\u200b' });
     expect(competence.status).toBe(422);

@@ -66,35 +66,57 @@ export const formBodiesOnly: RequestHandler = (req, _res, next) => {
 /**
  * Characters nobody sees and nobody means to type: control characters other
  * than tab and line breaks; the format characters (Unicode's Cf: zero-width
- * space, soft hyphen, word joiner, byte order mark, the bidirectional marks,
+ * space, soft hyphen, word joiner, byte order mark, the bidirectional
  * overrides and isolates, with which a name can be made to read backwards);
  * and the blank Hangul fillers. Pasted from elsewhere, they were stored as typed:
  * a last name of one zero-width space passed "Nachname oder Firma", and
  * "K-00004" with one behind it was a second customer number that looks the
  * same. They are taken out of every form and API body before validation (a
- * clerk cannot find them to remove them). Kept where they draw something: the
- * zero-width joiner inside an emoji (👩‍💻) and the tags of a flag (🏴 of
- * Scotland). NUL is refused instead (refuseNulBytes).
+ * clerk cannot find them to remove them). NUL is refused instead (refuseNulBytes).
+ *
+ * Kept where they draw or spell something (keptSequence): the joiner inside an
+ * emoji (👩‍💻), a complete subdivision flag (🏴 of Scotland), the joiners and
+ * non-joiners between letters of the scripts that need them (the Persian
+ * surname علی‌زاده, Sinhala ශ්‍රී), and the direction marks in text with
+ * right-to-left letters. One pass, each character looked at once: a pattern
+ * that looked back over earlier characters took seconds for a long body.
  */
-const invisible = /[\u0001-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\u034F\u115F\u1160\u3164\uFFA0]|\p{Cf}/gu;
+const joinerScripts =
+  '\\p{Script=Arabic}\\p{Script=Syriac}\\p{Script=Thaana}\\p{Script=Nko}\\p{Script=Devanagari}\\p{Script=Bengali}\\p{Script=Gurmukhi}\\p{Script=Gujarati}' +
+  '\\p{Script=Oriya}\\p{Script=Tamil}\\p{Script=Telugu}\\p{Script=Kannada}\\p{Script=Malayalam}\\p{Script=Sinhala}\\p{Script=Mongolian}';
+const keptSequence = [
+  // A pictograph (with a skin tone or U+FE0F) and the joiner to the next one.
+  '\\p{Extended_Pictographic}[\\u{1F3FB}-\\u{1F3FF}\\uFE0F]?\\u200D(?=\\p{Extended_Pictographic})',
+  // 🏴, the region's code in tag letters, and the cancel tag that ends it.
+  '\\u{1F3F4}[\\u{E0030}-\\u{E0039}\\u{E0061}-\\u{E007A}]{2,6}\\u{E007F}',
+  // A letter or mark of such a script, and the (non-)joiner to the next one.
+  `[${joinerScripts}][\\u200C\\u200D](?=[${joinerScripts}])`,
+].join('|');
+const invisible = new RegExp(`(${keptSequence})|[\\u0001-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F\\u034F\\u115F\\u1160\\u3164\\uFFA0]|\\p{Cf}`, 'gu');
+const combiningMark = /\p{M}/u;
+const directionMark = /^[\u200E\u200F\u061C]$/;
+const rightToLeft = /(?=\p{L})[\p{Script=Hebrew}\p{Script=Arabic}\p{Script=Syriac}\p{Script=Thaana}\p{Script=Nko}]/u;
 
-/** A joiner between two emoji (👩‍💻: the one before may carry a skin tone or U+FE0F). */
-const emojiJoiner = /(?<=\p{Extended_Pictographic}[\u{1F3FB}-\u{1F3FF}\uFE0F]?)\u200D(?=\p{Extended_Pictographic})/uy;
-/** A tag of a flag: after 🏴 and the tags before it. */
-const flagTag = /(?<=\u{1F3F4}[\u{E0020}-\u{E007F}]*)[\u{E0020}-\u{E007F}]/uy;
-
-function drawsSomething(text: string, at: number): boolean {
-  emojiJoiner.lastIndex = flagTag.lastIndex = at;
-  return emojiJoiner.test(text) || flagTag.test(text);
+function withoutInvisible(text: string): string {
+  let rtl: boolean | undefined;
+  return text.replace(invisible, (found: string, kept: string | undefined) => {
+    if (kept !== undefined) return kept;
+    return directionMark.test(found) && (rtl ??= rightToLeft.test(text)) ? found : '';
+  });
 }
 
 /**
- * What is typed, without invisible characters and composed (NFC): "Ö" typed as
- * "O" and a combining diaeresis (as macOS writes file names and some programs
- * paste) is the same "Ö", so the same customer number, name and search.
+ * What is typed, without invisible characters, and composed (NFC) where it holds
+ * combining marks: "Ö" typed as "O" and a combining diaeresis (as macOS writes file
+ * names and some programs paste) is the same "Ö", so the same customer number, name
+ * and search. Text without marks is left as it is: NFC would also swap the CJK
+ * compatibility ideographs of some Korean and Japanese names for others.
  */
 export function withoutInvisibleCharacters<T>(value: T): T {
-  if (typeof value === 'string') return value.replace(invisible, (char, at: number, text: string) => (drawsSomething(text, at) ? char : '')).normalize('NFC') as T;
+  if (typeof value === 'string') {
+    const visible = withoutInvisible(value);
+    return (combiningMark.test(visible) ? visible.normalize('NFC') : visible) as T;
+  }
   if (Array.isArray(value)) return value.map(withoutInvisibleCharacters) as T;
   if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([name, inner]) => [name, keptExactly(name) ? inner : withoutInvisibleCharacters(inner)])) as T;
   return value;
