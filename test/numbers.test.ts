@@ -248,6 +248,14 @@ describe('Settings → Nummernkreise', () => {
     expect(typed.status).toBe(422);
     expect(typed.text).toContain('value="1000000000000001"');
     expect((await circle(t.db, id)).next_value).toBe(1_000_000_000_000_000);
+    // A new circle has no value of its own to leave as shown.
+    const made = await agent
+      .post('/settings/number-circles')
+      .type('form')
+      .send({ ...validForm, name: 'Zu hoch', is_default: '', next_value: '9007199254740991', shown_next_value: '9007199254740991', create_token: randomUUID(), _csrf: csrf });
+    expect(made.status).toBe(422);
+    expect(made.text).toContain('id="f-next_value-error">Bitte eine ganze Zahl ab 1 eingeben.</p>');
+    expect(await t.db('number_circles').where({ name: 'Zu hoch' })).toEqual([]);
   });
 
   it('two admins editing one circle: a field one left alone keeps what the other saved; the same field changed by both is refused with what is saved now', async () => {
@@ -356,6 +364,9 @@ describe('Settings → Nummernkreise', () => {
     expect(ok.text).not.toContain('<html');
     const bad = await agent.get('/settings/number-circles/preview').query({ prefix: 'R%', digits: '3', next_value: '7', target: 'contacts' });
     expect(bad.text).toContain('erscheint, sobald die Angaben gültig sind');
+    // Nor for a value beyond what may be typed, which saving refuses.
+    const beyond = await agent.get('/settings/number-circles/preview').query({ prefix: 'R-', digits: '3', next_value: '1000000000000000', target: 'contacts' });
+    expect(beyond.text).toContain('erscheint, sobald die Angaben gültig sind');
   });
 });
 

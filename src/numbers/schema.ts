@@ -50,22 +50,27 @@ const CircleFields = z.object({
   active: checkbox,
 });
 
+/** A value one may type: beyond it, numbers would no longer be exact in JavaScript. */
+const typeable = (v: { next_value: number }) => v.next_value <= MAX_NEXT_VALUE;
+
 export const CircleInput = CircleFields.refine((v) => v.active || !v.is_default, {
   path: ['active'],
   message: 'numbers.defaultMustBeActive',
 })
   // A circle that numbering has carried past the highest value one may type is still saved with it
   // left as shown (it then stays where it is): the admin could rename it, or take away "Standard", no more.
-  .refine((v) => v.next_value <= MAX_NEXT_VALUE || v.next_value === v.shown_next_value, {
+  .refine((v) => typeable(v) || v.next_value === v.shown_next_value, {
     path: ['next_value'],
     message: 'numbers.nextValueInvalid',
   });
 export type CircleInput = z.infer<typeof CircleInput>;
 
-/** A new circle: its form's token, so that the form sent twice makes one circle. */
-export const CircleCreate = CircleInput.and(z.object({ create_token: z.uuid() }));
+/**
+ * A new circle, with its form's token, so that the form sent twice makes one circle. It has no value
+ * of its own to leave as shown: its next value is one that may be typed.
+ */
+export const CircleCreate = CircleInput.and(z.object({ create_token: z.uuid() })).refine(typeable, { path: ['next_value'], message: 'numbers.nextValueInvalid' });
 export type CircleCreate = z.infer<typeof CircleCreate>;
-
 
 /**
  * What the edit form showed of the circle's settings (hidden `seen_*` fields):
@@ -87,7 +92,7 @@ export const CircleSeen = z
 export type CircleSeen = z.infer<typeof CircleSeen>;
 
 /** The live preview in the form: only what formatting needs. */
-export const PreviewInput = CircleFields.pick({ prefix: true, suffix: true, digits: true, next_value: true, target: true });
+export const PreviewInput = CircleFields.pick({ prefix: true, suffix: true, digits: true, next_value: true, target: true }).refine(typeable);
 export type PreviewInput = z.infer<typeof PreviewInput>;
 
 export const CircleId = RecordId;
