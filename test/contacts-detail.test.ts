@@ -199,11 +199,18 @@ describe('the master data page', () => {
     }
     expect(await t.db('contacts').where({ id }).first()).toMatchObject({ postal_code: null, version: 1 });
     let version = 1;
-    for (const [country, postal_code] of [['DE', '70173'], ['AT', '1010'], ['NL', '1012 AB'], ['CZ', '110 00'], ['GB', 'SW1A 1AA'], ['DE', '']]) {
+    for (const [country, postal_code] of [['DE', '70173'], ['AT', '1010'], ['NL', '1012 AB'], ['CZ', '110 00'], ['GB', 'SW1A 1AA'], ['LU', 'L-1234'], ['DE', 'D-80331'], ['DE', '']]) {
       const res = await agent.post(`/contacts/${id}`).type('form').send({ ...form, version: String(version), country, postal_code });
       expect([country, postal_code, res.status]).toEqual([country, postal_code, 303]);
       version = (await t.db('contacts').where({ id }).first()).version;
     }
+    // A code stored before the check (imported, say) stands until the address is changed: the phone can be corrected.
+    const old = await createContact(t.db, { last_name: 'Altbestand', postal_code: '8033', country: 'DE' });
+    const oldForm = { ...(await formOf(agent, old)), postal_code: '8033' };
+    expect((await agent.post(`/contacts/${old}`).type('form').send({ ...oldForm, phone: '089 123456' })).status).toBe(303);
+    const moved = await agent.post(`/contacts/${old}`).type('form').send({ ...oldForm, version: '2', postal_code: '8034' });
+    expect(moved.status).toBe(422);
+    expect(moved.text).toContain('Eine deutsche Postleitzahl hat fünf Ziffern, z. B. 80331.');
   });
 
   it('refuses edits of an archived contact by a direct POST with 409', async () => {

@@ -8,7 +8,7 @@ import { isHtmx, redirect, trigger, varyOnHtmx } from '../web/htmx';
 import { Conflict, HttpError, Invalid, NotFound } from '../web/errors';
 import { predictNextNumber } from '../numbers/service';
 import { hasDefaultCircleQuery } from '../numbers/queries';
-import { ContactCreate, ContactId, ContactUpdate, ListQuery, NoteInput, StatusChange, countryCodes, salutations, editableFields } from './schema';
+import { ContactCreate, ContactId, ContactUpdate, ListQuery, NoteInput, StatusChange, countryCodes, salutations, editableFields, postalCodeMismatch } from './schema';
 import { findContact, lastStatusActor, listEvents, type Contact } from './queries';
 import { loadList, loadListBehindDialog } from './list';
 import { addNote, changeAssignment, changeStatus, createContact, generateNumber, findPicture, NumberTaken, numberTaken, pictureVersion, setPicture, StaleEdit, StatusChangedMeanwhile, updateContact } from './service';
@@ -199,10 +199,12 @@ export function contactRoutes(db: Db): Router {
    */
   async function saveMasterData(req: Request, res: Response, contact: Contact): Promise<{ changed: boolean } | undefined> {
     const form = parse(ContactUpdate, req.body, req.t);
-    if (!form.ok) {
+    const address = addressErrors(req, contact);
+    if (!form.ok || address.postal_code) {
+      const errors = { ...(form.ok ? {} : form.errors), ...address };
       // A number another contact holds is said now too, as the create dialog does.
-      const taken = form.errors.customer_number || typeof req.body.customer_number !== 'string' ? undefined : await numberTaken(db, req.body.customer_number, contact.id);
-      await showPage(res, contact, { values: req.body, errors: { ...form.errors, ...(taken ? serviceErrors(req, taken) : {}) } }, 422);
+      const taken = errors.customer_number || typeof req.body.customer_number !== 'string' ? undefined : await numberTaken(db, req.body.customer_number, contact.id);
+      await showPage(res, contact, { values: req.body, errors: { ...errors, ...(taken ? serviceErrors(req, taken) : {}) } }, 422);
       return undefined;
     }
     try {
@@ -229,6 +231,19 @@ export function contactRoutes(db: Db): Router {
       }
       return undefined;
     }
+  }
+
+  /**
+   * The postal code against its country's form, once either is changed: a contact stored with an
+   * older code (imported, or from before the check) can still have its phone number corrected.
+   */
+  function addressErrors(req: Request, contact: Contact): FieldErrors {
+    const typed = (field: 'postal_code' | 'country') => (typeof req.body[field] === 'string' ? req.body[field].trim() : '');
+    const postalCode = typed('postal_code');
+    const country = typed('country') || 'DE';
+    if (postalCode === (contact.postal_code ?? '') && country === contact.country) return {};
+    const mismatch = postalCodeMismatch(postalCode, country);
+    return mismatch ? { postal_code: req.t(mismatch) } : {};
   }
 
   /** A change refused by the capability table (the contact's status forbids it). */

@@ -2,6 +2,7 @@ import { domainToASCII, domainToUnicode } from 'node:url';
 import { z } from 'zod';
 import { statuses, activeStatuses } from './status';
 import { RecordId, recordId } from '../web/validation';
+import type { MessageKey } from '../i18n';
 
 export const countryCodes = ['DE', 'AT', 'CH', 'NL', 'FR', 'IT', 'PL', 'LU', 'BE', 'DK', 'CZ', 'GB', 'US'] as const;
 export const salutations = ['mr', 'ms', 'mx'] as const;
@@ -105,37 +106,32 @@ const version = z.coerce.number().int().positive().max(2_147_483_647);
 
 /**
  * The postal codes of the countries whose form is fixed: "7O173" (a letter O for a zero) or a
- * four-digit code under Deutschland never find the letter its way. Where the form is looser (GB, US),
- * the general pattern of the field is all.
+ * four-digit code under Deutschland never find the letter its way. The country's letters may
+ * come first, as Luxembourg writes them ("L-1234") and old German addresses do ("D-80331").
+ * Where the form is looser (GB, US), the general pattern of the field is all.
  */
 const postalCodeForms: Partial<Record<(typeof countryCodes)[number], RegExp>> = {
-  DE: /^\d{5}$/,
-  AT: /^\d{4}$/,
-  CH: /^\d{4}$/,
-  LU: /^\d{4}$/,
-  BE: /^\d{4}$/,
-  DK: /^\d{4}$/,
-  NL: /^\d{4}( ?[A-Za-z]{2})?$/,
-  FR: /^\d{5}$/,
-  IT: /^\d{5}$/,
-  PL: /^\d{2}-\d{3}$/,
-  CZ: /^\d{3} ?\d{2}$/,
+  DE: /^(D-)?\d{5}$/i,
+  AT: /^(A-)?\d{4}$/i,
+  CH: /^(CH-)?\d{4}$/i,
+  LU: /^(L-)?\d{4}$/i,
+  BE: /^(B-)?\d{4}$/i,
+  DK: /^(DK-)?\d{4}$/i,
+  NL: /^(NL-)?\d{4}( ?[A-Z]{2})?$/i,
+  FR: /^(F-)?\d{5}$/i,
+  IT: /^(I-)?\d{5}$/i,
+  PL: /^(PL-)?\d{2}-\d{3}$/i,
+  CZ: /^(CZ-)?\d{3} ?\d{2}$/i,
 };
 
-type Addressed = { postal_code?: unknown; country?: unknown };
-const postalCodeForm = (v: Addressed) => (typeof v.country === 'string' ? postalCodeForms[v.country as keyof typeof postalCodeForms] : undefined);
-
-/** The postal code in the form of its country; said beside the field together with every other message. */
-function requirePostalCodeOfCountry<T extends z.ZodType<Addressed>>(schema: T) {
-  return schema.refine((v) => typeof v.postal_code !== 'string' || !postalCodeForm(v) || postalCodeForm(v)!.test(v.postal_code), {
-    path: ['postal_code'],
-    when: () => true,
-    error: (issue) => `contacts.invalid.postalCodes.${String((issue.input as Addressed).country)}`,
-  });
+/** What is wrong with a postal code for its country (a message key), if anything. */
+export function postalCodeMismatch(postalCode: string, country: string): MessageKey | undefined {
+  const form = postalCodeForms[country as keyof typeof postalCodeForms];
+  return form && postalCode && !form.test(postalCode) ? (`contacts.invalid.postalCodes.${country}` as MessageKey) : undefined;
 }
 
 const ContactUpdateShape = z.object({ ...masterData, ...moreMasterData, version });
-export const ContactUpdate = requirePostalCodeOfCountry(requireNameOrCompany(ContactUpdateShape));
+export const ContactUpdate = requireNameOrCompany(ContactUpdateShape);
 export type ContactUpdate = z.infer<typeof ContactUpdate>;
 
 /** The editable columns, in the order the master data form shows them. */
