@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 import type { Db } from '../db/knex';
 import { listReads, toCount, type ListPlanning } from '../db/knex';
 import { countByStatus, noteStatusCountRows, statusCountQuery, statusCountRowsQuery } from './counts';
-import { countryCodes, effectiveStatuses, filterKeys, ListFilter, type ListPosition, type Sort } from './schema';
+import { countryCodes, effectiveStatuses, filterKeys, ListFilter, searchWords, type ListPosition, type Sort } from './schema';
 import type { Status } from './status';
 import { notifyResponsible } from '../notifications/queries';
 import { ownContactsUnion, whereDirectlyAssigned, whereResponsible } from '../assignment/responsibility';
@@ -40,8 +40,7 @@ export function applyFilter(db: Db, query: Knex.QueryBuilder, filter: ListFilter
     else whereResponsible(query, db, user);
   }
   if (filter.competence) query.where('c.assignment', 'competence').andWhere('c.competence_id', filter.competence);
-  // Words as typed, "Braun, Felix" (the way a list of names writes them) as well as "Felix Braun".
-  for (const word of (filter.q ?? '').split(/[\s,;]+/).filter(Boolean)) {
+  for (const word of searchWords(filter.q)) {
     const typed = escapeLike(word);
     const umlauts = withoutUmlautSpelling(typed);
     if (umlauts === typed) query.whereRaw(`c.search_text like '%' || kontakte_fold(?) || '%'`, [typed]);

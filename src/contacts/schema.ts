@@ -153,6 +153,11 @@ export type NoteInput = z.infer<typeof NoteInput>;
 export const sorts = ['name', '-name', 'number', '-number', 'created', '-created'] as const;
 export type Sort = (typeof sorts)[number];
 
+/** The words of a search, as typed: "Braun, Felix" (the way a list of names writes them) as well as "Felix Braun". */
+export function searchWords(q: string | undefined): string[] {
+  return (q ?? '').split(/[\s,;]+/).filter(Boolean);
+}
+
 const optional = <T extends z.ZodType>(schema: T) => z.preprocess((v) => (v === '' ? undefined : v), schema.optional());
 const oneOrMany = (v: unknown) => (v === undefined || v === '' ? undefined : Array.isArray(v) ? v.filter((x) => x !== '') : [v]);
 
@@ -161,7 +166,8 @@ const oneOrMany = (v: unknown) => (v === undefined || v === '' ? undefined : Arr
  * exactly this shape, so it is the one definition of "which contacts".
  */
 export const ListFilter = z.object({
-  q: optional(z.string().trim().max(200)),
+  // Only separators ("," or ";") search for nothing: the plain list, not a search through every contact.
+  q: optional(z.string().trim().max(200).transform((v) => (searchWords(v).length ? v : undefined))),
   status: z.preprocess(oneOrMany, z.array(z.enum(statuses)).max(statuses.length).optional()),
   postal_code: optional(z.string().trim().regex(/^[A-Za-z0-9 -]{1,10}$/, 'contacts.invalid.postal_code')),
   city: optional(z.string().trim().max(100)),
