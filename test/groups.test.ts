@@ -456,7 +456,7 @@ describe('the group page', () => {
   });
 
   it("answers 404 for another employee's temporary group, whatever is asked", async () => {
-    const { agent, csrf } = await login();
+    const { agent, csrf, user } = await login();
     const other = await createUser(t.db);
     const id = await group({ name: 'Privat', kind: 'temporary', owner_id: other.id, expires_at: t.db.raw(`now() + interval '2 hours'`) });
     expect((await agent.get(`/groups/${id}`)).status).toBe(404);
@@ -468,6 +468,14 @@ describe('the group page', () => {
     const tick = await agent.post('/contacts/selection').set('HX-Request', 'true').set('X-CSRF-Token', csrf).type('form').send({ group: id, all: '1' });
     expect(tick.status).toBe(404);
     expect(tick.text).not.toContain('ausgewählt');
+    // Ticks kept in one's own group deleted meanwhile can still be cleared.
+    const mine = await group({ name: 'Meine', kind: 'temporary', owner_id: user.id, expires_at: t.db.raw(`now() + interval '2 hours'`) });
+    const ticked = await agent.post('/contacts/selection').set('HX-Request', 'true').set('X-CSRF-Token', csrf).type('form').send({ group: mine, all: '1' });
+    expect(ticked.status).toBe(200);
+    await t.db('groups').where({ id: mine }).delete();
+    const cleared = await agent.post('/contacts/selection').set('HX-Request', 'true').set('X-CSRF-Token', csrf).type('form').send({ group: mine, clear: '1' });
+    expect(cleared.status).toBe(200);
+    expect(cleared.headers['hx-trigger']).toContain('selectionChanged');
     expect(await t.db('groups').where({ id }).first()).toMatchObject({ name: 'Privat', kind: 'temporary' });
   });
 

@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import { Router, type Request, type Response } from 'express';
 import type { Db } from '../db/knex';
 import { isRecordId, parse, serviceFieldErrors, type FieldErrors, type Parsed } from '../web/validation';
-import { toLocalPath } from '../web/auth';
 import { flash, flashForNextPage, renderFragment, renderPage } from '../web/render';
 import { isHtmx, redirect, trigger } from '../web/htmx';
 import { Invalid, NotFound } from '../web/errors';
@@ -30,7 +29,7 @@ import {
   type Target,
 } from './bulk';
 import { displayName } from './format';
-import { listQueryString, narrowsList } from './urls';
+import { listAddress, listQueryString, narrowsList } from './urls';
 import { can, statuses, transition } from './status';
 import { AssignmentInput } from '../assignment/schema';
 import { assignmentOptions, validateAssignment } from '../assignment/queries';
@@ -68,18 +67,6 @@ function resultMessage(req: Request, action: BulkAction, result: BulkResult, { g
   ].join(' ');
 }
 
-/**
- * Where deleting one contact leads: the list it was opened from, as the page
- * remembered it (search, filters, page), or the plain list. Only an address
- * of the list itself; anything else (another page, another site) is ignored.
- */
-function listAddress(sent: unknown, basePath: string): string {
-  const list = `${basePath}/contacts`;
-  if (typeof sent !== 'string') return list;
-  const local = toLocalPath(sent);
-  return local === list || local.startsWith(`${list}?`) ? local : list;
-}
-
 export function bulkRoutes(db: Db, jobs?: JobQueue): Router {
   const router = Router();
 
@@ -92,9 +79,10 @@ export function bulkRoutes(db: Db, jobs?: JobQueue): Router {
   // Ticking rows, a whole page, or every match: the selection lives in the session, keyed by the filter.
   router.post('/contacts/selection', async (req, res) => {
     const query = listQueryOf(req, req.body);
-    // A group the employee cannot see (a colleague's temporary one, one deleted meanwhile) has nothing to select.
+    // A group the employee cannot see (a colleague's temporary one, one deleted meanwhile) has nothing to
+    // select; ticks kept for one gone meanwhile can still be cleared.
     const group = query.group ? await findGroupScope(db, query.group, req.user!.id) : undefined;
-    if (query.group && !group) throw new NotFound('groups.gone');
+    if (query.group && !group && req.body.clear !== '1') throw new NotFound('groups.gone');
     const selection = currentSelection(req, query);
     const before = { ids: selection.ids, except: selection.except ?? [] };
     let notice: string | undefined;

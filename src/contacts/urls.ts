@@ -1,3 +1,4 @@
+import { toLocalPath } from '../web/auth';
 import { filterKeys, type ListQuery } from './schema';
 
 /**
@@ -19,4 +20,16 @@ export function listQueryString(query: Partial<ListQuery>, overrides: Partial<Re
 /** Whether a filter narrows the list (not only a sort, a page or the group): then "Filter zurücksetzen" means something. */
 export function narrowsList(query: Partial<ListQuery>): boolean {
   return filterKeys.some((key) => query[key] !== undefined);
+}
+
+/**
+ * Where deleting one contact leads: the list it was opened from, as the page
+ * remembered it (search, filters, page), or the plain list. Only an address
+ * of the list itself; anything else (another page, another site) is ignored.
+ */
+export function listAddress(sent: unknown, basePath: string): string {
+  const list = `${basePath}/contacts`;
+  if (typeof sent !== 'string') return list;
+  const local = toLocalPath(sent);
+  return local === list || local.startsWith(`${list}?`) ? local : list;
 }
