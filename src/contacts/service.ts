@@ -81,7 +81,13 @@ export async function createContact(
       // before any check that contact itself would now fail (its typed number is taken - by it).
       const sent = await sentBefore(trx, create_token);
       if (sent) return sent;
-      await assertNumberFree(trx, fields.customer_number);
+      const taken = await numberTaken(trx, fields.customer_number);
+      if (taken) {
+        // Sent twice at once, the first committed between the two looks: its contact holds the number.
+        const sentMeanwhile = await sentBefore(trx, create_token);
+        if (sentMeanwhile) return sentMeanwhile;
+        throw taken;
+      }
       await validateAssignment(trx, assignment);
       const [row] = await trx('contacts')
         .insert({ ...fields, create_token, assignment: assignment.kind, competence_id: assignment.competenceId ?? null, created_by: actorId, updated_by: actorId })
