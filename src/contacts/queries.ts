@@ -40,21 +40,11 @@ export function applyFilter(db: Db, query: Knex.QueryBuilder, filter: ListFilter
     else whereResponsible(query, db, user);
   }
   if (filter.competence) query.where('c.assignment', 'competence').andWhere('c.competence_id', filter.competence);
-  for (const word of searchWords(filter.q)) {
-    const typed = escapeLike(word);
-    const umlauts = withoutUmlautSpelling(typed);
-    if (umlauts === typed) query.whereRaw(`c.search_text like '%' || kontakte_fold(?) || '%'`, [typed]);
-    // "Mueller" finds "Müller" (folded "muller") as well as "mueller@…".
-    else query.whereRaw(`(c.search_text like '%' || kontakte_fold(?) || '%' or c.search_text like '%' || kontakte_fold(?) || '%')`, [typed, umlauts]);
-  }
+  // "Mueller" finds "Müller" (folded "muller") as well as "mueller@…".
+  for (const word of searchWords(filter.q)) whereEitherSpelling(query, `c.search_text like '%' || kontakte_fold(?) || '%'`, escapeLike(word));
   if (filter.postal_code) query.where('c.postal_code', 'like', `${escapeLike(filter.postal_code)}%`);
-  if (filter.city) {
-    // "Koeln" finds Köln, as the search box finds "Mueller".
-    const typed = escapeLike(filter.city);
-    const umlauts = withoutUmlautSpelling(typed);
-    if (umlauts === typed) query.whereRaw(`c.city_key like kontakte_fold(?) || '%'`, [typed]);
-    else query.whereRaw(`(c.city_key like kontakte_fold(?) || '%' or c.city_key like kontakte_fold(?) || '%')`, [typed, umlauts]);
-  }
+  // "Koeln" finds Köln, as the search box finds "Mueller".
+  if (filter.city) whereEitherSpelling(query, `c.city_key like kontakte_fold(?) || '%'`, escapeLike(filter.city));
   if (filter.country) {
     // Written in from the app's own list of countries, never the request's text: each country is a
     // statement of its own that keeps a plan for it (listPlanning). Any other value stays bound.
@@ -69,6 +59,16 @@ export function applyFilter(db: Db, query: Knex.QueryBuilder, filter: ListFilter
   if (filter.has_number) query.whereRaw(`c.has_number = ${filter.has_number === 'yes'}`);
   if (filter.has_email) query.whereRaw(`c.has_email = ${filter.has_email === 'yes'}`);
   return query;
+}
+
+/**
+ * `condition` (one placeholder) for the text as typed, or, where it spells umlauts out ("Mueller"),
+ * for it as typed or without them: one condition, the same statement, as before, for a plain word.
+ */
+function whereEitherSpelling(query: Knex.QueryBuilder, condition: string, typed: string): void {
+  const umlauts = withoutUmlautSpelling(typed);
+  if (umlauts === typed) query.whereRaw(condition, [typed]);
+  else query.whereRaw(`(${condition} or ${condition})`, [typed, umlauts]);
 }
 
 /**

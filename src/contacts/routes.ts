@@ -49,6 +49,15 @@ function serviceErrors(req: Request, error: Invalid): FieldErrors {
 export function contactRoutes(db: Db): Router {
   const router = Router();
 
+  /**
+   * A form's field messages, with a customer number another contact holds said now too, not
+   * only once everything else is mended (`exceptId`: the contact being edited, which holds its own).
+   */
+  async function withNumberTaken(req: Request, errors: FieldErrors, exceptId?: string): Promise<FieldErrors> {
+    const taken = errors.customer_number || typeof req.body.customer_number !== 'string' ? undefined : await numberTaken(db, req.body.customer_number, exceptId);
+    return taken ? { ...errors, ...serviceErrors(req, taken) } : errors;
+  }
+
   async function list(req: Request, res: Response) {
     const parsed = parse(ListQuery, req.query, req.t);
     const base = { title: req.t('contacts.title'), nav: 'contacts', ...helpers };
@@ -104,10 +113,7 @@ export function contactRoutes(db: Db): Router {
     const form = parse(ContactCreate, req.body, req.t);
     const assignment = parse(AssignmentInput, req.body, req.t);
     if (!form.ok || !assignment.ok) {
-      const errors = { ...(form.ok ? {} : form.errors), ...(assignment.ok ? {} : assignment.errors) };
-      // A number someone holds is said now too, not only once everything else is mended.
-      const taken = errors.customer_number || typeof req.body.customer_number !== 'string' ? undefined : await numberTaken(db, req.body.customer_number);
-      return again({ ...errors, ...(taken ? serviceErrors(req, taken) : {}) });
+      return again(await withNumberTaken(req, { ...(form.ok ? {} : form.errors), ...(assignment.ok ? {} : assignment.errors) }));
     }
     let created: { id: string; duplicate: boolean; number?: string };
     try {
@@ -201,10 +207,8 @@ export function contactRoutes(db: Db): Router {
     const form = parse(ContactUpdate, req.body, req.t);
     const address = addressErrors(req, contact);
     if (!form.ok || address.postal_code) {
-      const errors = { ...(form.ok ? {} : form.errors), ...address };
-      // A number another contact holds is said now too, as the create dialog does.
-      const taken = errors.customer_number || typeof req.body.customer_number !== 'string' ? undefined : await numberTaken(db, req.body.customer_number, contact.id);
-      await showPage(res, contact, { values: req.body, errors: { ...errors, ...(taken ? serviceErrors(req, taken) : {}) } }, 422);
+      const errors = await withNumberTaken(req, { ...(form.ok ? {} : form.errors), ...address }, contact.id);
+      await showPage(res, contact, { values: req.body, errors }, 422);
       return undefined;
     }
     try {

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { Router, type Request, type Response } from 'express';
-import { z } from 'zod';
 import type { Db } from '../db/knex';
 import { requireAdmin } from '../web/auth';
 import { Conflict, Invalid, NotFound } from '../web/errors';
@@ -114,9 +113,7 @@ export function numberCircleRoutes(db: Db): Router {
   });
 
   router.post('/', async (req, res) => {
-    const sent = z.uuid().safeParse(req.body?.create_token);
-    const token = sent.success ? sent.data : randomUUID();
-    const values = { ...valuesFrom(req.body), create_token: token };
+    const values = { ...valuesFrom(req.body), create_token: req.body.create_token || randomUUID() };
     const input = parse(CircleCreate, req.body, req.t);
     if (!input.ok) return form(req, res, { values, errors: input.errors }, 422);
     // Sent twice (a double click, a POST sent again): the second finds the circle the first made, and says the same.
