@@ -90,8 +90,9 @@ describe('creating a contact', () => {
     expect(await t.db('contacts').count({ n: '*' }).first()).toEqual({ n: '1' });
     // Sent at the same moment, too.
     const twice = { ...form, customer_number: 'DK-4712', create_token: randomUUID() };
-    const [a, b] = await Promise.all([agent.post('/contacts').type('form').send(twice), agent.post('/contacts').type('form').send(twice)]);
-    expect([a.status, b.status]).toEqual([303, 303]);
+    // (Eight at once, as 2 of 800 such requests used to be refused where the number's index was checked before the token's.)
+    const sends = await Promise.all(Array.from({ length: 8 }, () => agent.post('/contacts').type('form').send(twice)));
+    expect(sends.map((res) => res.status)).toEqual(Array(8).fill(303));
     expect(await t.db('contacts').count({ n: '*' }).first()).toEqual({ n: '2' });
     // Sent again with corrections (the first answer never arrived): the first contact stays, and the message
     // names it as made already, not the corrections as if they were saved.

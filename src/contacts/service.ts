@@ -76,7 +76,7 @@ export async function createContact(
   // the number is allocated last, so the circle stays locked as briefly as possible.
   const run = <T>(work: (trx: Knex.Transaction) => Promise<T>) => (generate_number ? withNumberTransaction(db, work) : db.transaction(work));
   return translateUniqueViolation(db, fields.customer_number, undefined, () =>
-    run(async (trx): Promise<{ id: string; duplicate: boolean; number?: string }> => {
+    madeByTwin(db, create_token, () => run(async (trx): Promise<{ id: string; duplicate: boolean; number?: string }> => {
       // The same dialog sent again (F5, the back button, a double click after the first answer): its contact,
       // before any check that contact itself would now fail (its typed number is taken - by it).
       const sent = await sentBefore(trx, create_token);
@@ -101,12 +101,27 @@ export async function createContact(
       await insertEvent(trx, { contact_id: id, actor_id: actorId, kind: 'created', payload: { status: fields.status } });
       const number = generate_number ? await assignGeneratedNumber(trx, id, actorId) : undefined;
       return { id, duplicate: false, number };
-    }),
+    })),
   );
 }
 
+/**
+ * Sent twice at once with a typed number, the second insert can fail on the number's unique index (checked
+ * after the token's, waiting for the first request's commit): the contact the first request made answers both.
+ */
+async function madeByTwin<T>(db: Db, createToken: string, work: () => Promise<T>): Promise<T | { id: string; duplicate: true; number?: string }> {
+  try {
+    return await work();
+  } catch (error) {
+    const e = error as { code?: string; constraint?: string };
+    const twin = e.code === UNIQUE_VIOLATION && e.constraint === 'contacts_customer_number_unique' ? await sentBefore(db, createToken) : undefined;
+    if (twin) return twin;
+    throw error;
+  }
+}
+
 /** The contact a create dialog with this token made already, as createContact answers a repeat. */
-async function sentBefore(trx: Knex.Transaction, createToken: string): Promise<{ id: string; duplicate: true; number?: string } | undefined> {
+async function sentBefore(trx: Db | Knex.Transaction, createToken: string): Promise<{ id: string; duplicate: true; number?: string } | undefined> {
   const existing = await trx('contacts').select('id', 'customer_number').where({ create_token: createToken }).first();
   return existing && { id: String(existing.id), duplicate: true, number: existing.customer_number ?? undefined };
 }
