@@ -214,7 +214,7 @@ async function main(): Promise<void> {
     await page.getByText(/Temporäre Gruppe „Temporär .*“ mit 2 Kontakten angelegt\./).waitFor();
     await page.locator('.group-sidebar a', { hasText: 'temporär' }).click();
     await page.waitForURL(/group=\d+/);
-    await page.getByText('2 Kontakte', { exact: true }).waitFor();
+    await page.locator('.result-count', { hasText: /^\s*2 Kontakte\s+in der Gruppe „Temporär .*“\s*$/ }).waitFor();
     await page.locator('#results .page-select').check();
     await bar.getByText('2 ausgewählt').waitFor();
     await bar.getByRole('button', { name: 'Zur Gruppe hinzufügen' }).click();

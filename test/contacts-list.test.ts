@@ -381,7 +381,7 @@ describe("the full page's frame", () => {
     expect(frame[0]).toMatch(/from "notifications"[\s\S]*from "groups"[\s\S]*from users[\s\S]*from competences/);
     expect(page.text).toMatch(/class="bell has-unread"[^>]*>\s*Benachrichtigungen <span class="count">2<\/span>/);
     expect(page.text).toContain(`/notifications/poll?after=${notified[2].id}`);
-    expect(page.text).toMatch(/<aside class="group-sidebar[\s\S]*>Messe 2026<span class="group-count">0<\/span>/);
+    expect(page.text).toMatch(/<aside class="group-sidebar[\s\S]*>Messe 2026<\/span><span class="group-count">0<\/span>/);
     expect(page.text).toContain('>Vertrieb Süd</option>');
     expect(page.text).toContain(`>${me.name}</option>`);
     expect(page.text).not.toContain('Ehemalige Kollegin');

@@ -32,7 +32,7 @@ function names(html: string): string[] {
 /** The sidebar's entries as the user reads them: name, count, and where the link goes. */
 function sidebar(html: string): { name: string; count: string; href: string; current: boolean }[] {
   const aside = html.match(/<aside class="group-sidebar[\s\S]*?<\/aside>/)?.[0] ?? '';
-  return [...aside.matchAll(/<a href="([^"]*)" data-group-link="\d*"( class="is-current" aria-current="page")?[^>]*>([^<]*)(?:<span class="badge[^>]*>[^<]*<\/span>)?(?:<span class="group-count"[^>]*>([^<]*)<\/span>)?<\/a>/g)].map((m) => ({
+  return [...aside.matchAll(/<a href="([^"]*)" data-group-link="\d*"( class="is-current" aria-current="page")?[^>]*>(?:<span class="group-name">)?([^<]*)(?:<\/span>)? ?(?:<span class="badge[^>]*>[^<]*<\/span>)?(?:<span class="group-count"[^>]*>([^<]*)<\/span>)?<\/a>/g)].map((m) => ({
     href: m[1].replace(/&amp;/g, '&'),
     current: Boolean(m[2]),
     name: m[3].trim(),
@@ -66,7 +66,7 @@ describe('the group sidebar on the contacts list', () => {
       ['Kunden in München', '…'],
       ['Meine Auswahl', '1'],
     ]);
-    expect(page.text).toMatch(/Temporäre Gruppen<\/h3>[\s\S]*>Meine Auswahl <span class="badge badge-temporary">temporär<\/span>/);
+    expect(page.text).toMatch(/Temporäre Gruppen<\/h3>[\s\S]*>Meine Auswahl<\/span> <span class="badge badge-temporary">temporär<\/span>/);
     expect(page.text).toContain('hx-get="/groups/counts" hx-trigger="load" hx-swap="none"');
 
     // The dynamic count arrives in one request, as an out-of-band swap, and equals what the list shows for the group.

@@ -260,6 +260,7 @@ export const de = {
     // A soft hyphen: the header may break as "Kunden-nummer", or the list was 20 px too wide at 1024 px.
     columns: { select: 'Auswahl', picture: 'Bild', name: 'Name', company: 'Firma', status: 'Status', number: 'Kunden\u00adnummer', assignment: 'Zuweisung', city: 'Ort' },
     selectRow: '{name} auswählen',
+    inGroup: 'in der Gruppe „{name}“',
     count: '{count} Kontakte',
     countOne: '1 Kontakt',
     countCapped: 'Mehr als {count} Kontakte',

@@ -260,6 +260,7 @@ export const en: Catalog = {
     sort: { label: 'Sort', name: 'Name (A–Z)', '-name': 'Name (Z–A)', number: 'Number ascending', '-number': 'Number descending', '-created': 'Newest first', created: 'Oldest first' },
     columns: { select: 'Select', picture: 'Picture', name: 'Name', company: 'Company', status: 'Status', number: 'Customer number', assignment: 'Assignment', city: 'City' },
     selectRow: 'Select {name}',
+    inGroup: 'in the group “{name}”',
     count: '{count} contacts',
     countOne: '1 contact',
     countCapped: 'More than {count} contacts',
