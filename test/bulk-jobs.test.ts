@@ -63,8 +63,9 @@ describe('big "all matching" selections', () => {
       expect(Number((await t.db('contact_events').where({ kind: 'status' }).count({ n: '*' }).first())!.n)).toBe(4950);
       // One action, one notification per responsible employee, sent when the job is done (not one per chunk).
       const firstEvent = await t.db('contact_events').where({ kind: 'status' }).orderBy('id').first();
-      const told = await t.db('notifications').select('user_id', 'event_id', 'count');
-      expect(told.map((n) => [String(n.user_id), String(n.event_id), n.count])).toEqual([[colleague.id, String(firstEvent.id), 4950]]);
+      const lastEvent = await t.db('contact_events').where({ kind: 'status' }).orderBy('id', 'desc').first();
+      const told = await t.db('notifications').select('user_id', 'event_id', 'count', 'last_event_id');
+      expect(told.map((n) => [String(n.user_id), String(n.event_id), n.count, String(n.last_event_id)])).toEqual([[colleague.id, String(firstEvent.id), 4950, String(lastEvent.id)]]);
       const done = await agent.get(`/jobs/${job.id}`).set('HX-Request', 'true');
       expect(done.status).toBe(204);
       expect(done.headers['hx-refresh']).toBe('true');

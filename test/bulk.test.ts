@@ -368,20 +368,23 @@ describe('bulk actions', () => {
     for (let i = 0; i < 12; i++) {
       const id = await createContact(t.db, { last_name: `Kunde ${i}`, status: 'customer' });
       await t.db('contacts').where({ id }).update({ assignment: 'users' });
-      // Max has all twelve; Anna, with him, the first four.
-      await t.db('contact_assignees').insert((i < 4 ? [max.id, anna.id] : [max.id]).map((user_id) => ({ contact_id: id, user_id })));
+      // Max has all twelve; Anna, with him, every third (0, 3, 6, 9).
+      await t.db('contact_assignees').insert((i % 3 === 0 ? [max.id, anna.id] : [max.id]).map((user_id) => ({ contact_id: id, user_id })));
       ids.push(id);
     }
     // To Max and the Kundenservice's Sabine: Max keeps them (told once each, not twice), Anna loses four.
     await agent.post('/contacts/bulk').set('X-CSRF-Token', csrf).type('form').send({ action: 'assign', ids, assignment: 'users', assignee_ids: [max.id, sabine.id] });
     const told = await t.db('notifications').select('user_id', 'count');
     expect(Object.fromEntries(told.map((n) => [String(n.user_id), n.count]))).toEqual({ [max.id]: 12, [anna.id]: 4, [sabine.id]: 12 });
-    // Anna's summary leads to where her four went, not to her own list (which no longer holds them).
+    // Anna's summary leads to the four she lost, not to her own list (which no longer holds them), nor to all twelve.
     const annas = await loginAs(buildApp(t.db), anna.email);
     const [mine] = await t.db('notifications').where({ user_id: anna.id }).pluck('id');
     const open = await annas.agent.post(`/notifications/${mine}/open`).set('X-CSRF-Token', annas.csrf);
-    expect(open.headers.location).toBe(`/contacts?assigned=${max.id}&assigned_direct=1`);
-    expect((await annas.agent.get(open.headers.location)).text).toContain('Kunde 0');
+    expect(open.headers.location).toMatch(/^\/contacts\?group=\d+$/);
+    const list = await annas.agent.get(open.headers.location);
+    expect(list.text).toContain('4 Kontakte');
+    for (const i of [0, 3, 6, 9]) expect(list.text).toContain(`Kunde ${i}<`);
+    for (const i of [1, 8, 10]) expect(list.text).not.toContain(`Kunde ${i}<`);
   });
 
   it('delete permanently, with history, memberships and pictures, keeping an audit log of names and numbers', async () => {

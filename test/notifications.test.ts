@@ -107,10 +107,70 @@ describe('notifications about big actions', () => {
     expect(list.text).toMatch(/class="notification unread"[\s\S]*15 Kontakte[\s\S]*Max Müller<\/strong> hat 15 Kontakte archiviert[\s\S]*Anzeigen/);
     const notification = await t.db('notifications').where({ user_id: assignee.id }).first();
     const open = await theirs.post(`/notifications/${notification.id}/open`).type('form').send({ _csrf: theirCsrf });
-    expect(open.headers.location).toBe('/contacts?status=archived&assigned=me');
-    expect((await t.db('notifications').where({ id: notification.id }).first()).read_at).not.toBeNull();
+    // Exactly the 15 it counted, as Jürgen's temporary group named as the bell said it: not the team's two.
+    const group = await t.db('groups').first();
+    expect(group).toMatchObject({ kind: 'temporary', owner_id: assignee.id, name: expect.stringMatching(/^Max Müller hat 15 Kontakte archiviert \(\d\d\.\d\d\. \d\d:\d\d\)$/) });
+    expect(open.headers.location).toBe(`/contacts?group=${group.id}`);
+    const members = await t.db('group_members').where({ group_id: group.id }).orderBy('contact_id').pluck('contact_id');
+    expect(members.map(String)).toEqual(ids.slice(0, 15));
+    expect(await t.db('notifications').where({ id: notification.id }).first()).toMatchObject({ group_id: group.id, read_at: expect.any(Date) });
+    // Memberships of a temporary group are no history: nobody is told of them.
+    expect(await t.db('contact_events').where({ kind: 'group_added' })).toHaveLength(0);
     const archivedOfMine = await theirs.get(open.headers.location);
+    expect(archivedOfMine.text).toMatch(/15 Kontakte\s*<span class="result-group">in der Gruppe „Max Müller hat 15 Kontakte archiviert \(\d\d\.\d\d\. \d\d:\d\d\)“<\/span>/);
     for (const name of ['Köln00', 'Köln14']) expect(archivedOfMine.text).toContain(name);
+    expect(archivedOfMine.text).not.toContain('KölnTeam');
+    // Opened again, the same group; once it is gone (24 hours, a logout), a new one of the same contacts.
+    const again = await theirs.post(`/notifications/${notification.id}/open`).type('form').send({ _csrf: theirCsrf });
+    expect(again.headers.location).toBe(open.headers.location);
+    await t.db('groups').delete();
+    const afterExpiry = await theirs.post(`/notifications/${notification.id}/open`).type('form').send({ _csrf: theirCsrf });
+    const renewed = await t.db('groups').first();
+    expect(afterExpiry.headers.location).toBe(`/contacts?group=${renewed.id}`);
+    expect(await t.db('group_members').where({ group_id: renewed.id }).count({ n: '*' }).first()).toEqual({ n: '15' });
+    // Sabine's is the twelve for all.
+    const sabines = await loginAs(app, colleague.email);
+    const hers = await t.db('notifications').where({ user_id: colleague.id }).first();
+    const herOpen = await sabines.agent.post(`/notifications/${hers.id}/open`).type('form').send({ _csrf: sabines.csrf });
+    const herList = await sabines.agent.get(herOpen.headers.location);
+    expect(herList.text).toContain('12 Kontakte');
+    expect(herList.text).not.toContain('Köln14');
+    // Jürgen cannot open hers, nor see her group.
+    const notHis = await theirs.post(`/notifications/${hers.id}/open`).type('form').send({ _csrf: theirCsrf });
+    expect(notHis.headers.location).toBe('/notifications');
+    expect((await theirs.get(herOpen.headers.location)).status).toBe(404);
+  });
+
+  it('say so when a summary\'s contacts are gone, and lead an older summary (no range of events) to the list it used to', async () => {
+    const actor = await createUser(t.db, { name: 'Max Müller' });
+    const colleague = await createUser(t.db, { name: 'Sabine Schröder' });
+    await contactsInKoeln(SUMMARY_ABOVE + 1);
+    await t.db('notifications').delete();
+    const app = buildApp(t.db);
+    const { agent, csrf } = await loginAs(app, actor.email);
+    await agent.post('/contacts/bulk').set('X-CSRF-Token', csrf).type('form').send({ action: 'archive', all: '1', city: 'köln', confirmed: await confirmedAll(agent, csrf, 'archive', { city: 'köln' }) });
+    const notification = await t.db('notifications').where({ user_id: colleague.id }).first();
+    expect(notification.count).toBe(SUMMARY_ABOVE + 1);
+    const hers = await loginAs(app, colleague.email);
+    await t.db('notifications').where({ id: notification.id }).update({ last_event_id: null });
+    const older = await hers.agent.post(`/notifications/${notification.id}/open`).type('form').send({ _csrf: hers.csrf });
+    expect(older.headers.location).toBe('/contacts?status=archived&assigned=me');
+    await t.db('notifications').where({ id: notification.id }).update({ last_event_id: t.db('contact_events').max('id') });
+    // Deleted but the first (the notification goes with its first contact): the one left.
+    const [, ...others] = await t.db('contacts').orderBy('id').pluck('id');
+    await t.db('contacts').whereIn('id', others).delete();
+    const one = await hers.agent.post(`/notifications/${notification.id}/open`).type('form').send({ _csrf: hers.csrf });
+    expect(one.headers.location).toMatch(/^\/contacts\?group=\d+$/);
+    expect((await hers.agent.get(one.headers.location)).text).toContain('1 Kontakt');
+    // No longer hers: assigned to somebody else since.
+    await t.db('groups').delete();
+    const [first] = await t.db('contacts').pluck('id');
+    await t.db('contacts').where({ id: first }).update({ assignment: 'users' });
+    await t.db('contact_assignees').insert({ contact_id: first, user_id: actor.id });
+    const gone = await hers.agent.post(`/notifications/${notification.id}/open`).type('form').send({ _csrf: hers.csrf });
+    expect(gone.headers.location).toBe('/notifications');
+    expect(await t.db('groups')).toHaveLength(0);
+    expect((await hers.agent.get('/notifications')).text).toContain('Die Kontakte dieser Benachrichtigung gibt es nicht mehr');
   });
 
   it(`stay one per contact for actions on up to ${SUMMARY_ABOVE} contacts`, async () => {

@@ -70,12 +70,17 @@ async function lockGroup(trx: Knex.Transaction, id: string, actorId: string): Pr
 
 /** "Temporär 27.11. 14:05", Berlin time: a temporary group made without a name still tells when it was made. */
 function temporaryName(now: Date): string {
+  return translator('de')('groups.temporaryName', { date: shortStamp(now) });
+}
+
+/** Day and time as a temporary group's name gives them: "27.11. 14:05" (Berlin time). */
+export function shortStamp(at: Date): string {
   const parts = Object.fromEntries(
     new Intl.DateTimeFormat('de-DE', { day: '2-digit', month: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23', timeZone: 'Europe/Berlin' })
-      .formatToParts(now)
+      .formatToParts(at)
       .map((p) => [p.type, p.value]),
   );
-  return translator('de')('groups.temporaryName', { date: `${parts.day}.${parts.month}. ${parts.hour}:${parts.minute}` });
+  return `${parts.day}.${parts.month}. ${parts.hour}:${parts.minute}`;
 }
 
 interface NewGroup {

@@ -449,6 +449,7 @@ export const de = {
     markedReadOne: 'Eine Benachrichtigung als gelesen markiert.',
     noneUnread: 'Es gab keine ungelesenen Benachrichtigungen.',
     gone: 'Diese Benachrichtigung gibt es nicht (mehr), zum Beispiel weil ihr Kontakt inzwischen gelöscht wurde.',
+    summaryGone: 'Die Kontakte dieser Benachrichtigung gibt es nicht mehr, oder sie betreffen Sie nicht mehr (gelöscht oder inzwischen anders zugewiesen).',
     empty: 'Keine Benachrichtigungen.',
     dismiss: 'Schließen',
     more: 'Ältere Benachrichtigungen',

@@ -449,6 +449,7 @@ export const en: Catalog = {
     markedReadOne: 'One notification marked as read.',
     noneUnread: 'There were no unread notifications.',
     gone: 'This notification does not exist (any more), for example because its contact has been deleted meanwhile.',
+    summaryGone: 'The contacts of this notification are gone, or no longer yours (deleted, or assigned otherwise meanwhile).',
     empty: 'No notifications.',
     dismiss: 'Close',
     more: 'Older notifications',

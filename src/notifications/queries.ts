@@ -16,7 +16,7 @@ type Conn = Db | Knex.Transaction;
 export const SUMMARY_ABOVE = 10;
 
 /**
- * The notifications (user_id, contact_id, event_id, count) for some history
+ * The notifications (user_id, contact_id, event_id, count, last_event_id) for some history
  * events: `source` yields the events as `e` (id, contact_id, actor_id) with
  * their contacts as `c` (id, assignment, competence_id). Each event goes to the
  * active responsible employees except the one who caused it; with `summarise`,
@@ -26,25 +26,25 @@ export const SUMMARY_ABOVE = 10;
 export function notificationRows(knex: Knex, source: Knex.QueryBuilder, summarise: boolean): Knex.QueryBuilder | Knex.Raw {
   if (!summarise) {
     const rows = source.join('users as u', (j) => j.on('u.active', knex.raw('true')).andOn(knex.raw('u.id is distinct from e.actor_id')));
-    return whereResponsible(rows, knex, knex.ref('u.id')).select('u.id', 'e.contact_id', 'e.id', knex.raw('1'));
+    return whereResponsible(rows, knex, knex.ref('u.id')).select('u.id', 'e.contact_id', 'e.id', knex.raw('1'), knex.raw('null::bigint'));
   }
   return knex.raw(
     `with ec as (?),
      per_employee as (
-       select u.id as user_id, a.n, a.first
-         from (select actor_id, count(*) as n, min(array[event_id, contact_id]) as first from ec where assignment = 'all' group by actor_id) a
+       select u.id as user_id, a.n, a.first, a.last
+         from (select actor_id, count(*) as n, min(array[event_id, contact_id]) as first, max(event_id) as last from ec where assignment = 'all' group by actor_id) a
          join users u on u.active and u.id is distinct from a.actor_id
        union all
-       select p.user_id, count(*), min(array[p.event_id, p.contact_id])
+       select p.user_id, count(*), min(array[p.event_id, p.contact_id]), max(p.event_id)
          from (?) p join users u on u.id = p.user_id and u.active and u.id is distinct from p.actor_id
         group by p.user_id)
-     select user_id, (min(first))[2], (min(first))[1], sum(n) from per_employee group by user_id`,
+     select user_id, (min(first))[2], (min(first))[1], sum(n), max(last) from per_employee group by user_id`,
     [source.select('e.id as event_id', 'e.contact_id', 'e.actor_id', 'c.assignment', 'c.competence_id'), responsibleByAssignment(knex, 'ec')],
   );
 }
 
 /** Where notification rows go; the statement writing the events may insert them itself (see bulkArchive). */
-export const notificationColumns = 'notifications (user_id, contact_id, event_id, count)';
+export const notificationColumns = 'notifications (user_id, contact_id, event_id, count, last_event_id)';
 
 /**
  * Fans the history events of one action out to the responsible employees, in
@@ -78,13 +78,14 @@ export async function notifyResponsible(trx: Conn, eventIds: (string | number)[]
  * Each event reaches each employee once, summarised alike. An event for all
  * employees, before or after, concerns everybody and is counted once per
  * actor, as notificationRows does; the rest are pairs of employee and event.
+ * `eventIds`: ids, or a query selecting them (column `id`).
  */
-function reassignmentRows(knex: Knex, eventIds: string[], summarise: boolean): Knex.Raw {
+function reassignmentRows(knex: Knex, eventIds: string[] | Knex.QueryBuilder, summarise: boolean): Knex.Raw {
   const parts = `with ev as (
        select e.id as event_id, e.contact_id, e.actor_id, c.assignment, c.competence_id,
               e.payload #>> '{from,kind}' as from_kind, e.payload #> '{from,ids}' as from_ids, (e.payload #>> '{from,id}')::bigint as from_competence
          from contact_events e join contacts c on c.id = e.contact_id
-        where e.id = any(?::bigint[])),
+        where ${Array.isArray(eventIds) ? 'e.id = any(?::bigint[])' : 'e.id in (?)'}),
      for_all as (select event_id, contact_id, actor_id from ev where assignment = 'all' or from_kind = 'all'),
      rest as (select * from ev where assignment <> 'all' and from_kind is distinct from 'all'),
      pairs as (
@@ -98,25 +99,53 @@ function reassignmentRows(knex: Knex, eventIds: string[], summarise: boolean): K
   if (!summarise) {
     return knex.raw(
       `${parts}
-       select u.id, a.contact_id, a.event_id, 1 from for_all a join users u on u.active and u.id is distinct from a.actor_id
+       select u.id, a.contact_id, a.event_id, 1, null::bigint from for_all a join users u on u.active and u.id is distinct from a.actor_id
        union all
-       select p.user_id, p.contact_id, p.event_id, 1 from pairs p join users u on u.id = p.user_id and u.active and u.id is distinct from p.actor_id`,
+       select p.user_id, p.contact_id, p.event_id, 1, null::bigint from pairs p join users u on u.id = p.user_id and u.active and u.id is distinct from p.actor_id`,
       [eventIds],
     );
   }
   return knex.raw(
     `${parts},
      per_employee as (
-       select u.id as user_id, a.n, a.first
-         from (select actor_id, count(*) as n, min(array[event_id, contact_id]) as first from for_all group by actor_id) a
+       select u.id as user_id, a.n, a.first, a.last
+         from (select actor_id, count(*) as n, min(array[event_id, contact_id]) as first, max(event_id) as last from for_all group by actor_id) a
          join users u on u.active and u.id is distinct from a.actor_id
        union all
-       select p.user_id, count(*), min(array[p.event_id, p.contact_id])
+       select p.user_id, count(*), min(array[p.event_id, p.contact_id]), max(p.event_id)
          from pairs p join users u on u.id = p.user_id and u.active and u.id is distinct from p.actor_id
         group by p.user_id)
-     select user_id, (min(first))[2], (min(first))[1], sum(n) from per_employee group by user_id`,
+     select user_id, (min(first))[2], (min(first))[1], sum(n), max(last) from per_employee group by user_id`,
     [eventIds],
   );
+}
+
+/** A summary's action: its first and last history event, their kind and who caused them. */
+export interface SummaryAction {
+  event_id: string;
+  last_event_id: string;
+  kind: string;
+  actor_id: string | null;
+}
+
+/**
+ * The contacts a summary counted for `userId`: the action's events (those of
+ * its actor and kind from its first to its last) fanned out as they were
+ * (notificationRows, reassignmentRows) and kept where they reach the employee.
+ * Responsibility is read as it is now; an event gone with its contact is not
+ * found. A query of one column, `contact_id`, each contact once.
+ */
+export function summaryContacts(knex: Knex, action: SummaryAction, userId: string): Knex.Raw {
+  const events = knex('contact_events')
+    .select('id')
+    .whereBetween('id', [action.event_id, action.last_event_id])
+    .andWhere('kind', action.kind)
+    .andWhereRaw('actor_id is not distinct from ?::bigint', [action.actor_id]);
+  const rows =
+    action.kind === 'assigned'
+      ? reassignmentRows(knex, events, false)
+      : notificationRows(knex, knex('contact_events as e').join('contacts as c', 'c.id', 'e.contact_id').whereIn('e.id', events), false);
+  return knex.raw('select distinct r.contact_id from (?) as r(user_id, contact_id, event_id, n, last_event_id) where r.user_id = ?', [rows, userId]);
 }
 
 export interface NotificationRow {
@@ -198,10 +227,15 @@ export async function markRead(db: Conn, userId: string, ids: string[] | 'all'):
   return query.update({ read_at: db.fn.now() });
 }
 
-export async function findNotification(db: Conn, userId: string, id: string): Promise<(Told & { id: string }) | undefined> {
+export async function findNotification(
+  db: Conn,
+  userId: string,
+  id: string,
+): Promise<(Told & { id: string; created_at: Date; actor_name: string | null; last_event_id: string | null }) | undefined> {
   return db('notifications as n')
     .join('contact_events as e', 'e.id', 'n.event_id')
-    .select('n.id', 'n.contact_id', 'n.count', 'e.kind', 'e.payload')
+    .leftJoin('users as a', 'a.id', 'e.actor_id')
+    .select('n.id', 'n.contact_id', 'n.count', 'n.created_at', 'n.last_event_id', 'e.kind', 'e.payload', 'a.name as actor_name')
     .where({ 'n.id': id, 'n.user_id': userId })
     .first();
 }

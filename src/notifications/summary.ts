@@ -37,8 +37,10 @@ export function summaryText(t: Translate, n: Told): string {
 }
 
 /**
- * Where opening a notification leads (below the base path): its contact; for
- * a summary of a status change or assignment, the list of the employee's own
+ * Where opening a notification leads (below the base path): its contact. A
+ * summary opens as the group of exactly its contacts (openSummary); one
+ * written before summaries kept their action's range leads, for a status
+ * change or assignment, to the list of the employee's own
  * contacts in that state, which holds the ones the action changed: assigned to
  * a competence, that competence's contacts; to employees by name, the reader's
  * own, or, told as the one they were taken from (`readerId` not among them),

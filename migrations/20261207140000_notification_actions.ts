@@ -1,0 +1,23 @@
+import type { Knex } from 'knex';
+
+/**
+ * A summary ("Sabine Schröder hat 89 Kontakte archiviert") opens as a list of
+ * exactly those contacts. `last_event_id` closes the range of the action's
+ * history events (`event_id` is its first); `group_id` is the temporary group
+ * its employee opened it as, kept while it lasts so opening it again finds it.
+ */
+export async function up(knex: Knex): Promise<void> {
+  await knex.schema.alterTable('notifications', (t) => {
+    t.bigInteger('last_event_id');
+    t.bigInteger('group_id').references('groups.id').onDelete('set null');
+  });
+  // Deleting a temporary group (at logout, by the purge) looks here for its notification.
+  await knex.raw('create index notifications_group_id on notifications (group_id) where group_id is not null');
+}
+
+export async function down(knex: Knex): Promise<void> {
+  await knex.schema.alterTable('notifications', (t) => {
+    t.dropColumn('group_id');
+    t.dropColumn('last_event_id');
+  });
+}
