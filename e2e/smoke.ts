@@ -354,6 +354,32 @@ async function main(): Promise<void> {
     await page.getByText('Die Änderungen wurden gespeichert.').waitFor();
     assert.equal(await page.locator('#m-street').inputValue(), 'Lindenweg 7');
 
+    step = 'a summary of a colleague\'s bulk action opens as exactly its contacts';
+    const colleague = await openBrowser();
+    try {
+      const adminPage = await colleague.newPage();
+      await adminPage.goto(`${server.url}/login`);
+      await adminPage.getByLabel('E-Mail').fill(DEMO_LOGIN.email);
+      await adminPage.getByLabel('Passwort').fill(DEMO_LOGIN.password);
+      await adminPage.getByRole('button', { name: 'Anmelden' }).click();
+      await adminPage.goto(`${server.url}/contacts`);
+      await adminPage.locator('#results .page-select').check();
+      await adminPage.locator('#bulk-bar').getByRole('button', { name: 'Archivieren' }).click();
+      await adminPage.getByRole('dialog', { name: 'Archivieren' }).getByRole('button', { name: 'Archivieren' }).click();
+      await adminPage.getByText(/\d+ Kontakte archiviert\./).waitFor();
+    } finally {
+      await colleague.close();
+    }
+    const summary = page.locator('[data-popup]', { hasText: /Anna Admin hat \d+ Kontakte archiviert/ });
+    await summary.waitFor({ timeout: 30_000 });
+    const counted = (await summary.textContent())!.match(/hat (\d+) Kontakte archiviert/)![1];
+    await summary.getByRole('button', { name: 'Anzeigen' }).click();
+    await page.waitForURL(/\/contacts\?group=\d+$/);
+    await page.locator('.result-count', { hasText: new RegExp(`^\\s*${counted} Kontakte\\s+in der Gruppe „Anna Admin hat ${counted} Kontakte archiviert`) }).waitFor();
+    assert.equal(await page.locator('#results tbody tr', { hasNotText: 'Archiv' }).count(), 0);
+    await screenshot(page, '23-summary-opened');
+    await checkAccessibility(page, step);
+
     assert.deepEqual(problems, [], `browser console errors: ${problems.join('\n')}`);
     console.log('e2e: 1 passed, 0 failed');
   } catch (error) {
