@@ -35,13 +35,24 @@ export async function numberTaken(db: Db | Knex.Transaction, number: string | nu
   return holder ? new NumberTaken(wanted, { id: String(holder.id), name: displayName(holder) }) : undefined;
 }
 
-/** Two saves racing for one number: the database's unique index decides, the loser gets the same message. */
-async function translateUniqueViolation<T>(db: Db, number: string | null, exceptId: string | undefined, work: () => Promise<T>): Promise<T> {
+/**
+ * Two saves racing for one number: the database's unique index decides, the loser gets the same message,
+ * unless `sentBefore` finds what it was about made meanwhile (the same create form sent twice at once).
+ */
+async function translateUniqueViolation<T>(
+  db: Db,
+  number: string | null,
+  exceptId: string | undefined,
+  work: () => Promise<T>,
+  sentBefore?: () => Promise<T | undefined>,
+): Promise<T> {
   try {
     return await work();
   } catch (error) {
     const e = error as { code?: string; constraint?: string };
     if (e.code === UNIQUE_VIOLATION && e.constraint === 'contacts_customer_number_unique' && number) {
+      const made = await sentBefore?.();
+      if (made) return made;
       const holder = await findNumberHolder(db, number, exceptId);
       throw new NumberTaken(number, holder ? { id: String(holder.id), name: displayName(holder) } : { id: '', name: '?' });
     }
@@ -75,8 +86,13 @@ export async function createContact(
   // With "Nummer erzeugen" the whole save retries on lock timeouts and races (withNumberTransaction);
   // the number is allocated last, so the circle stays locked as briefly as possible.
   const run = <T>(work: (trx: Knex.Transaction) => Promise<T>) => (generate_number ? withNumberTransaction(db, work) : db.transaction(work));
-  return translateUniqueViolation(db, fields.customer_number, undefined, () =>
-    madeByTwin(db, create_token, () => run(async (trx): Promise<{ id: string; duplicate: boolean; number?: string }> => {
+  // Sent twice at once with a typed number, the second insert can fail on the number's unique index (checked
+  // before the token's, waiting for the first request's commit): the contact the first one made answers both.
+  return translateUniqueViolation(
+    db,
+    fields.customer_number,
+    undefined,
+    () => run(async (trx): Promise<{ id: string; duplicate: boolean; number?: string }> => {
       // The same dialog sent again (F5, the back button, a double click after the first answer): its contact,
       // before any check that contact itself would now fail (its typed number is taken - by it).
       const sent = await sentBefore(trx, create_token);
@@ -101,23 +117,9 @@ export async function createContact(
       await insertEvent(trx, { contact_id: id, actor_id: actorId, kind: 'created', payload: { status: fields.status } });
       const number = generate_number ? await assignGeneratedNumber(trx, id, actorId) : undefined;
       return { id, duplicate: false, number };
-    })),
+    }),
+    () => sentBefore(db, create_token),
   );
-}
-
-/**
- * Sent twice at once with a typed number, the second insert can fail on the number's unique index (checked
- * after the token's, waiting for the first request's commit): the contact the first request made answers both.
- */
-async function madeByTwin<T>(db: Db, createToken: string, work: () => Promise<T>): Promise<T | { id: string; duplicate: true; number?: string }> {
-  try {
-    return await work();
-  } catch (error) {
-    const e = error as { code?: string; constraint?: string };
-    const twin = e.code === UNIQUE_VIOLATION && e.constraint === 'contacts_customer_number_unique' ? await sentBefore(db, createToken) : undefined;
-    if (twin) return twin;
-    throw error;
-  }
 }
 
 /** The contact a create dialog with this token made already, as createContact answers a repeat. */
