@@ -220,6 +220,16 @@ export async function insertMembers(
   return { added: rows[0].added, skipped: rows[0].skipped, eventIds: (rows[0].event_ids as (string | number)[]).map(String) };
 }
 
+/** How many of the group's members have a status other than `statuses`. */
+export async function countMembersNotIn(db: Conn, groupId: string, statuses: Status[]): Promise<number> {
+  const [{ n }] = await db('group_members as gm')
+    .join('contacts as c', 'c.id', 'gm.contact_id')
+    .where('gm.group_id', groupId)
+    .whereRaw('c.status <> all(?::text[])', [statuses])
+    .count({ n: '*' });
+  return Number(n);
+}
+
 /**
  * Whether joining or leaving the group goes into the contacts' history (and so
  * to their responsible employees): not for a temporary group, one employee's

@@ -6,15 +6,18 @@ export const GroupId = RecordId;
 /** Blank means "no number"; numbers are compared case-insensitively by the database. */
 const groupNumber = z.preprocess((v) => (typeof v === 'string' ? v.trim() || null : (v ?? null)), z.string().max(40).nullable());
 
+/** The longest name a group may have (the group page refuses more). */
+export const GROUP_NAME_MAX = 100;
+
 /** Name and group number, as the dialog and the group page send them. */
 export const GroupFields = z.object({
-  name: requiredText(100),
+  name: requiredText(GROUP_NAME_MAX),
   group_number: groupNumber,
 });
 export type GroupFields = z.infer<typeof GroupFields>;
 
 /** The bulk action "Temporäre Gruppe": a name if one is typed (else the time it was made names it). */
-export const TemporaryGroupFields = z.object({ name: text(100) });
+export const TemporaryGroupFields = z.object({ name: text(GROUP_NAME_MAX) });
 
 /** "Nummer erzeugen" ticked: the number comes from the groups' default number circle. */
 const generateNumber = z.preprocess((v) => v === '1' || v === 'on', z.boolean());

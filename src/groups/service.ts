@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 import type { Logger } from 'pino';
 import type { Db } from '../db/knex';
 import { Conflict, Invalid, NotFound } from '../web/errors';
-import { translator } from '../i18n';
+import { shortStamp, translator } from '../i18n';
 import { allocateAndWrite, withNumberTransaction } from '../numbers/service';
 import { ListFilter } from '../contacts/schema';
 import { statusesAllowing, type Status } from '../contacts/status';
@@ -10,6 +10,7 @@ import { notifyResponsible } from '../notifications/queries';
 import type { AssignmentInput } from '../assignment/schema';
 import { assertAssignmentUnchanged, keptAssignees, loadAssignments, sameAssignment, saveAssignment, validateAssignment } from '../assignment/queries';
 import {
+  countMembersNotIn,
   deleteExpiredGroups,
   deleteGroup as deleteGroupRow,
   deleteMembers,
@@ -73,15 +74,6 @@ function temporaryName(now: Date): string {
   return translator('de')('groups.temporaryName', { date: shortStamp(now) });
 }
 
-/** Day and time as a temporary group's name gives them: "27.11. 14:05" (Berlin time). */
-export function shortStamp(at: Date): string {
-  const parts = Object.fromEntries(
-    new Intl.DateTimeFormat('de-DE', { day: '2-digit', month: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23', timeZone: 'Europe/Berlin' })
-      .formatToParts(at)
-      .map((p) => [p.type, p.value]),
-  );
-  return `${parts.day}.${parts.month}. ${parts.hour}:${parts.minute}`;
-}
 
 interface NewGroup {
   name: string;
@@ -360,6 +352,9 @@ export async function keepGroup(db: Db, id: string, actorId: string): Promise<Gr
   return db.transaction(async (trx) => {
     const group = await lockGroup(trx, id, actorId);
     if (group.kind !== 'temporary') throw new Conflict('groups.notTemporary');
+    // Only prospects and customers are grouped (capability table): a summary's group may hold the archived contacts it showed.
+    const ungroupable = await countMembersNotIn(trx, id, statusesAllowing('group'));
+    if (ungroupable) throw new Conflict('groups.keepUngroupable', { count: ungroupable });
     await updateGroupRow(trx, id, { kind: 'static', owner_id: null, expires_at: null });
     // Its members were not recorded while it was temporary: now they join a group everyone sees.
     await notifyResponsible(trx, await recordMembers(trx, group, actorId));

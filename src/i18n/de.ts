@@ -261,6 +261,7 @@ export const de = {
     columns: { select: 'Auswahl', picture: 'Bild', name: 'Name', company: 'Firma', status: 'Status', number: 'Kunden\u00adnummer', assignment: 'Zuweisung', city: 'Ort' },
     selectRow: '{name} auswählen',
     inGroup: 'in der Gruppe „{name}“',
+    inGroupFiltered: 'in der Gruppe „{name}“, gefiltert',
     count: '{count} Kontakte',
     countOne: '1 Kontakt',
     countCapped: 'Mehr als {count} Kontakte',
@@ -449,6 +450,17 @@ export const de = {
     markedReadOne: 'Eine Benachrichtigung als gelesen markiert.',
     noneUnread: 'Es gab keine ungelesenen Benachrichtigungen.',
     gone: 'Diese Benachrichtigung gibt es nicht (mehr), zum Beispiel weil ihr Kontakt inzwischen gelöscht wurde.',
+    // The temporary group a summary opens as ("Anzeigen"): what was done, by whom, when.
+    groupName: {
+      archived: 'Archiviert von {actor}, {date}',
+      status: 'Auf „{to}“ gesetzt von {actor}, {date}',
+      assigned: 'Neu zugewiesen von {actor}, {date}',
+      group_added: 'Zur Gruppe „{group}“ hinzugefügt von {actor}, {date}',
+      group_removed: 'Aus der Gruppe „{group}“ entfernt von {actor}, {date}',
+      other: 'Geändert von {actor}, {date}',
+    },
+    // Opened later, the action's contacts that concern the employee now are not always the ones counted then.
+    summaryChanged: 'Die Benachrichtigung zählte {told} Kontakte, die Sie betrafen; heute sind es {now}: Kontakte oder Zuweisungen haben sich seitdem geändert.',
     summaryGone: 'Die Kontakte dieser Benachrichtigung gibt es nicht mehr, oder sie betreffen Sie nicht mehr (gelöscht oder inzwischen anders zugewiesen).',
     empty: 'Keine Benachrichtigungen.',
     dismiss: 'Schließen',
@@ -491,6 +503,7 @@ export const de = {
     numberTaken: 'Gruppennummer {number} ist bereits an „{name}“ vergeben.',
     invalidFilter: 'Der Filter der Liste ist ungültig und kann nicht als Gruppe gespeichert werden. Bitte schließen Sie den Dialog und prüfen Sie die Filter.',
     dynamicMembers: 'Dynamische Gruppen ergeben sich aus ihrem Filter.',
+    keepUngroupable: 'Kontakte im Eingang oder im Archiv ({count}) können nicht in eine dauerhafte Gruppe. Nehmen Sie sie zuerst aus dieser Gruppe heraus (Filter „Status“, dann „Aus Gruppe entfernen“).',
     notTemporary: 'Diese Gruppe ist bereits dauerhaft.',
     temporaryName: 'Temporär {date}',
     created: 'Die Gruppe „{name}“ wurde angelegt.',

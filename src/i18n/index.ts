@@ -104,3 +104,11 @@ export function dateTimeFormatter(language: Language): (value: Date | string) =>
 export function dateFormatter(language: Language): (value: Date | string) => string {
   return (value) => dateFormats[language].format(new Date(value));
 }
+
+const shortStampFormat = new Intl.DateTimeFormat('de-DE', { day: '2-digit', month: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23', timeZone });
+
+/** Day and time as the names of temporary groups give them: "27.11. 14:05" (the app's time zone). */
+export function shortStamp(at: Date): string {
+  const parts = Object.fromEntries(shortStampFormat.formatToParts(at).map((p) => [p.type, p.value]));
+  return `${parts.day}.${parts.month}. ${parts.hour}:${parts.minute}`;
+}

@@ -26,7 +26,13 @@ export const SUMMARY_ABOVE = 10;
 export function notificationRows(knex: Knex, source: Knex.QueryBuilder, summarise: boolean): Knex.QueryBuilder | Knex.Raw {
   if (!summarise) {
     const rows = source.join('users as u', (j) => j.on('u.active', knex.raw('true')).andOn(knex.raw('u.id is distinct from e.actor_id')));
-    return whereResponsible(rows, knex, knex.ref('u.id')).select('u.id', 'e.contact_id', 'e.id', knex.raw('1'), knex.raw('null::bigint'));
+    return whereResponsible(rows, knex, knex.ref('u.id')).select(
+      'u.id as user_id',
+      'e.contact_id',
+      'e.id as event_id',
+      knex.raw('1 as count'),
+      knex.raw('null::bigint as last_event_id'),
+    );
   }
   return knex.raw(
     `with ec as (?),
@@ -99,7 +105,7 @@ function reassignmentRows(knex: Knex, eventIds: string[] | Knex.QueryBuilder, su
   if (!summarise) {
     return knex.raw(
       `${parts}
-       select u.id, a.contact_id, a.event_id, 1, null::bigint from for_all a join users u on u.active and u.id is distinct from a.actor_id
+       select u.id as user_id, a.contact_id, a.event_id, 1 as count, null::bigint as last_event_id from for_all a join users u on u.active and u.id is distinct from a.actor_id
        union all
        select p.user_id, p.contact_id, p.event_id, 1, null::bigint from pairs p join users u on u.id = p.user_id and u.active and u.id is distinct from p.actor_id`,
       [eventIds],
@@ -120,7 +126,7 @@ function reassignmentRows(knex: Knex, eventIds: string[] | Knex.QueryBuilder, su
   );
 }
 
-/** A summary's action: its first and last history event, their kind and who caused them. */
+/** A summary's action, as its notification knows it: its first and last history event, their kind and who caused them. */
 export interface SummaryAction {
   event_id: string;
   last_event_id: string;
@@ -129,23 +135,41 @@ export interface SummaryAction {
 }
 
 /**
- * The contacts a summary counted for `userId`: the action's events (those of
- * its actor and kind from its first to its last) fanned out as they were
- * (notificationRows, reassignmentRows) and kept where they reach the employee.
- * Responsibility is read as it is now; an event gone with its contact is not
- * found. A query of one column, `contact_id`, each contact once.
+ * The history events of a summary's action: those its transaction wrote
+ * (same actor, kind and transaction time, from its first to its last), and,
+ * for a background job, which writes chunk by chunk, every one of the job's
+ * (its items). Another action of the same employee meanwhile, even of the
+ * same kind, is not among them.
  */
-export function summaryContacts(knex: Knex, action: SummaryAction, userId: string): Knex.Raw {
-  const events = knex('contact_events')
-    .select('id')
-    .whereBetween('id', [action.event_id, action.last_event_id])
-    .andWhere('kind', action.kind)
-    .andWhereRaw('actor_id is not distinct from ?::bigint', [action.actor_id]);
+function actionEvents(knex: Knex, action: SummaryAction): Knex.QueryBuilder {
+  const job = knex('bulk_job_items').select('job_id').where('event_id', action.event_id);
+  return knex('contact_events as a')
+    .select('a.id')
+    .whereBetween('a.id', [action.event_id, action.last_event_id])
+    .andWhere('a.kind', action.kind)
+    .andWhereRaw('a.actor_id is not distinct from ?::bigint', [action.actor_id])
+    .andWhere((same) =>
+      same
+        .whereRaw('a.created_at = (select created_at from contact_events where id = ?)', [action.event_id])
+        .orWhereIn('a.id', knex('bulk_job_items').select('event_id').whereIn('job_id', job)),
+    );
+}
+
+/**
+ * The contacts of a summary's action that concern `userId`: its events fanned
+ * out as they were (notificationRows, reassignmentRows) and kept where they
+ * reach the employee. Who is responsible is read as it is now, so this may
+ * differ from the count the summary said. Each contact once.
+ */
+export async function summaryContacts(db: Conn, action: SummaryAction, userId: string): Promise<string[]> {
+  const knex = db as Knex;
+  const events = actionEvents(knex, action);
   const rows =
     action.kind === 'assigned'
       ? reassignmentRows(knex, events, false)
       : notificationRows(knex, knex('contact_events as e').join('contacts as c', 'c.id', 'e.contact_id').whereIn('e.id', events), false);
-  return knex.raw('select distinct r.contact_id from (?) as r(user_id, contact_id, event_id, n, last_event_id) where r.user_id = ?', [rows, userId]);
+  const { rows: found } = await knex.raw('select distinct r.contact_id from (?) as r where r.user_id = ?', [rows, userId]);
+  return found.map((row: { contact_id: string | number }) => String(row.contact_id));
 }
 
 export interface NotificationRow {

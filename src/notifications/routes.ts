@@ -8,9 +8,8 @@ import { deferLocal, deferLocalIfPage, flash, renderFragment, renderPage } from 
 import { redirect, trigger, varyOnHtmx, isHtmx } from '../web/htmx';
 import { bellQuery, findNotification, listNotifications, markRead, newUnread } from './queries';
 import { displayName } from '../contacts/format';
-import { isSummary, notificationPath, summaryText } from './summary';
+import { isSummary, notificationPath, summaryGroupName, summaryText } from './summary';
 import { openSummary } from './service';
-import { shortStamp } from '../groups/service';
 import { listQueryString } from '../contacts/urls';
 
 const PAGE = 30;
@@ -73,12 +72,14 @@ export function notificationRoutes(db: Db): Router {
     }
     await markRead(db, req.user!.id, [found.id]);
     if (isSummary(found) && found.last_event_id) {
-      // Exactly the contacts it counted, as a temporary group named as the bell said it, and when.
-      const said = `${summaryText(req.t, found)} (${shortStamp(found.created_at)})`;
-      const groupId = await openSummary(db, found.id, req.user!.id, found.actor_name ? `${found.actor_name} ${said}` : said);
-      if (groupId) return redirect(req, res, `${res.locals.basePath}/contacts${listQueryString({ group: groupId })}`);
+      // The action's contacts that concern the employee, as a temporary group: said when they are not the ones counted.
+      const opened = await openSummary(db, found.id, req.user!.id, summaryGroupName(req.t, found));
+      if (opened) {
+        if (opened.members !== found.count) flash(req, res, req.t('notifications.summaryChanged', { told: found.count, now: opened.members }));
+        return redirect(req, res, `${res.locals.basePath}/contacts${listQueryString({ group: opened.groupId })}`);
+      }
+      // None left for the employee (deleted, or assigned otherwise since): said, and the list it led to before.
       flash(req, res, req.t('notifications.summaryGone'), 'error');
-      return redirect(req, res, `${res.locals.basePath}/notifications`);
     }
     redirect(req, res, `${res.locals.basePath}${notificationPath(found, req.user!.id)}`);
   });

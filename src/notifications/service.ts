@@ -1,19 +1,22 @@
 import type { Db } from '../db/knex';
+import { statuses } from '../contacts/status';
 import { createGroup } from '../groups/service';
-import { findGroupScope } from '../groups/queries';
+import { findGroupScope, insertMembers } from '../groups/queries';
 import { summaryContacts, type SummaryAction } from './queries';
 
 /**
  * Opens a summary ("Sabine Schröder hat 89 Kontakte archiviert") as the
- * employee's temporary group of exactly the contacts it counted for him or
- * her, named `name`: the list then shows those 89, whatever their status, and
- * the bulk actions work on them. The group is written on the notification,
- * so opening it again (or twice at once) finds it while it lasts (24 hours,
- * or until logout). Undefined for a notification that is no summary of a
- * recorded action (one written before actions were), and when none of its
- * contacts is left to show (deleted since, or no longer the employee's).
+ * employee's temporary group of its action's contacts that concern him or her
+ * (summaryContacts), named `name`: the list then shows them, whatever their
+ * status, and the bulk actions work on them. The group is written on the
+ * notification, so opening it again (or twice at once) finds it while it is
+ * still the employee's temporary group (24 hours, or until logout; made
+ * permanent, it is everybody's and may hold others since). Undefined for a
+ * notification that is no summary of a recorded action (one written before
+ * actions were), and when none of its contacts is left to show (deleted
+ * since, or no longer the employee's); `members` otherwise.
  */
-export async function openSummary(db: Db, notificationId: string, userId: string, name: string): Promise<string | undefined> {
+export async function openSummary(db: Db, notificationId: string, userId: string, name: string): Promise<{ groupId: string; members: number } | undefined> {
   return db.transaction(async (trx) => {
     const action: (SummaryAction & { group_id: string | null }) | undefined = await trx('notifications as n')
       .join('contact_events as e', 'e.id', 'n.event_id')
@@ -24,14 +27,17 @@ export async function openSummary(db: Db, notificationId: string, userId: string
       .forUpdate('n')
       .first();
     if (!action) return undefined;
-    if (action.group_id && (await findGroupScope(trx, String(action.group_id), userId))) return String(action.group_id);
-    const group = await createGroup(trx, { name, kind: 'temporary', assignment: { kind: 'all', userIds: [], competenceId: undefined }, actorId: userId });
-    const { rowCount } = await trx.raw('insert into group_members (group_id, contact_id) select ?, contact_id from (?) s', [group.id, summaryContacts(trx, action, userId)]);
-    if (!rowCount) {
-      await trx('groups').where({ id: group.id }).delete();
-      return undefined;
+    const kept = action.group_id ? await findGroupScope(trx, String(action.group_id), userId) : undefined;
+    if (kept?.kind === 'temporary') {
+      const [{ n }] = await trx('group_members').where({ group_id: kept.id }).count({ n: '*' });
+      return { groupId: kept.id, members: Number(n) };
     }
+    const contacts = await summaryContacts(trx, action, userId);
+    if (!contacts.length) return undefined;
+    const group = await createGroup(trx, { name, kind: 'temporary', assignment: { kind: 'all', userIds: [], competenceId: undefined }, actorId: userId });
+    // Whatever their status: archived ones too, as the action left them (a temporary group's members are no history).
+    await insertMembers(trx, { id: group.id, name, kind: 'temporary' }, contacts, [...statuses], userId);
     await trx('notifications').where({ id: notificationId }).update({ group_id: group.id });
-    return group.id;
+    return { groupId: group.id, members: contacts.length };
   });
 }

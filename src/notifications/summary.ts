@@ -1,4 +1,5 @@
-import type { Translate } from '../i18n';
+import { shortStamp, type Translate } from '../i18n';
+import { GROUP_NAME_MAX } from '../groups/schema';
 import { isStatus } from '../contacts/status';
 import { listQueryString } from '../contacts/urls';
 import { isRecordId } from '../web/validation';
@@ -34,6 +35,39 @@ export function summaryText(t: Translate, n: Told): string {
       return t('notifications.summary.group_removed', { count, group: String(payload.group) });
   }
   return t('notifications.summary.other', { count });
+}
+
+/** At most `max` characters, cut with "…". */
+function cut(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1).trimEnd()}…`;
+}
+
+/**
+ * The name of the temporary group a summary opens as: what was done, by whom
+ * and when ("Archiviert von Anna Admin, 07.12. 14:05"), without the count,
+ * which was the summary's and may differ now. Fits a group's name (the
+ * group page refuses longer ones): long names of groups and people are cut.
+ */
+export function summaryGroupName(t: Translate, n: Told & { actor_name: string | null; created_at: Date }): string {
+  const date = shortStamp(n.created_at);
+  const named = (width: number): string => {
+    const actor = cut(n.actor_name ?? t('contacts.history.system'), width);
+    const group = cut(String(n.payload.group ?? ''), width);
+    switch (n.kind) {
+      case 'status':
+        if (n.payload.to === 'archived') return t('notifications.groupName.archived', { actor, date });
+        if (isStatus(n.payload.to)) return t('notifications.groupName.status', { actor, date, to: t(`status.labels.${n.payload.to}`) });
+        break;
+      case 'assigned':
+      case 'group_added':
+      case 'group_removed':
+        return t(`notifications.groupName.${n.kind}`, { actor, date, group });
+    }
+    return t('notifications.groupName.other', { actor, date });
+  };
+  // The names of the group and the actor as long as they fit, the time always.
+  const fitting = [60, 40, 30, 20].map(named).find((name) => name.length <= GROUP_NAME_MAX);
+  return fitting ?? cut(named(12), GROUP_NAME_MAX);
 }
 
 /**
