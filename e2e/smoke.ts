@@ -1,6 +1,22 @@
 import assert from 'node:assert/strict';
+import type { Page } from 'playwright-core';
 import { DEMO_LOGIN } from '../src/db/start';
 import { checkAccessibility, openBrowser, screenshot, startFreshServer, watchConsole } from './browser';
+
+/** The demo admin, logged in in a browser of her own (another PC), does `work` there. */
+async function asAdminElsewhere(baseUrl: string, work: (page: Page) => Promise<void>): Promise<void> {
+  const browser = await openBrowser();
+  try {
+    const page = await browser.newPage();
+    await page.goto(`${baseUrl}/login`);
+    await page.getByLabel('E-Mail').fill(DEMO_LOGIN.email);
+    await page.getByLabel('Passwort').fill(DEMO_LOGIN.password);
+    await page.getByRole('button', { name: 'Anmelden' }).click();
+    await work(page);
+  } finally {
+    await browser.close();
+  }
+}
 
 /**
  * The browser smoke test: a real server on embedded PostgreSQL, Debian's
@@ -307,20 +323,12 @@ async function main(): Promise<void> {
     await checkAccessibility(page, step);
 
     step = 'a new activity pops up for the member without reloading';
-    const admin = await openBrowser();
-    try {
-      const adminPage = await admin.newPage();
-      await adminPage.goto(`${server.url}/login`);
-      await adminPage.getByLabel('E-Mail').fill(DEMO_LOGIN.email);
-      await adminPage.getByLabel('Passwort').fill(DEMO_LOGIN.password);
-      await adminPage.getByRole('button', { name: 'Anmelden' }).click();
+    await asAdminElsewhere(server.url, async (adminPage) => {
       await adminPage.goto(contactUrl);
       await adminPage.getByLabel('Notiz', { exact: true }).fill('Bitte Angebot nachfassen');
       await adminPage.getByRole('button', { name: 'Notiz hinzufügen' }).click();
       await adminPage.getByText('Die Notiz wurde gespeichert.').waitFor();
-    } finally {
-      await admin.close();
-    }
+    });
     const popup = page.locator('[data-popup]', { hasText: 'Bitte Angebot nachfassen' });
     await popup.waitFor({ timeout: 30_000 });
     await page.locator('#notify-bell .count').waitFor();
@@ -355,21 +363,13 @@ async function main(): Promise<void> {
     assert.equal(await page.locator('#m-street').inputValue(), 'Lindenweg 7');
 
     step = 'a summary of a colleague\'s bulk action opens as its contacts';
-    const colleague = await openBrowser();
-    try {
-      const adminPage = await colleague.newPage();
-      await adminPage.goto(`${server.url}/login`);
-      await adminPage.getByLabel('E-Mail').fill(DEMO_LOGIN.email);
-      await adminPage.getByLabel('Passwort').fill(DEMO_LOGIN.password);
-      await adminPage.getByRole('button', { name: 'Anmelden' }).click();
+    await asAdminElsewhere(server.url, async (adminPage) => {
       await adminPage.goto(`${server.url}/contacts`);
       await adminPage.locator('#results .page-select').check();
       await adminPage.locator('#bulk-bar').getByRole('button', { name: 'Archivieren' }).click();
       await adminPage.getByRole('dialog', { name: 'Archivieren' }).getByRole('button', { name: 'Archivieren' }).click();
       await adminPage.getByText(/\d+ Kontakte archiviert\./).waitFor();
-    } finally {
-      await colleague.close();
-    }
+    });
     const summary = page.locator('[data-popup]', { hasText: /Anna Admin hat \d+ Kontakte archiviert/ });
     await summary.waitFor({ timeout: 30_000 });
     const counted = (await summary.textContent())!.match(/hat (\d+) Kontakte archiviert/)![1];
