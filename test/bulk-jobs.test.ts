@@ -64,8 +64,10 @@ describe('big "all matching" selections', () => {
       // One action, one notification per responsible employee, sent when the job is done (not one per chunk).
       const firstEvent = await t.db('contact_events').where({ kind: 'status' }).orderBy('id').first();
       const lastEvent = await t.db('contact_events').where({ kind: 'status' }).orderBy('id', 'desc').first();
-      const told = await t.db('notifications').select('user_id', 'event_id', 'count', 'last_event_id');
-      expect(told.map((n) => [String(n.user_id), String(n.event_id), n.count, String(n.last_event_id)])).toEqual([[colleague.id, String(firstEvent.id), 4950, String(lastEvent.id)]]);
+      const told = await t.db('notifications').select('user_id', 'event_id', 'count', 'action_first_event_id', 'action_last_event_id');
+      expect(told.map((n) => [String(n.user_id), String(n.event_id), n.count, String(n.action_first_event_id), String(n.action_last_event_id)])).toEqual([
+        [colleague.id, String(firstEvent.id), 4950, String(firstEvent.id), String(lastEvent.id)],
+      ]);
       const done = await agent.get(`/jobs/${job.id}`).set('HX-Request', 'true');
       expect(done.status).toBe(204);
       expect(done.headers['hx-refresh']).toBe('true');

@@ -3,7 +3,7 @@ import { buildApp, confirmedAll, createUser, loginAs } from './helpers';
 import { createContact } from './factories';
 import { insertEvent } from '../src/contacts/queries';
 import { notifyResponsible, SUMMARY_ABOVE } from '../src/notifications/queries';
-import { notificationPath, summaryText } from '../src/notifications/summary';
+import { notificationPath, summaryGroupName, summaryText } from '../src/notifications/summary';
 import { translator } from '../src/i18n';
 import { createBulkJob, runBulkJob } from '../src/contacts/bulk-jobs';
 import { bulkArchive } from '../src/contacts/bulk';
@@ -162,10 +162,10 @@ describe('notifications about big actions', () => {
     const notification = await t.db('notifications').where({ user_id: colleague.id }).first();
     expect(notification.count).toBe(SUMMARY_ABOVE + 1);
     const hers = await loginAs(app, colleague.email);
-    await t.db('notifications').where({ id: notification.id }).update({ last_event_id: null });
+    await t.db('notifications').where({ id: notification.id }).update({ action_last_event_id: null });
     const older = await hers.agent.post(`/notifications/${notification.id}/open`).type('form').send({ _csrf: hers.csrf });
     expect(older.headers.location).toBe('/contacts?status=archived&assigned=me');
-    await t.db('notifications').where({ id: notification.id }).update({ last_event_id: t.db('contact_events').max('id') });
+    await t.db('notifications').where({ id: notification.id }).update({ action_last_event_id: t.db('contact_events').max('id') });
     // Deleted but the first (the notification goes with its first contact): the one left.
     const [, ...others] = await t.db('contacts').orderBy('id').pluck('id');
     await t.db('contacts').whereIn('id', others).delete();
@@ -296,7 +296,7 @@ describe('a summary opened as its contacts', () => {
     expect((await first.agent.get(again.headers.location)).text).not.toContain('Fremder');
   });
 
-  it('with archived contacts cannot be made permanent (only prospects and customers are grouped), and says how to', async () => {
+  it('with archived contacts cannot be made permanent (only prospects and customers are grouped), and says how to; other groups keep theirs', async () => {
     const actor = await createUser(t.db, { name: 'Anna Admin' });
     const reader = await createUser(t.db, { name: 'Max Müller' });
     const ids: string[] = [];
@@ -304,13 +304,28 @@ describe('a summary opened as its contacts', () => {
     await t.db.transaction((trx) => bulkArchive(trx, { kind: 'ids', ids }, actor.id));
     const mine = await t.db('notifications').where({ user_id: reader.id }).first();
     const opened = await open(reader.email, mine.id);
-    await t.db('notifications').delete();
-    const kept = await opened.agent.post(`/groups/${opened.groupId}/keep`).set('HX-Request', 'true').type('form').send({ _csrf: opened.csrf });
-    expect(kept.status).toBe(409);
-    expect(kept.text).toContain('Kontakte im Eingang oder im Archiv (11) können nicht in eine dauerhafte Gruppe');
+    const toldBefore = await t.db('notifications').count({ n: '*' }).first();
+    const page = await opened.agent.get(`/groups/${opened.groupId}`);
+    expect(page.text).toContain('Diese Gruppe zeigt 11 Kontakte im Eingang oder im Archiv; in eine dauerhafte Gruppe kommen nur Interessenten und Kunden.');
+    expect(page.text).not.toContain(`/groups/${opened.groupId}/keep`);
+    // Sent anyway (a page open from before): the group page again, saying so; nothing changed.
+    const kept = await opened.agent.post(`/groups/${opened.groupId}/keep`).type('form').send({ _csrf: opened.csrf });
+    expect(kept.status).toBe(303);
+    expect(kept.headers.location).toBe(`/groups/${opened.groupId}`);
+    expect((await opened.agent.get(kept.headers.location)).text).toMatch(/message-error">Diese Gruppe zeigt 11 Kontakte im Eingang oder im Archiv/);
     expect(await t.db('groups').where({ id: opened.groupId }).first()).toMatchObject({ kind: 'temporary' });
     expect(await t.db('contact_events').where({ kind: 'group_added' })).toHaveLength(0);
-    expect(await t.db('notifications')).toHaveLength(0);
+    expect(await t.db('notifications').count({ n: '*' }).first()).toEqual(toldBefore);
+    // A temporary group of the employee's own, one of whose members was archived since, becomes permanent as before.
+    const own = await createGroup(t.db, { name: 'Rückrufe', kind: 'temporary', assignment: toAll, ownerId: reader.id, actorId: reader.id });
+    const three = [await createContact(t.db, { last_name: 'Eins', status: 'customer' }), await createContact(t.db, { last_name: 'Zwei', status: 'customer' })];
+    await addMembers(t.db, own.id, three, reader.id);
+    await changeStatus(t.db, three[0], 'archived', actor.id);
+    expect((await opened.agent.get(`/groups/${own.id}`)).text).toContain(`/groups/${own.id}/keep`);
+    const ownKept = await opened.agent.post(`/groups/${own.id}/keep`).type('form').send({ _csrf: opened.csrf });
+    expect(ownKept.headers.location).toBe(`/groups/${own.id}`);
+    expect(await t.db('groups').where({ id: own.id }).first()).toMatchObject({ kind: 'static' });
+    expect(await t.db('group_members').where({ group_id: own.id })).toHaveLength(2);
   });
 
   it('gets a name a group may have, however long the names in it', async () => {
@@ -330,7 +345,34 @@ describe('a summary opened as its contacts', () => {
     expect(saved.status).toBe(303);
   });
 
-  it('says so when more concern the employee now than then, and opened twice at once makes one group', async () => {
+  it('cuts long names between characters, never inside an emoji', () => {
+    for (const language of ['de', 'en'] as const) {
+      const t = translator(language);
+      for (const kind of ['status', 'assigned', 'group_added', 'group_removed', 'note']) {
+        const name = summaryGroupName(t, { contact_id: '1', count: 20, kind, payload: { to: 'archived', group: '🎉'.repeat(80) }, actor_name: '😀'.repeat(60), created_at: new Date() });
+        expect(name.length).toBeLessThanOrEqual(100);
+        expect(name).not.toMatch(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/);
+        expect(name).toMatch(/\d\d\.\d\d\. \d\d:\d\d$/);
+      }
+    }
+  });
+
+  it('of a group change with nothing left for the employee leads to the notifications, not to one contact', async () => {
+    const actor = await createUser(t.db, { name: 'Anna Admin' });
+    const reader = await createUser(t.db, { name: 'Max Müller' });
+    const ids: string[] = [];
+    for (let i = 0; i < 11; i++) ids.push(await createContact(t.db, { last_name: `Kunde${i}`, status: 'customer' }));
+    const messe = await createGroup(t.db, { name: 'Messe', kind: 'static', assignment: toAll, actorId: actor.id });
+    await addMembers(t.db, messe.id, ids, actor.id);
+    const mine = await t.db('notifications').where({ user_id: reader.id }).first();
+    await t.db('contacts').whereIn('id', ids).update({ assignment: 'users' });
+    await t.db('contact_assignees').insert(ids.map((contact_id) => ({ contact_id, user_id: actor.id })));
+    const opened = await open(reader.email, mine.id);
+    expect(opened.location).toBe('/notifications');
+    expect((await opened.agent.get('/notifications')).text).toContain('Die Kontakte dieser Benachrichtigung gibt es nicht mehr');
+  });
+
+  it('says so when more concern the employee now than then (once, when made), and opened twice at once makes one group', async () => {
     const actor = await createUser(t.db, { name: 'Anna Admin' });
     const reader = await createUser(t.db, { name: 'Max Müller' });
     const nord = await competence('Vertrieb Nord', []);
@@ -353,16 +395,22 @@ describe('a summary opened as its contacts', () => {
     expect(summary.count).toBe(12);
     await t.db('competence_members').insert({ competence_id: nord, user_id: reader.id });
     const session = await loginAs(buildApp(t.db), reader.email);
+    const opened = await session.agent.post(`/notifications/${summary.id}/open`).type('form').send({ _csrf: session.csrf });
+    const list = await session.agent.get(opened.headers.location);
+    // Now all 24 of the action, the team's first one too, though it came before Max's first.
+    expect(list.text).toContain('24 Kontakte');
+    expect(list.text).toContain('Die Benachrichtigung zählte 12 Kontakte, die Sie betrafen; heute sind es 24');
+    // Opened again: the group as it is, which he may have changed himself since; nothing to say.
+    const [first] = await t.db('group_members').pluck('contact_id');
+    await t.db('group_members').where({ contact_id: first }).delete();
+    const again = await session.agent.post(`/notifications/${summary.id}/open`).type('form').send({ _csrf: session.csrf });
+    expect(again.headers.location).toBe(opened.headers.location);
+    expect((await session.agent.get(again.headers.location)).text).not.toContain('Die Benachrichtigung zählte');
+    // Opened three times at once (once it is gone): one group.
+    await t.db('groups').delete();
     const opens = await Promise.all([1, 2, 3].map(() => session.agent.post(`/notifications/${summary.id}/open`).type('form').send({ _csrf: session.csrf })));
     expect(new Set(opens.map((res) => res.headers.location)).size).toBe(1);
     expect(await t.db('groups')).toHaveLength(1);
-    // (Three answers at once in one session: which of their messages the session keeps is a race. Once more, alone.)
-    await session.agent.get(opens[0].headers.location);
-    const reopened = await session.agent.post(`/notifications/${summary.id}/open`).type('form').send({ _csrf: session.csrf });
-    const list = await session.agent.get(reopened.headers.location);
-    // Now all of the action's from Max's first to his last: the team's first contact comes before his first.
-    expect(list.text).toContain('23 Kontakte');
-    expect(list.text).toContain('Die Benachrichtigung zählte 12 Kontakte, die Sie betrafen; heute sind es 23');
   });
 
   it('taken from a competence deleted since: says so, and leads where they went, as before', async () => {

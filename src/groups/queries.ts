@@ -220,12 +220,18 @@ export async function insertMembers(
   return { added: rows[0].added, skipped: rows[0].skipped, eventIds: (rows[0].event_ids as (string | number)[]).map(String) };
 }
 
-/** How many of the group's members have a status other than `statuses`. */
-export async function countMembersNotIn(db: Conn, groupId: string, statuses: Status[]): Promise<number> {
+/**
+ * How many members keep a summary's group (one a notification was opened as)
+ * from becoming permanent: those put in with a status other than `statuses`,
+ * which may be grouped. (Members of any other group joined while they could;
+ * archived since, they stay, as in every permanent group.)
+ */
+export async function countUnkeepableMembers(db: Conn, groupId: string, statuses: Status[]): Promise<number> {
   const [{ n }] = await db('group_members as gm')
     .join('contacts as c', 'c.id', 'gm.contact_id')
     .where('gm.group_id', groupId)
     .whereRaw('c.status <> all(?::text[])', [statuses])
+    .whereExists(db('notifications as n').select(db.raw('1')).whereRaw('n.group_id = gm.group_id'))
     .count({ n: '*' });
   return Number(n);
 }

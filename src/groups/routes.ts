@@ -5,7 +5,7 @@ import { batchRead } from '../db/batch';
 import { parse, serviceFieldErrors, type FieldErrors } from '../web/validation';
 import { deferLocal, flash, renderFragment, renderPage, renderPageOrFragment } from '../web/render';
 import { isHtmx, redirect, varyOnHtmx } from '../web/htmx';
-import { Invalid, NotFound } from '../web/errors';
+import { Conflict, Invalid, NotFound } from '../web/errors';
 import { toLocalPath } from '../web/auth';
 import { ListFilter, ListQuery, effectiveStatuses } from '../contacts/schema';
 import { listQueryString } from '../contacts/urls';
@@ -14,7 +14,7 @@ import { AssignmentChangedMeanwhile, assignmentOptions, loadAssignments } from '
 import { assignmentConflict, assignmentValuesOf } from '../assignment/form';
 import { countDynamicGroups, countMembers, findGroup, groupTarget, listGroupsForSidebar, sidebarGroupsQuery, toSidebarGroups, type Group } from './queries';
 import { GroupCreate, GroupId, GroupUpdate, NewGroupKind } from './schema';
-import { changeGroupAssignment, createDynamicGroup, GroupChangedMeanwhile, createGroup, deleteGroup, keepGroup, updateGroup, type CreatedGroup } from './service';
+import { changeGroupAssignment, createDynamicGroup, GroupChangedMeanwhile, createGroup, deleteGroup, keepGroup, unkeepableMembers, updateGroup, type CreatedGroup } from './service';
 import { predictNextNumber } from '../numbers/service';
 
 /** What every groups view may call. */
@@ -129,12 +129,13 @@ export function groupRoutes(db: Db): Router {
   }
 
   async function showPage(req: Request, res: Response, group: Group, extra: Record<string, unknown> = {}, status = 200) {
-    const [assignments, options, members, predicted] = await Promise.all([
+    const [assignments, options, members, predicted, unkeepable] = await Promise.all([
       loadAssignments(db, groupTarget, [group.id]),
       assignmentOptions(db),
       countMembers(db, group, req.user!.id),
       // "Nummer erzeugen" is offered while the group has no number.
       group.group_number ? undefined : predictNextNumber(db, 'groups'),
+      group.kind === 'temporary' ? unkeepableMembers(db, group.id) : 0,
     ]);
     const assignment = assignments.get(group.id)!;
     await renderPage(
@@ -152,6 +153,7 @@ export function groupRoutes(db: Db): Router {
         assignmentErrors: {},
         options,
         predicted,
+        unkeepable,
         ...helpers,
         ...extra,
       },
@@ -218,9 +220,15 @@ export function groupRoutes(db: Db): Router {
   }
 
   async function keep(req: Request, res: Response) {
-    const group = await keepGroup(db, groupId(req), req.user!.id);
-    flash(req, res, req.t('groups.kept', { name: group.name }));
-    redirect(req, res, `${res.locals.basePath}/groups/${group.id}`);
+    try {
+      const group = await keepGroup(db, groupId(req), req.user!.id);
+      flash(req, res, req.t('groups.kept', { name: group.name }));
+    } catch (error) {
+      // Archived or inbox contacts in it since the page was shown: the page again, saying so.
+      if (!(error instanceof Conflict) || error.messageKey !== 'groups.keepUngroupable') throw error;
+      flash(req, res, req.t(error.messageKey, error.params), 'error');
+    }
+    redirect(req, res, `${res.locals.basePath}/groups/${groupId(req)}`);
   }
 
   router.get('/contacts', sidebarLocals);

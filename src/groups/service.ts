@@ -10,7 +10,7 @@ import { notifyResponsible } from '../notifications/queries';
 import type { AssignmentInput } from '../assignment/schema';
 import { assertAssignmentUnchanged, keptAssignees, loadAssignments, sameAssignment, saveAssignment, validateAssignment } from '../assignment/queries';
 import {
-  countMembersNotIn,
+  countUnkeepableMembers,
   deleteExpiredGroups,
   deleteGroup as deleteGroupRow,
   deleteMembers,
@@ -347,13 +347,18 @@ export async function deleteGroup(db: Db, id: string, actorId: string): Promise<
   });
 }
 
+/** How many members keep the temporary group from becoming permanent (see countUnkeepableMembers); the group page says so instead of offering it. */
+export function unkeepableMembers(db: Conn, id: string): Promise<number> {
+  return countUnkeepableMembers(db, id, statusesAllowing('group'));
+}
+
 /** "In dauerhafte Gruppe umwandeln": the owner's temporary group becomes a static group everyone sees, with no expiry. */
 export async function keepGroup(db: Db, id: string, actorId: string): Promise<Group> {
   return db.transaction(async (trx) => {
     const group = await lockGroup(trx, id, actorId);
     if (group.kind !== 'temporary') throw new Conflict('groups.notTemporary');
     // Only prospects and customers are grouped (capability table): a summary's group may hold the archived contacts it showed.
-    const ungroupable = await countMembersNotIn(trx, id, statusesAllowing('group'));
+    const ungroupable = await unkeepableMembers(trx, id);
     if (ungroupable) throw new Conflict('groups.keepUngroupable', { count: ungroupable });
     await updateGroupRow(trx, id, { kind: 'static', owner_id: null, expires_at: null });
     // Its members were not recorded while it was temporary: now they join a group everyone sees.

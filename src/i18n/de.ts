@@ -503,7 +503,7 @@ export const de = {
     numberTaken: 'Gruppennummer {number} ist bereits an „{name}“ vergeben.',
     invalidFilter: 'Der Filter der Liste ist ungültig und kann nicht als Gruppe gespeichert werden. Bitte schließen Sie den Dialog und prüfen Sie die Filter.',
     dynamicMembers: 'Dynamische Gruppen ergeben sich aus ihrem Filter.',
-    keepUngroupable: 'Kontakte im Eingang oder im Archiv ({count}) können nicht in eine dauerhafte Gruppe. Nehmen Sie sie zuerst aus dieser Gruppe heraus (Filter „Status“, dann „Aus Gruppe entfernen“).',
+    keepUngroupable: 'Diese Gruppe zeigt {count} Kontakte im Eingang oder im Archiv; in eine dauerhafte Gruppe kommen nur Interessenten und Kunden. Nehmen Sie diese zuerst aus der Gruppe heraus (unter „Erweitert“ nach Status filtern, alle auswählen, „Aus Gruppe entfernen“).',
     notTemporary: 'Diese Gruppe ist bereits dauerhaft.',
     temporaryName: 'Temporär {date}',
     created: 'Die Gruppe „{name}“ wurde angelegt.',

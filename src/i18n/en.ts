@@ -500,7 +500,7 @@ export const en: Catalog = {
     numberTaken: 'Group number {number} is already taken by “{name}”.',
     invalidFilter: 'The list\'s filter is invalid and cannot be saved as a group. Please close the dialog and check the filters.',
     dynamicMembers: 'The members of dynamic groups follow from their filter.',
-    keepUngroupable: 'Contacts in the inbox or the archive ({count}) cannot join a permanent group. Take them out of this group first (filter “Status”, then “Remove from group”).',
+    keepUngroupable: 'This group shows {count} contacts in the inbox or the archive; a permanent group takes only prospects and customers. Take those out of the group first (filter by status under “Advanced”, select all, “Remove from group”).',
     notTemporary: 'This group is already permanent.',
     temporaryName: 'Temporary {date}',
     created: 'The group “{name}” has been created.',

@@ -16,7 +16,7 @@ type Conn = Db | Knex.Transaction;
 export const SUMMARY_ABOVE = 10;
 
 /**
- * The notifications (user_id, contact_id, event_id, count, last_event_id) for some history
+ * The notifications (user_id, contact_id, event_id, count, and the action's first and last event) for some history
  * events: `source` yields the events as `e` (id, contact_id, actor_id) with
  * their contacts as `c` (id, assignment, competence_id). Each event goes to the
  * active responsible employees except the one who caused it; with `summarise`,
@@ -31,26 +31,28 @@ export function notificationRows(knex: Knex, source: Knex.QueryBuilder, summaris
       'e.contact_id',
       'e.id as event_id',
       knex.raw('1 as count'),
-      knex.raw('null::bigint as last_event_id'),
+      knex.raw('null::bigint as action_first_event_id'),
+      knex.raw('null::bigint as action_last_event_id'),
     );
   }
   return knex.raw(
     `with ec as (?),
      per_employee as (
-       select u.id as user_id, a.n, a.first, a.last
-         from (select actor_id, count(*) as n, min(array[event_id, contact_id]) as first, max(event_id) as last from ec where assignment = 'all' group by actor_id) a
+       select u.id as user_id, a.n, a.first
+         from (select actor_id, count(*) as n, min(array[event_id, contact_id]) as first from ec where assignment = 'all' group by actor_id) a
          join users u on u.active and u.id is distinct from a.actor_id
        union all
-       select p.user_id, count(*), min(array[p.event_id, p.contact_id]), max(p.event_id)
+       select p.user_id, count(*), min(array[p.event_id, p.contact_id])
          from (?) p join users u on u.id = p.user_id and u.active and u.id is distinct from p.actor_id
         group by p.user_id)
-     select user_id, (min(first))[2], (min(first))[1], sum(n), max(last) from per_employee group by user_id`,
+     select user_id, (min(first))[2], (min(first))[1], sum(n), (select min(event_id) from ec), (select max(event_id) from ec)
+       from per_employee group by user_id`,
     [source.select('e.id as event_id', 'e.contact_id', 'e.actor_id', 'c.assignment', 'c.competence_id'), responsibleByAssignment(knex, 'ec')],
   );
 }
 
 /** Where notification rows go; the statement writing the events may insert them itself (see bulkArchive). */
-export const notificationColumns = 'notifications (user_id, contact_id, event_id, count, last_event_id)';
+export const notificationColumns = 'notifications (user_id, contact_id, event_id, count, action_first_event_id, action_last_event_id)';
 
 /**
  * Fans the history events of one action out to the responsible employees, in
@@ -105,47 +107,51 @@ function reassignmentRows(knex: Knex, eventIds: string[] | Knex.QueryBuilder, su
   if (!summarise) {
     return knex.raw(
       `${parts}
-       select u.id as user_id, a.contact_id, a.event_id, 1 as count, null::bigint as last_event_id from for_all a join users u on u.active and u.id is distinct from a.actor_id
+       select u.id as user_id, a.contact_id, a.event_id, 1 as count, null::bigint as action_first_event_id, null::bigint as action_last_event_id
+         from for_all a join users u on u.active and u.id is distinct from a.actor_id
        union all
-       select p.user_id, p.contact_id, p.event_id, 1, null::bigint from pairs p join users u on u.id = p.user_id and u.active and u.id is distinct from p.actor_id`,
+       select p.user_id, p.contact_id, p.event_id, 1, null::bigint, null::bigint from pairs p join users u on u.id = p.user_id and u.active and u.id is distinct from p.actor_id`,
       [eventIds],
     );
   }
   return knex.raw(
     `${parts},
      per_employee as (
-       select u.id as user_id, a.n, a.first, a.last
-         from (select actor_id, count(*) as n, min(array[event_id, contact_id]) as first, max(event_id) as last from for_all group by actor_id) a
+       select u.id as user_id, a.n, a.first
+         from (select actor_id, count(*) as n, min(array[event_id, contact_id]) as first from for_all group by actor_id) a
          join users u on u.active and u.id is distinct from a.actor_id
        union all
-       select p.user_id, count(*), min(array[p.event_id, p.contact_id]), max(p.event_id)
+       select p.user_id, count(*), min(array[p.event_id, p.contact_id])
          from pairs p join users u on u.id = p.user_id and u.active and u.id is distinct from p.actor_id
         group by p.user_id)
-     select user_id, (min(first))[2], (min(first))[1], sum(n), max(last) from per_employee group by user_id`,
+     select user_id, (min(first))[2], (min(first))[1], sum(n), (select min(event_id) from ev), (select max(event_id) from ev)
+       from per_employee group by user_id`,
     [eventIds],
   );
 }
 
-/** A summary's action, as its notification knows it: its first and last history event, their kind and who caused them. */
+/** A summary's action, as its notification knows it: the event it names, the action's first and last, their kind and who caused them. */
 export interface SummaryAction {
   event_id: string;
-  last_event_id: string;
+  action_first_event_id: string;
+  action_last_event_id: string;
   kind: string;
   actor_id: string | null;
 }
 
 /**
- * The history events of a summary's action: those its transaction wrote
- * (same actor, kind and transaction time, from its first to its last), and,
- * for a background job, which writes chunk by chunk, every one of the job's
- * (its items). Another action of the same employee meanwhile, even of the
- * same kind, is not among them.
+ * The history events of a summary's action: among the events from its first
+ * to its last, those of its actor and kind its transaction wrote (the same
+ * transaction time as the notification's event: PostgreSQL's now()), and,
+ * for a background job, which writes chunk by chunk, the job's (its items).
+ * Another action of the same employee meanwhile, even of the same kind, is
+ * not among them, as long as an action is one statement (bulk.ts) or one job.
  */
 function actionEvents(knex: Knex, action: SummaryAction): Knex.QueryBuilder {
   const job = knex('bulk_job_items').select('job_id').where('event_id', action.event_id);
   return knex('contact_events as a')
     .select('a.id')
-    .whereBetween('a.id', [action.event_id, action.last_event_id])
+    .whereBetween('a.id', [action.action_first_event_id, action.action_last_event_id])
     .andWhere('a.kind', action.kind)
     .andWhereRaw('a.actor_id is not distinct from ?::bigint', [action.actor_id])
     .andWhere((same) =>
@@ -255,11 +261,11 @@ export async function findNotification(
   db: Conn,
   userId: string,
   id: string,
-): Promise<(Told & { id: string; created_at: Date; actor_name: string | null; last_event_id: string | null }) | undefined> {
+): Promise<(Told & { id: string; created_at: Date; actor_name: string | null; action_last_event_id: string | null }) | undefined> {
   return db('notifications as n')
     .join('contact_events as e', 'e.id', 'n.event_id')
     .leftJoin('users as a', 'a.id', 'e.actor_id')
-    .select('n.id', 'n.contact_id', 'n.count', 'n.created_at', 'n.last_event_id', 'e.kind', 'e.payload', 'a.name as actor_name')
+    .select('n.id', 'n.contact_id', 'n.count', 'n.created_at', 'n.action_last_event_id', 'e.kind', 'e.payload', 'a.name as actor_name')
     .where({ 'n.id': id, 'n.user_id': userId })
     .first();
 }

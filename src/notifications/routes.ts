@@ -71,15 +71,18 @@ export function notificationRoutes(db: Db): Router {
       return redirect(req, res, `${res.locals.basePath}/notifications`);
     }
     await markRead(db, req.user!.id, [found.id]);
-    if (isSummary(found) && found.last_event_id) {
+    if (isSummary(found) && found.action_last_event_id) {
       // The action's contacts that concern the employee, as a temporary group: said when they are not the ones counted.
       const opened = await openSummary(db, found.id, req.user!.id, summaryGroupName(req.t, found));
       if (opened) {
-        if (opened.members !== found.count) flash(req, res, req.t('notifications.summaryChanged', { told: found.count, now: opened.members }));
+        if (opened.made && opened.members !== found.count) flash(req, res, req.t('notifications.summaryChanged', { told: found.count, now: opened.members }));
         return redirect(req, res, `${res.locals.basePath}/contacts${listQueryString({ group: opened.groupId })}`);
       }
-      // None left for the employee (deleted, or assigned otherwise since): said, and the list it led to before.
+      // None left for the employee (deleted, or assigned otherwise since): said, where the list it led to before
+      // is one, or among the notifications (not on one contact's page, as if that one were meant).
       flash(req, res, req.t('notifications.summaryGone'), 'error');
+      const before = notificationPath(found, req.user!.id);
+      return redirect(req, res, `${res.locals.basePath}${before.startsWith('/contacts?') ? before : '/notifications'}`);
     }
     redirect(req, res, `${res.locals.basePath}${notificationPath(found, req.user!.id)}`);
   });

@@ -14,23 +14,23 @@ import { summaryContacts, type SummaryAction } from './queries';
  * permanent, it is everybody's and may hold others since). Undefined for a
  * notification that is no summary of a recorded action (one written before
  * actions were), and when none of its contacts is left to show (deleted
- * since, or no longer the employee's); `members` otherwise.
+ * since, or no longer the employee's); otherwise the group, and when `made`
+ * now, how many contacts it holds.
  */
-export async function openSummary(db: Db, notificationId: string, userId: string, name: string): Promise<{ groupId: string; members: number } | undefined> {
+export async function openSummary(db: Db, notificationId: string, userId: string, name: string): Promise<{ groupId: string; members: number; made: boolean } | undefined> {
   return db.transaction(async (trx) => {
     const action: (SummaryAction & { group_id: string | null }) | undefined = await trx('notifications as n')
       .join('contact_events as e', 'e.id', 'n.event_id')
-      .select('n.event_id', 'n.last_event_id', 'n.group_id', 'e.kind', 'e.actor_id')
+      .select('n.event_id', 'n.action_first_event_id', 'n.action_last_event_id', 'n.group_id', 'e.kind', 'e.actor_id')
       .where({ 'n.id': notificationId, 'n.user_id': userId })
-      .whereNotNull('n.last_event_id')
+      .whereNotNull('n.action_last_event_id')
       // Opened twice at once (a double click), the second waits here and finds the first one's group.
       .forUpdate('n')
       .first();
     if (!action) return undefined;
     const kept = action.group_id ? await findGroupScope(trx, String(action.group_id), userId) : undefined;
     if (kept?.kind === 'temporary') {
-      const [{ n }] = await trx('group_members').where({ group_id: kept.id }).count({ n: '*' });
-      return { groupId: kept.id, members: Number(n) };
+      return { groupId: kept.id, members: 0, made: false };
     }
     const contacts = await summaryContacts(trx, action, userId);
     if (!contacts.length) return undefined;
@@ -38,6 +38,6 @@ export async function openSummary(db: Db, notificationId: string, userId: string
     // Whatever their status: archived ones too, as the action left them (a temporary group's members are no history).
     await insertMembers(trx, { id: group.id, name, kind: 'temporary' }, contacts, [...statuses], userId);
     await trx('notifications').where({ id: notificationId }).update({ group_id: group.id });
-    return { groupId: group.id, members: contacts.length };
+    return { groupId: group.id, members: contacts.length, made: true };
   });
 }

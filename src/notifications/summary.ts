@@ -37,9 +37,9 @@ export function summaryText(t: Translate, n: Told): string {
   return t('notifications.summary.other', { count });
 }
 
-/** At most `max` characters, cut with "…". */
+/** At most `max` UTF-16 units (as a form's length is counted), cut with "…", never inside a character (an emoji's surrogate pair). */
 function cut(text: string, max: number): string {
-  return text.length <= max ? text : `${text.slice(0, max - 1).trimEnd()}…`;
+  return text.length <= max ? text : `${text.slice(0, max - 1).replace(/[\uD800-\uDBFF]$/, '').trimEnd()}…`;
 }
 
 /**
