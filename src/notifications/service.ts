@@ -4,6 +4,9 @@ import { createGroup } from '../groups/service';
 import { findGroupScope, insertMembers } from '../groups/queries';
 import { summaryContacts, type SummaryAction } from './queries';
 
+/** The group a summary opened as: made now, with how many contacts, or found as made before. */
+type OpenedSummary = { groupId: string; made: true; members: number } | { groupId: string; made: false };
+
 /**
  * Opens a summary ("Sabine Schröder hat 89 Kontakte archiviert") as the
  * employee's temporary group of its action's contacts that concern him or her
@@ -14,10 +17,9 @@ import { summaryContacts, type SummaryAction } from './queries';
  * permanent, it is everybody's and may hold others since). Undefined for a
  * notification that is no summary of a recorded action (one written before
  * actions were), and when none of its contacts is left to show (deleted
- * since, or no longer the employee's); otherwise the group, and when `made`
- * now, how many contacts it holds.
+ * since, or no longer the employee's).
  */
-export async function openSummary(db: Db, notificationId: string, userId: string, name: string): Promise<{ groupId: string; members: number; made: boolean } | undefined> {
+export async function openSummary(db: Db, notificationId: string, userId: string, name: string): Promise<OpenedSummary | undefined> {
   return db.transaction(async (trx) => {
     const action: (SummaryAction & { group_id: string | null }) | undefined = await trx('notifications as n')
       .join('contact_events as e', 'e.id', 'n.event_id')
@@ -29,9 +31,7 @@ export async function openSummary(db: Db, notificationId: string, userId: string
       .first();
     if (!action) return undefined;
     const kept = action.group_id ? await findGroupScope(trx, String(action.group_id), userId) : undefined;
-    if (kept?.kind === 'temporary') {
-      return { groupId: kept.id, members: 0, made: false };
-    }
+    if (kept?.kind === 'temporary') return { groupId: kept.id, made: false };
     const contacts = await summaryContacts(trx, action, userId);
     if (!contacts.length) return undefined;
     const group = await createGroup(trx, { name, kind: 'temporary', assignment: { kind: 'all', userIds: [], competenceId: undefined }, actorId: userId });
