@@ -5,7 +5,7 @@ import { readValue, type ValueQuery } from '../db/batch';
 import { ListFilter } from '../contacts/schema';
 import { cappedCountQuery, countContacts, listTotal, type GroupScope, type ListTotal } from '../contacts/queries';
 import type { AssignmentTarget } from '../assignment/queries';
-import type { Status } from '../contacts/status';
+import { statusesAllowing, type Status } from '../contacts/status';
 
 type Conn = Db | Knex.Transaction;
 
@@ -222,15 +222,15 @@ export async function insertMembers(
 
 /**
  * How many members keep a summary's group (one a notification was opened as)
- * from becoming permanent: those put in with a status other than `statuses`,
- * which may be grouped. (Members of any other group joined while they could;
+ * from becoming permanent: those put in with a status that may not be grouped
+ * (capability table). The group page says so instead of offering it. (Members of any other group joined while they could;
  * archived since, they stay, as in every permanent group.)
  */
-export async function countUnkeepableMembers(db: Conn, groupId: string, statuses: Status[]): Promise<number> {
+export async function countUnkeepableMembers(db: Conn, groupId: string): Promise<number> {
   const [{ n }] = await db('group_members as gm')
     .join('contacts as c', 'c.id', 'gm.contact_id')
     .where('gm.group_id', groupId)
-    .whereRaw('c.status <> all(?::text[])', [statuses])
+    .whereRaw('c.status <> all(?::text[])', [statusesAllowing('group')])
     .whereExists(db('notifications as n').select(db.raw('1')).whereRaw('n.group_id = gm.group_id'))
     .count({ n: '*' });
   return Number(n);

@@ -12,9 +12,9 @@ import { listQueryString } from '../contacts/urls';
 import { AssignmentInput } from '../assignment/schema';
 import { AssignmentChangedMeanwhile, assignmentOptions, loadAssignments } from '../assignment/queries';
 import { assignmentConflict, assignmentValuesOf } from '../assignment/form';
-import { countDynamicGroups, countMembers, findGroup, groupTarget, listGroupsForSidebar, sidebarGroupsQuery, toSidebarGroups, type Group } from './queries';
+import { countDynamicGroups, countMembers, countUnkeepableMembers, findGroup, groupTarget, listGroupsForSidebar, sidebarGroupsQuery, toSidebarGroups, type Group } from './queries';
 import { GroupCreate, GroupId, GroupUpdate, NewGroupKind } from './schema';
-import { changeGroupAssignment, createDynamicGroup, GroupChangedMeanwhile, createGroup, deleteGroup, keepGroup, unkeepableMembers, updateGroup, type CreatedGroup } from './service';
+import { changeGroupAssignment, createDynamicGroup, GroupChangedMeanwhile, createGroup, deleteGroup, keepGroup, updateGroup, type CreatedGroup } from './service';
 import { predictNextNumber } from '../numbers/service';
 
 /** What every groups view may call. */
@@ -135,7 +135,7 @@ export function groupRoutes(db: Db): Router {
       countMembers(db, group, req.user!.id),
       // "Nummer erzeugen" is offered while the group has no number.
       group.group_number ? undefined : predictNextNumber(db, 'groups'),
-      group.kind === 'temporary' ? unkeepableMembers(db, group.id) : 0,
+      group.kind === 'temporary' ? countUnkeepableMembers(db, group.id) : 0,
     ]);
     const assignment = assignments.get(group.id)!;
     await renderPage(
@@ -224,7 +224,7 @@ export function groupRoutes(db: Db): Router {
       const group = await keepGroup(db, groupId(req), req.user!.id);
       flash(req, res, req.t('groups.kept', { name: group.name }));
     } catch (error) {
-      // Archived or inbox contacts in it since the page was shown: the page again, saying so.
+      // A summary's group holding archived or inbox contacts (its page does not offer this; one open from before did): the page, saying why.
       if (!(error instanceof Conflict) || error.messageKey !== 'groups.keepUngroupable') throw error;
       flash(req, res, req.t(error.messageKey, error.params), 'error');
     }

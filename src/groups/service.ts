@@ -74,7 +74,6 @@ function temporaryName(now: Date): string {
   return translator('de')('groups.temporaryName', { date: shortStamp(now) });
 }
 
-
 interface NewGroup {
   name: string;
   group_number: string | null;
@@ -347,18 +346,13 @@ export async function deleteGroup(db: Db, id: string, actorId: string): Promise<
   });
 }
 
-/** How many members keep the temporary group from becoming permanent (see countUnkeepableMembers); the group page says so instead of offering it. */
-export function unkeepableMembers(db: Conn, id: string): Promise<number> {
-  return countUnkeepableMembers(db, id, statusesAllowing('group'));
-}
-
 /** "In dauerhafte Gruppe umwandeln": the owner's temporary group becomes a static group everyone sees, with no expiry. */
 export async function keepGroup(db: Db, id: string, actorId: string): Promise<Group> {
   return db.transaction(async (trx) => {
     const group = await lockGroup(trx, id, actorId);
     if (group.kind !== 'temporary') throw new Conflict('groups.notTemporary');
     // Only prospects and customers are grouped (capability table): a summary's group may hold the archived contacts it showed.
-    const ungroupable = await unkeepableMembers(trx, id);
+    const ungroupable = await countUnkeepableMembers(trx, id);
     if (ungroupable) throw new Conflict('groups.keepUngroupable', { count: ungroupable });
     await updateGroupRow(trx, id, { kind: 'static', owner_id: null, expires_at: null });
     // Its members were not recorded while it was temporary: now they join a group everyone sees.

@@ -8,7 +8,7 @@ import { deferLocal, deferLocalIfPage, flash, renderFragment, renderPage } from 
 import { redirect, trigger, varyOnHtmx, isHtmx } from '../web/htmx';
 import { bellQuery, findNotification, listNotifications, markRead, newUnread } from './queries';
 import { displayName } from '../contacts/format';
-import { isSummary, notificationPath, summaryGroupName, summaryText } from './summary';
+import { isSummary, notificationPath, summaryGroupName, summaryListPath, summaryText } from './summary';
 import { openSummary } from './service';
 import { listQueryString } from '../contacts/urls';
 
@@ -81,8 +81,7 @@ export function notificationRoutes(db: Db): Router {
       // None left for the employee (deleted, or assigned otherwise since): said, where the list it led to before
       // is one, or among the notifications (not on one contact's page, as if that one were meant).
       flash(req, res, req.t('notifications.summaryGone'), 'error');
-      const before = notificationPath(found, req.user!.id);
-      return redirect(req, res, `${res.locals.basePath}${before.startsWith('/contacts?') ? before : '/notifications'}`);
+      return redirect(req, res, `${res.locals.basePath}${summaryListPath(found, req.user!.id) ?? '/notifications'}`);
     }
     redirect(req, res, `${res.locals.basePath}${notificationPath(found, req.user!.id)}`);
   });
