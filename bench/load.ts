@@ -9,14 +9,16 @@
  * whole milliseconds, too coarse for queries of a few ms.
  * Phases: warm-up at full load (not recorded); `serialRequests` requests (at
  * most `serialMaxS` seconds) one at a time on one connection: the latency without
- * queueing; then `durationS` seconds at full load.
+ * queueing; then `durationS` seconds at full load; then, if `rate` is set,
+ * `durationS` seconds of an open loop at that many requests per second (atRate).
  *
- *   node --import tsx bench/load.ts '{"url":"…","headers":{…},"connections":16,"durationS":5,"warmupS":1,"serialRequests":200,"serialMaxS":2}'
+ *   node --import tsx bench/load.ts '{"url":"…","headers":{…},"connections":16,"durationS":5,"warmupS":1,"serialRequests":200,"serialMaxS":2,"rate":100}'
  *
  * Prints one line of JSON (LoadResult) on stdout.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
@@ -31,6 +33,8 @@ export interface LoadOptions {
   serialRequests: number;
   /** …or as many as fit in this many seconds, whichever comes first. */
   serialMaxS: number;
+  /** After the closed loop: `durationS` seconds of an open loop at this many requests per second (0: none). */
+  rate: number;
 }
 
 export interface Latency {
@@ -58,6 +62,18 @@ export interface LoadResult {
   statusCodes: Record<string, number>;
   /** The first few distinct socket errors, if any. */
   errorSamples: string[];
+  /** The open loop: requests sent at a fixed rate, each timed from when it was due (see atRate). */
+  atRate?: RateResult;
+}
+
+export interface RateResult extends Latency {
+  /** Requests per second offered, and answered (lower when the server falls behind). */
+  offered: number;
+  answered: number;
+  requests: number;
+  max: number;
+  /** Answers that were not 2xx, and errors. */
+  failed: number;
 }
 
 const errorSamples = new Set<string>();
@@ -216,9 +232,67 @@ async function withWrk(options: LoadOptions): Promise<LoadResult> {
   };
 }
 
+// ---------------------------------------------------------------- open loop
+
+/**
+ * An office does not send its next request the moment the last answer came, as wrk's 16
+ * connections do; clerks send them when they type, whether or not the server is busy. This
+ * sends `rate` requests per second, each at its due time, on at most `connections` kept-alive
+ * sockets (a request due while all are busy waits for one), and times each answer from when
+ * the request was due, not from when a socket was free: a server that falls behind shows it
+ * in every later answer's time (no "coordinated omission").
+ */
+async function atRate(options: LoadOptions): Promise<RateResult> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: options.connections });
+  const total = Math.round(options.rate * options.durationS);
+  const times: number[] = [];
+  let failed = 0;
+  const started = performance.now();
+  const sendOne = (due: number) =>
+    new Promise<void>((resolve) => {
+      const request = http.get(options.url, { agent, headers: options.headers }, (response) => {
+        response.resume();
+        response.on('end', () => {
+          if (response.statusCode! >= 200 && response.statusCode! < 300) times.push(performance.now() - due);
+          else failed++;
+          resolve();
+        });
+      });
+      request.on('error', (error: NodeJS.ErrnoException) => {
+        if (errorSamples.size < 5) errorSamples.add(`${error.code ?? ''} ${error.message}`.trim());
+        failed++;
+        resolve();
+      });
+    });
+  const pending: Promise<void>[] = [];
+  for (let i = 0; i < total; i++) {
+    const due = started + (i * 1000) / options.rate;
+    const wait = due - performance.now();
+    if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
+    pending.push(sendOne(due));
+  }
+  await Promise.all(pending);
+  const elapsedS = (performance.now() - started) / 1000;
+  agent.destroy();
+  times.sort((a, b) => a - b);
+  return {
+    offered: options.rate,
+    answered: Math.round((times.length / elapsedS) * 10) / 10,
+    requests: times.length,
+    p50: percentile(times, 50),
+    p99: percentile(times, 99),
+    max: times[times.length - 1] ?? NaN,
+    failed,
+  };
+}
+
 async function main(): Promise<void> {
   const options = JSON.parse(process.argv[2]) as LoadOptions;
   const result = process.env.BENCH_LOAD !== 'autocannon' && hasWrk() ? await withWrk(options) : await withAutocannon(options);
+  if (options.rate > 0) {
+    result.atRate = await atRate(options);
+    result.allRequests += result.atRate.requests + result.atRate.failed;
+  }
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }
 

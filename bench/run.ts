@@ -36,7 +36,7 @@ import { sidebarGroupsQuery } from '../src/groups/queries';
 import { bellQuery } from '../src/notifications/queries';
 import { benchBulk } from './bulk';
 import { assignMostContacts, seedContacts, type SeedResult } from './seed';
-import type { LoadResult } from './load';
+import type { LoadResult, RateResult } from './load';
 
 /** pg's own conversion of a parameter to the text it sends (exported by pg, not in its type declarations). */
 const pgUtils = (pg as unknown as { utils: { prepareValue(value: unknown): string | Buffer | null } }).utils;
@@ -56,6 +56,11 @@ const settings = {
   nodeEnv: process.env.BENCH_NODE_ENV ?? 'production',
   /** Each scenario's SQL also under the same load through a bare server (bench/floor.ts); BENCH_FLOOR=0 skips it. */
   floor: process.env.BENCH_FLOOR !== '0',
+  /**
+   * After the closed loop, the app at a fixed rate (bench/load.ts atRate): an office sends its
+   * requests when its clerks type, not as fast as the server answers. 0 skips it.
+   */
+  rate: Number(process.env.BENCH_RATE ?? 100),
 };
 
 const budgets = { p99Ms: 50, ratio: 3, pageKb: 40, fragmentKb: 10 };
@@ -103,6 +108,8 @@ function percentile(sorted: number[], p: number): number {
 }
 
 const ms = (value: number) => (Number.isFinite(value) ? value.toFixed(value < 10 ? 2 : 1) : '–');
+/** The open loop's p50 / p99, and whether the app kept up with the rate offered. */
+const atRateCell = (r: RateResult) => `${ms(r.p50)} / ${ms(r.p99)} ms${r.answered < r.offered * 0.95 ? ` (fell behind: ${Math.round(r.answered)} req/s)` : ''}`;
 const kb = (bytes: number) => `${(bytes / 1024).toFixed(1)} KB`;
 const mark = (ok: boolean) => (ok ? '✓' : '✗');
 
@@ -418,8 +425,8 @@ async function explain(pools: RawPools, q: CapturedQuery, prepared: boolean): Pr
 
 // ---------------------------------------------------------------- load
 
-function runLoad(url: string, headers: Record<string, string>, overrides: Partial<{ durationS: number; warmupS: number; serialRequests: number; serialMaxS: number }> = {}): Promise<LoadResult> {
-  const options = { url, headers, connections: settings.connections, durationS: settings.durationS, warmupS: settings.warmupS, serialRequests: settings.rawRuns, serialMaxS: settings.serialMaxS, ...overrides };
+function runLoad(url: string, headers: Record<string, string>, overrides: Partial<{ durationS: number; warmupS: number; serialRequests: number; serialMaxS: number; rate: number }> = {}): Promise<LoadResult> {
+  const options = { url, headers, connections: settings.connections, durationS: settings.durationS, warmupS: settings.warmupS, serialRequests: settings.rawRuns, serialMaxS: settings.serialMaxS, rate: 0, ...overrides };
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'load.ts'), JSON.stringify(options)], {
       cwd: root,
@@ -649,16 +656,16 @@ async function main(): Promise<void> {
     if (scenario.htmx === /<html/i.test(probeBody)) throw new Error(`${scenario.name}: expected ${scenario.htmx ? 'a fragment' : 'a full page'}`);
     const serverBefore = cpuMs(server.pid);
     const pgBefore = postgresCpu(embedded?.dataDir);
-    const app = await runLoad(url, headers);
+    const app = await runLoad(url, headers, { rate: settings.rate });
     const serverAfter = cpuMs(server.pid);
     const pgAfter = postgresCpu(embedded?.dataDir);
     const cpu: Cpu = {
       server: serverBefore !== undefined && serverAfter !== undefined ? (serverAfter - serverBefore) / app.allRequests : undefined,
       postgres: pgBefore && pgAfter ? postgresCpuSince(pgBefore, pgAfter) / app.allRequests : undefined,
     };
-    if (app.non2xx || app.errors || app.timeouts) {
+    if (app.non2xx || app.errors || app.timeouts || app.atRate?.failed) {
       throw new Error(
-        `${scenario.name}: ${app.non2xx} non-2xx answers (${JSON.stringify(app.statusCodes)}), ${app.errors} errors, ${app.timeouts} timeouts` +
+        `${scenario.name}: ${app.non2xx} non-2xx answers (${JSON.stringify(app.statusCodes)}), ${app.errors} errors, ${app.timeouts} timeouts, ${app.atRate?.failed ?? 0} failed at a fixed rate` +
           `${app.errorSamples.length ? `: ${app.errorSamples.join('; ')}` : ''}${server.exitCode() !== null ? `; the app server exited with ${server.exitCode()}` : ''}`,
       );
     }
@@ -682,7 +689,7 @@ async function main(): Promise<void> {
     const row: Row = { scenario, app, raw, floor, cpu, ratio, serialRatio, p99Ok, ratioOk, ok: p99Ok && ratioOk };
     log(
       `  ${mark(p99Ok && ratioOk)} ${scenario.name.padEnd(38)} app p50 ${ms(app.p50).padStart(6)} p99 ${ms(app.p99).padStart(6)} ms, ${String(Math.round(app.reqPerSec)).padStart(5)} req/s; ` +
-        `1 conn p50 ${ms(app.serial.p50).padStart(6)} ms | raw p50 ${ms(raw.pair.p50).padStart(6)} ms | ` +
+        `${app.atRate ? `at ${app.atRate.offered} req/s ${atRateCell(app.atRate)} | ` : ''}1 conn p50 ${ms(app.serial.p50).padStart(6)} ms | raw p50 ${ms(raw.pair.p50).padStart(6)} ms | ` +
         `${floor ? `floor p50 ${ms(floor.p50).padStart(6)} p99 ${ms(floor.p99).padStart(6)} ms, ${String(Math.round(floor.reqPerSec)).padStart(5)} req/s | ` : ''}CPU/req app ${ms(cpu.server ?? NaN)}, PG ${ms(cpu.postgres ?? NaN)} ms | ${raw.rows} rows of ${raw.total}`,
     );
     explains.push(
@@ -759,12 +766,13 @@ async function main(): Promise<void> {
   // within 15 % + 0.5 ms. The app's latencies are shown for context; on a busy machine they vary more than that.
   const lastOk = lastPageP50 <= firstPageP50 * 1.15 + 0.5;
 
-  const headers = ['scenario', 'app p50', 'app p99', 'req/s', 'raw p50', 'raw p99', 'ratio', 'within budget', 'app p50 1 conn', 'ratio 1 conn', 'raw page p50', 'raw count p50', 'raw frame p50', 'floor p50', 'floor p99', 'floor req/s', 'CPU/req app', 'CPU/req PG', 'rows / total'];
+  const headers = ['scenario', 'app p50', 'app p99', 'req/s', `at ${settings.rate} req/s p50 / p99`, 'raw p50', 'raw p99', 'ratio', 'within budget', 'app p50 1 conn', 'ratio 1 conn', 'raw page p50', 'raw count p50', 'raw frame p50', 'floor p50', 'floor p99', 'floor req/s', 'CPU/req app', 'CPU/req PG', 'rows / total'];
   const tableRows = rows.map((r) => [
     r.scenario.name,
     `${ms(r.app.p50)} ms`,
     `${ms(r.app.p99)} ms`,
     String(Math.round(r.app.reqPerSec)),
+    r.app.atRate ? atRateCell(r.app.atRate) : '–',
     `${ms(r.raw.pair.p50)} ms`,
     `${ms(r.raw.pair.p99)} ms`,
     `${r.ratio.toFixed(1)}×`,
@@ -795,7 +803,7 @@ async function main(): Promise<void> {
     `CPU busy before the run ${Math.round(busyBefore * 100)} %${busyBefore > 0.1 ? ' (other work was running: figures are pessimistic)' : ''}, load average ${loadBefore.toFixed(1)}`;
   const method = [
     `${settings.contacts.toLocaleString('en')} contacts; app server NODE_ENV=${settings.nodeEnv}, logged in; load generator: ${rows[0]?.app.generator ?? '–'} in its own process (wrk when installed, else autocannon; BENCH_LOAD=autocannon forces it); fragment requests send \`HX-Request: true\`.`,
-    `app p50/p99, req/s: every 2xx response during ${settings.durationS} s at ${settings.connections} connections (after ${settings.warmupS} s warm-up), each connection sending its next request as soon as the last is answered. "app p50 1 conn": ${settings.rawRuns} requests (at most ${settings.serialMaxS} s) one at a time on one connection.`,
+    `app p50/p99, req/s: every 2xx response during ${settings.durationS} s at ${settings.connections} connections (after ${settings.warmupS} s warm-up), each connection sending its next request as soon as the last is answered: the machine saturated. "at ${settings.rate} req/s": then ${settings.durationS} s of requests sent at that fixed rate (an office sends them when its clerks type, not when the last answer came), on at most ${settings.connections} connections, each timed from when it was due, so that a server falling behind shows in every later answer; BENCH_RATE sets the rate, 0 skips it. "app p50 1 conn": ${settings.rawRuns} requests (at most ${settings.serialMaxS} s) one at a time on one connection.`,
     `raw: the SQL the route runs, taken from the app's own functions via knex's query event: findListPage: usually one statement, the page (with the rows' assignment labels) carrying its total as a subquery (the per-status sums, or a count up to 10,001; a search or "direct only" counts and pages its matches in one pass); page and count side by side on two connections where it runs two (an exact count); for the full page, its frame statement (the bell's count, the group sidebar and the assignment options, one statement: src/db/batch.ts) beside them, as the route runs it; ${settings.rawRuns} times (at most ${settings.rawMaxS} s, at least 30) one after another, straight on PostgreSQL via pg. "raw p50/p99": wall time of all that; "raw page/count/frame p50": each query's own time. Not in raw: the session (with its employee) every request reads (cached in the app: src/web/session-cache.ts).`,
     `ratio = app p50 at ${settings.connections} connections / raw p50 (includes queueing: with ${settings.connections} requests always in flight on ${os.cpus().length} cores, p50 ≈ ${settings.connections} × CPU per request / ${os.cpus().length}). "ratio 1 conn" = app p50 1 conn / raw p50, like for like: what the app adds to its SQL. "within budget" = app p99 ≤ ${budgets.p99Ms} ms and ratio 1 conn ≤ ${budgets.ratio}.`,
     `floor: the scenario's SQL alone under the same load (${settings.connections} connections, ${settings.durationS} s), served by bench/floor.ts: node:http, the same statements prepared on as many connections as the app's list reads, the rows as JSON; no session, middleware or rendering. The app cannot beat it on this machine; the gap is the app's own work. BENCH_FLOOR=0 skips it.`,
