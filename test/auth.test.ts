@@ -85,6 +85,19 @@ describe('login', () => {
     expect(res.text).toContain('Zu viele fehlgeschlagene Anmeldeversuche');
   });
 
+  it('counts every spelling of the address that finds the account as that account', async () => {
+    // PostgreSQL folds "İ" to "i" when it looks the account up; JavaScript folds it to "i̇", and
+    // each such spelling used to get counters of its own while logging into the same account.
+    const user = await createUser(t.db, { email: 'maria.weiss@firma.example' });
+    const { agent, csrf } = await loginForm(buildApp(t.db));
+    const send = (email: string, password: string) => agent.post('/login').type('form').send({ email, password, _csrf: csrf });
+    for (let i = 0; i < 5; i++) expect((await send(user.email, 'falsch')).status).toBe(401);
+    for (let i = 0; i < 5; i++) expect((await send(' MARİA.WEİSS@firma.example ', 'falsch')).status).toBe(401);
+    expect((await send('marİa.weiss@firma.example', PASSWORD)).status).toBe(429);
+    expect((await send(user.email, PASSWORD)).status).toBe(429);
+    expect(await t.db('login_failures').select('email').distinct()).toEqual([{ email: 'maria.weiss@firma.example' }]);
+  });
+
   it('lets the owner in while others fail on the account from elsewhere, up to 100 failures', async () => {
     const user = await createUser(t.db);
     await t.db('login_failures').insert(Array.from({ length: 99 }, (_, i) => ({ email: user.email, ip: `10.0.${Math.floor(i / 10)}.${i % 10}` })));

@@ -527,4 +527,31 @@ describe('changing one\'s own password (Profil)', () => {
     await expect(loginAs(app, user.email)).rejects.toThrow('login failed with 401');
     await expect(loginAs(app, user.email, 'neues-passwort-1')).resolves.toBeDefined();
   });
+
+  it('counts wrong current passwords like failed logins, and stops guessing where the login would', async () => {
+    const user = await createUser(t.db);
+    const app = buildApp(t.db);
+    const { agent, csrf } = await loginAs(app, user.email);
+    const send = (fields: Record<string, string>) => agent.post('/profile/password').type('form').send({ _csrf: csrf, ...fields });
+    // Guesses with a valid new password and with an invalid one (every mistake at once) both count.
+    for (let i = 0; i < 5; i++) expect((await send({ current_password: `geraten-${i}`, new_password: 'neues-passwort-1', confirm_password: 'neues-passwort-1' })).status).toBe(422);
+    for (let i = 5; i < 10; i++) expect((await send({ current_password: `geraten-${i}`, new_password: 'kurz', confirm_password: 'kurz' })).status).toBe(422);
+    const stopped = await send({ current_password: PASSWORD, new_password: 'neues-passwort-1', confirm_password: 'neues-passwort-1' });
+    expect(stopped.status).toBe(429);
+    expect(stopped.text).toMatch(/id="f-current_password-error">Zu viele falsche Versuche\. Bitte warten Sie 15 Minuten/);
+    // Nothing changed, and the login from this address is stopped too.
+    await expect(loginAs(app, user.email)).rejects.toThrow('login failed with 429');
+    await t.db('login_failures').delete();
+    await expect(loginAs(app, user.email)).resolves.toBeDefined();
+  });
+
+  it('forgets the account\'s failures once the current password is right', async () => {
+    const user = await createUser(t.db);
+    const { agent, csrf } = await loginAs(buildApp(t.db), user.email);
+    const send = (current: string) => agent.post('/profile/password').type('form').send({ _csrf: csrf, current_password: current, new_password: 'neues-passwort-1', confirm_password: 'neues-passwort-1' });
+    expect((await send('geraten-1')).status).toBe(422);
+    expect(await t.db('login_failures').count({ n: '*' }).first()).toEqual({ n: '1' });
+    expect((await send(PASSWORD)).status).toBe(303);
+    expect(await t.db('login_failures').count({ n: '*' }).first()).toEqual({ n: '0' });
+  });
 });

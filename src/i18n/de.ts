@@ -36,6 +36,7 @@ export const de = {
     savePassword: 'Passwort ändern',
     passwordSaved: 'Ihr Passwort wurde geändert.',
     wrongPassword: 'Das aktuelle Passwort ist falsch.',
+    throttled: 'Zu viele falsche Versuche. Bitte warten Sie 15 Minuten und versuchen Sie es dann erneut.',
     samePassword: 'Das neue Passwort muss sich vom aktuellen unterscheiden.',
     mismatch: 'Die beiden Passwörter stimmen nicht überein.',
     role: 'Rolle',

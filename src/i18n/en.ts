@@ -37,6 +37,7 @@ export const en: Catalog = {
     savePassword: 'Change password',
     passwordSaved: 'Your password has been changed.',
     wrongPassword: 'The current password is wrong.',
+    throttled: 'Too many wrong attempts. Please wait 15 minutes and try again.',
     samePassword: 'The new password must differ from the current one.',
     mismatch: 'The two passwords do not match.',
     role: 'Role',

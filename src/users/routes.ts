@@ -3,11 +3,12 @@ import type { Db } from '../db/knex';
 import { parse, serviceFieldErrors, type FieldErrors } from '../web/validation';
 import { flash, renderPage, renderPageOrFragment } from '../web/render';
 import { redirect } from '../web/htmx';
-import { Conflict, Invalid, NotFound } from '../web/errors';
+import { Conflict, Invalid, NotFound, TooManyRequests } from '../web/errors';
+import { checkOwnPassword } from '../auth/service';
 import { translator } from '../i18n';
 import { findEmployee, hasOtherActiveAdmin, listEmployees, soleResponsibility } from './queries';
 import { EmployeeChange, EmployeeId, EmployeeInput, EmployeeSeen, LanguageChange, NotificationsChange, PasswordChange } from './schema';
-import { changeBrowserNotifications, changeLanguage, changePassword, isCurrentPassword, createEmployee, deactivateEmployee, deactivationRefusal, EmployeeChanged, reactivateEmployee, updateEmployee } from './service';
+import { changeBrowserNotifications, changeLanguage, changePassword, createEmployee, deactivateEmployee, deactivationRefusal, EmployeeChanged, reactivateEmployee, updateEmployee } from './service';
 
 export function profileRoutes(db: Db): Router {
   const router = Router();
@@ -35,16 +36,20 @@ export function profileRoutes(db: Db): Router {
 
   router.post('/profile/password', async (req, res) => {
     const form = parse(PasswordChange, req.body, req.t);
-    if (!form.ok) {
-      // Every mistake at once: a wrong current password was told only after the new one was fixed, and all
-      // three fields were typed again each round.
-      const current = req.body.current_password;
-      const wrong = typeof current === 'string' && current !== '' && !form.errors.current_password && !(await isCurrentPassword(db, req.user!.id, current));
-      return show(req, res, 422, wrong ? { ...form.errors, current_password: req.t('profile.wrongPassword') } : form.errors);
-    }
+    const user = req.user!;
+    const ip = req.ip ?? 'unknown';
     try {
-      await changePassword(db, req.user!.id, req.sessionID, form.data);
+      if (!form.ok) {
+        // Every mistake at once: a wrong current password was told only after the new one was fixed, and all
+        // three fields were typed again each round.
+        const current = req.body.current_password;
+        const wrong = typeof current === 'string' && current !== '' && !form.errors.current_password && !(await checkOwnPassword(db, user, current, ip));
+        return show(req, res, 422, wrong ? { ...form.errors, current_password: req.t('profile.wrongPassword') } : form.errors);
+      }
+      await changePassword(db, user, { id: req.sessionID, ip }, form.data);
     } catch (error) {
+      // Guessed too often: said at the field, as the login says it.
+      if (error instanceof TooManyRequests) return show(req, res, 429, { current_password: req.t(error.messageKey) });
       if (!(error instanceof Invalid)) throw error;
       return show(req, res, 422, serviceFieldErrors(error, req.t));
     }

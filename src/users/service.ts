@@ -2,15 +2,16 @@ import type { Logger } from 'pino';
 import type { Db } from '../db/knex';
 import type { Language } from '../i18n';
 import { Conflict, Invalid, NotFound } from '../web/errors';
-import { hashPassword, verifyPassword } from './passwords';
+import { checkOwnPassword } from '../auth/service';
+import { hashPassword } from './passwords';
 import {
   findEmployee,
-  findPasswordHash,
   insertUser,
   isEmailTaken,
   deleteSessionsOf,
   lockWithActiveAdmins,
   updateUser,
+  type CurrentUser,
   type Employee,
 } from './queries';
 import type { EmployeeChange, EmployeeInput, EmployeeSeen } from './schema';
@@ -41,22 +42,16 @@ export async function changeBrowserNotifications(db: Db, userId: string, enabled
   await updateUser(db, userId, { browser_notifications: enabled });
 }
 
-/** Whether this is the employee's password (argon2, as the login checks it). */
-export async function isCurrentPassword(db: Db, userId: string, password: string): Promise<boolean> {
-  const passwordHash = await findPasswordHash(db, userId);
-  return Boolean(passwordHash && (await verifyPassword(passwordHash, password)));
-}
-
-/** Changes the own password; every other session of the employee ends. */
+/** Changes the own password; every other session of the employee ends. The current one is checked as checkOwnPassword does. */
 export async function changePassword(
   db: Db,
-  userId: string,
-  sid: string,
+  user: Pick<CurrentUser, 'id' | 'email'>,
+  session: { id: string; ip: string },
   input: { current_password: string; new_password: string },
 ): Promise<void> {
-  if (!(await isCurrentPassword(db, userId, input.current_password))) throw new Invalid({ current_password: 'profile.wrongPassword' });
-  await updateUser(db, userId, { password_hash: await hashPassword(input.new_password) });
-  await deleteSessionsOf(db, userId, sid);
+  if (!(await checkOwnPassword(db, user, input.current_password, session.ip))) throw new Invalid({ current_password: 'profile.wrongPassword' });
+  await updateUser(db, user.id, { password_hash: await hashPassword(input.new_password) });
+  await deleteSessionsOf(db, user.id, session.id);
 }
 
 const emailTaken = () => new Invalid({ email: 'employees.emailTaken' });
