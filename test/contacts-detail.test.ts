@@ -181,6 +181,24 @@ describe('the master data page', () => {
     expect(await t.db('contact_events').where({ contact_id: id, kind: 'updated' })).toHaveLength(0);
   });
 
+  it('counts a line break as one character, as the field did while typing: the browser sends it as CR LF', async () => {
+    const { agent, csrf } = await login();
+    const id = await createContact(t.db, { last_name: 'Müller' });
+    const form = await formOf(agent, id);
+    // 95 lines: 5,000 characters in the field, 5,094 as sent.
+    const lines = Array.from({ length: 95 }, (_, i) => `${String(i).padStart(2, '0')}${'x'.repeat(i < 94 ? 50 : 16)}`);
+    const typed = lines.join('\n');
+    expect(typed).toHaveLength(5000);
+    const res = await agent.post(`/contacts/${id}`).type('form').send({ ...form, notes: lines.join('\r\n') });
+    expect(res.status).toBe(303);
+    expect(await t.db('contacts').where({ id }).first()).toMatchObject({ notes: typed, version: 2 });
+    // The history's note field the same way, and a lone CR (old Mac clipboards) too.
+    expect((await agent.post(`/contacts/${id}/notes`).type('form').send({ _csrf: csrf, text: lines.join('\r\n') })).status).toBe(303);
+    expect((await agent.post(`/contacts/${id}/notes`).type('form').send({ _csrf: csrf, text: 'Erste Zeile\rZweite Zeile' })).status).toBe(303);
+    const notes = await t.db('contact_events').where({ contact_id: id, kind: 'note' }).orderBy('id');
+    expect(notes.map((n) => n.payload.text)).toEqual([typed, 'Erste Zeile\nZweite Zeile']);
+  });
+
   it("checks the postal code against its country's form, beside the other messages", async () => {
     const { agent } = await login();
     const id = await createContact(t.db, { last_name: 'Müller' });

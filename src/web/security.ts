@@ -111,10 +111,13 @@ function withoutInvisible(text: string): string {
  * names and some programs paste) is the same "Ö", so the same customer number, name
  * and search. Text without marks is left as it is: NFC would also swap the CJK
  * compatibility ideographs of some Korean and Japanese names for others.
+ * Line breaks are one character, as the field counted them while typing: a browser
+ * sends each as CR LF, and a note of 4,982 characters with 94 lines, let through
+ * by maxlength="5000", was refused as longer than 5,000.
  */
 export function withoutInvisibleCharacters<T>(value: T): T {
   if (typeof value === 'string') {
-    const visible = withoutInvisible(value);
+    const visible = withoutInvisible(value).replace(/\r\n?/g, '\n');
     return (combiningMark.test(visible) ? visible.normalize('NFC') : visible) as T;
   }
   if (Array.isArray(value)) return value.map(withoutInvisibleCharacters) as T;
