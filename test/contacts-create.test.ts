@@ -21,7 +21,7 @@ describe('creating a contact', () => {
     expect(fragment.text).toMatch(/name="create_token" value="[0-9a-f-]{36}"/);
     const page = await agent.get('/contacts/new');
     expect(page.text).toContain('<html');
-    expect(page.text).toMatch(/<form method="post" action="\/contacts"/);
+    expect(page.text).toMatch(/<form method="post" autocomplete="off" action="\/contacts"/);
   });
 
   it('saves the contact with its "created" history event and goes to its master data', async () => {

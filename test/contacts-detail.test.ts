@@ -98,7 +98,7 @@ describe('the master data page', () => {
     expect(page.text).not.toContain('inzwischen geändert');
     expect(await t.db('contacts').where({ id }).first()).toMatchObject({ city: 'Bonn', version: 2 });
     expect(await t.db('contact_events').where({ contact_id: id, kind: 'updated' })).toHaveLength(1);
-    expect(page.text).toMatch(/<form id="master-form" method="post" action="\/contacts\/\d+" novalidate data-submit-once/);
+    expect(page.text).toMatch(/<form id="master-form" method="post" action="\/contacts\/\d+" novalidate autocomplete="off" data-submit-once/);
   });
 
   it('refuses a stale form, naming who changed what meanwhile, showing both values and keeping the input', async () => {
@@ -176,7 +176,7 @@ describe('the master data page', () => {
     expect(res.text).toContain('value="keine webseite"');
     expect(res.text).toContain('&lt;b&gt;fett&lt;/b&gt;');
     // Sent back holding what was typed: leaving the page asks first (public/js/app.js).
-    expect(res.text).toMatch(/<form id="master-form" method="post" action="\/contacts\/\d+" novalidate data-submit-once data-warn-unsaved data-unsaved>/);
+    expect(res.text).toMatch(/<form id="master-form" method="post" action="\/contacts\/\d+" novalidate autocomplete="off" data-submit-once data-warn-unsaved data-unsaved>/);
     expect(await t.db('contacts').where({ id }).first()).toMatchObject({ last_name: 'Müller', version: 1 });
     expect(await t.db('contact_events').where({ contact_id: id, kind: 'updated' })).toHaveLength(0);
   });

@@ -130,7 +130,7 @@ describe('creating a group with "Neue Gruppe"', () => {
     expect(fragment.headers.vary).toMatch(/HX-Request/);
     const page = await agent.get('/groups/new');
     expect(page.text).toContain('<html');
-    expect(page.text).toMatch(/<form method="post" action="\/groups"/);
+    expect(page.text).toMatch(/<form method="post" autocomplete="off" action="\/groups"/);
   });
 
   it('saves the group with number and assignment, then shows the list it was made from with a message', async () => {

@@ -320,3 +320,27 @@ describe('requests that are no form of the app', () => {
     expect(list.text).not.toContain('anderen Suche');
   });
 });
+
+describe('forms after Back', () => {
+  // Chromium fills a page reloaded by Back with what its fields held before (selects, radios, text
+  // areas): a clerk's next save then wrote those old values over a colleague's change, or a note twice.
+  // autocomplete="off" on the form keeps what the server rendered.
+  it('show what is saved: every form that sends data keeps the browser from refilling it', async () => {
+    const admin = await createUser(t.db, { role: 'admin' });
+    const member = await createUser(t.db);
+    const { agent } = await loginAs(buildApp(t.db), admin.email);
+    const id = await createContact(t.db, { last_name: 'Zurück', status: 'customer' });
+    const pages = [`/contacts/${id}`, `/contacts/${id}/status?to=archived`, `/contacts/${id}/delete`, '/contacts/new', '/profile', '/settings/users/new', `/settings/users/${member.id}/edit`, '/settings/competences/new', '/settings/number-circles/new', '/settings/api-tokens'];
+    let forms = 0;
+    for (const url of pages) {
+      const page = await agent.get(url);
+      expect([url, page.status]).toEqual([url, 200]);
+      for (const [tag] of page.text.matchAll(/<form\b[^>]*method="post"[^>]*>/g)) {
+        if (tag.includes('/logout')) continue;
+        forms++;
+        expect([url, tag]).toEqual([url, expect.stringContaining('autocomplete="off"')]);
+      }
+    }
+    expect(forms).toBeGreaterThanOrEqual(15);
+  });
+});
