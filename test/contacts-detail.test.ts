@@ -199,6 +199,33 @@ describe('the master data page', () => {
     expect(notes.map((n) => n.payload.text)).toEqual([typed, 'Erste Zeile\nZweite Zeile']);
   });
 
+  it('sent for a contact deleted meanwhile: says who deleted it and when, and lists what was typed to copy', async () => {
+    const { agent, csrf } = await login();
+    const id = await createContact(t.db, { last_name: 'Gelöscht', status: 'customer' });
+    const form = await formOf(agent, id);
+    const colleague = await createUser(t.db, { name: 'Max Müller', role: 'admin' });
+    const other = await loginAs(buildApp(t.db), colleague.email);
+    expect((await other.agent.post(`/contacts/${id}/delete`).type('form').send({ _csrf: other.csrf, list: '' })).status).toBe(303);
+
+    const saved = await agent.post(`/contacts/${id}`).type('form').send({ ...form, phone: '0221 12345', notes: 'Lange Notiz\r\nZeile zwei <b>' });
+    expect(saved.status).toBe(404);
+    expect(saved.text).toMatch(/Max Müller hat diesen Kontakt am \d\d\.\d\d\.\d{4}, \d\d:\d\d gelöscht\. Es wurde nichts gespeichert\./);
+    expect(saved.text).toContain('Ihre Eingaben, zum Abschreiben:');
+    expect(saved.text).toMatch(/<th scope="row">Telefon<\/th><td>0221 12345<\/td>/);
+    expect(saved.text).toContain('Lange Notiz\nZeile zwei &lt;b&gt;');
+    expect(saved.text).not.toContain('(leer)');
+    const note = await agent.post(`/contacts/${id}/notes`).type('form').send({ _csrf: csrf, text: 'Rückruf vereinbart' });
+    expect(note.status).toBe(404);
+    expect(note.text).toMatch(/<th scope="row">Notiz<\/th><td>Rückruf vereinbart<\/td>/);
+    // An id never used: no name to give, the input still listed.
+    const never = await agent.post('/contacts/99999999').type('form').send({ ...form, phone: '0221 12345' });
+    expect(never.status).toBe(404);
+    expect(never.text).toContain('Diesen Kontakt gibt es nicht (mehr)');
+    expect(never.text).toContain('0221 12345');
+    expect(await t.db('contacts').where({ id }).first()).toBeUndefined();
+    expect(await t.db('contact_events').where({ contact_id: id })).toHaveLength(0);
+  });
+
   it("checks the postal code against its country's form, beside the other messages", async () => {
     const { agent } = await login();
     const id = await createContact(t.db, { last_name: 'Müller' });

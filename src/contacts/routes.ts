@@ -9,11 +9,12 @@ import { Conflict, HttpError, Invalid, NotFound } from '../web/errors';
 import { predictNextNumber } from '../numbers/service';
 import { hasDefaultCircleQuery } from '../numbers/queries';
 import { ContactCreate, ContactId, ContactUpdate, ListQuery, NoteInput, StatusChange, countryCodes, salutations, editableFields, postalCodeMismatch } from './schema';
-import { findContact, lastStatusActor, listEvents, type Contact } from './queries';
+import { findContact, findDeletion, lastStatusActor, listEvents, type Contact } from './queries';
 import { loadList, loadListBehindDialog } from './list';
 import { addNote, changeAssignment, changeStatus, createContact, generateNumber, findPicture, NumberTaken, numberTaken, pictureVersion, setPicture, StaleEdit, StatusChangedMeanwhile, updateContact } from './service';
 import { can, statuses, transition, type Status } from './status';
-import { displayName } from './format';
+import { displayName, fieldText } from './format';
+import type { MessageKey } from '../i18n';
 import { listQueryString, narrowsList } from './urls';
 import { AssignmentInput } from '../assignment/schema';
 import { AssignmentChangedMeanwhile, assignmentOptions, assignmentOptionsQuery, contactTarget, loadAssignments, type AssignmentOptions } from '../assignment/queries';
@@ -190,8 +191,32 @@ export function contactRoutes(db: Db): Router {
     await showPage(res, await loadContact(db, req));
   }
 
+  /**
+   * The contact a form was sent for; deleted meanwhile, instead a page saying by whom and when, with what was
+   * typed listed to copy (a bare 404 took a long text with it), and undefined.
+   */
+  async function contactOfForm(req: Request, res: Response, typed: () => { label: string; text: string }[]): Promise<Contact | undefined> {
+    const id = contactId(req);
+    const contact = await findContact(db, id);
+    if (contact) return contact;
+    const deletion = await findDeletion(db, id);
+    const message = deletion
+      ? req.t('contacts.gone.deletedBy', { actor: deletion.actor ?? req.t('status.someone'), date: res.locals.formatDateTime(deletion.at) })
+      : req.t('contacts.gone.unknown');
+    const entries = typed().filter((entry) => entry.text.trim() !== '');
+    await renderPage(res, 'contacts/gone', { title: req.t('contacts.gone.title'), nav: 'contacts', message, typed: entries }, 404);
+    return undefined;
+  }
+
+  /** The master data form's filled-in fields, as the page shows them. */
+  const typedMasterData = (req: Request, res: Response) => () =>
+    editableFields
+      .filter((field) => typeof req.body[field] === 'string' && req.body[field].trim() !== '')
+      .map((field) => ({ label: req.t(`contacts.fields.${field}` as MessageKey), text: fieldText(field, req.body[field], (key) => req.t(key as MessageKey), res.locals.formatDate) }));
+
   async function update(req: Request, res: Response) {
-    const contact = await loadContact(db, req);
+    const contact = await contactOfForm(req, res, typedMasterData(req, res));
+    if (!contact) return;
     const saved = await saveMasterData(req, res, contact);
     if (!saved) return;
     flash(req, res, req.t(saved.changed ? 'contacts.saved' : 'contacts.unchanged'));
@@ -308,7 +333,8 @@ export function contactRoutes(db: Db): Router {
   }
 
   async function assign(req: Request, res: Response) {
-    const contact = await loadContact(db, req);
+    const contact = await contactOfForm(req, res, () => []);
+    if (!contact) return;
     const form = parse(AssignmentInput, req.body, req.t);
     const again = (errors: FieldErrors, status: number) =>
       showPage(res, contact, { assignmentValues: { ...req.body, assignee_ids: [].concat(req.body.assignee_ids ?? []) }, assignmentErrors: errors }, status);
@@ -335,7 +361,8 @@ export function contactRoutes(db: Db): Router {
   }
 
   async function number(req: Request, res: Response) {
-    const contact = await loadContact(db, req);
+    const contact = await contactOfForm(req, res, typedMasterData(req, res));
+    if (!contact) return;
     // "Nummer erzeugen" sends the master data form along: what was typed there is saved first, not lost.
     const withForm = 'version' in req.body;
     const saved = withForm ? await saveMasterData(req, res, contact) : { changed: false };
@@ -361,7 +388,8 @@ export function contactRoutes(db: Db): Router {
   }
 
   async function note(req: Request, res: Response) {
-    const contact = await loadContact(db, req);
+    const contact = await contactOfForm(req, res, () => [{ label: req.t('contacts.history.noteLabel'), text: String(req.body.text ?? '') }]);
+    if (!contact) return;
     const form = parse(NoteInput, req.body, req.t);
     const noteToken = form.ok ? form.data.note_token : undefined;
     if (!form.ok) return showPage(res, contact, { noteValue: req.body.text ?? '', noteError: form.errors.text, noteToken: req.body.note_token }, 422);

@@ -233,6 +233,13 @@ export const de = {
     someone: 'Jemand',
   },
   contacts: {
+    gone: {
+      title: 'Kontakt gelöscht',
+      deletedBy: '{actor} hat diesen Kontakt am {date} gelöscht. Es wurde nichts gespeichert.',
+      unknown: 'Diesen Kontakt gibt es nicht (mehr), zum Beispiel weil er inzwischen gelöscht wurde. Es wurde nichts gespeichert.',
+      typed: 'Ihre Eingaben, zum Abschreiben:',
+      back: 'Zur Kontaktliste',
+    },
     title: 'Kontakte',
     create: 'Erstellen',
     search: 'Suche',

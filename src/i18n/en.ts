@@ -234,6 +234,13 @@ export const en: Catalog = {
     someone: 'Someone',
   },
   contacts: {
+    gone: {
+      title: 'Contact deleted',
+      deletedBy: '{actor} deleted this contact on {date}. Nothing was saved.',
+      unknown: 'This contact does not exist (any more), for example because it was deleted meanwhile. Nothing was saved.',
+      typed: 'What you entered, to copy:',
+      back: 'To the contact list',
+    },
     title: 'Contacts',
     create: 'Create',
     search: 'Search',
