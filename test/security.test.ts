@@ -343,4 +343,31 @@ describe('forms after Back', () => {
     }
     expect(forms).toBeGreaterThanOrEqual(15);
   });
+
+  it('sent back with messages, put the page\'s own address in the address bar, not the form\'s', async () => {
+    // Reloading a form's address sent the form again, Back to it asked to, and /groups/4/assignment is a 404 to GET.
+    const admin = await createUser(t.db, { role: 'admin' });
+    const member = await createUser(t.db);
+    const { agent, csrf } = await loginAs(buildApp(t.db), admin.email);
+    const [group] = await t.db('groups').insert({ name: 'Messe', kind: 'static' }).returning('id');
+    const [circle] = await t.db('number_circles').insert({ name: 'Kundennummern', prefix: 'K-', suffix: '', digits: 5, next_value: 1, target: 'contacts', is_default: true, active: true }).returning('id');
+    const sent: [string, string, Record<string, string>][] = [
+      [`/groups/${group.id}`, `/groups/${group.id}`, { name: '' }],
+      [`/groups/${group.id}/assignment`, `/groups/${group.id}`, { assignment: 'users' }],
+      ['/settings/number-circles', '/settings/number-circles/new', { name: '' }],
+      ['/settings/users', '/settings/users/new', { name: '' }],
+      [`/settings/users/${member.id}`, `/settings/users/${member.id}/edit`, { name: '' }],
+      ['/settings/competences', '/settings/competences/new', { name: '' }],
+      ['/profile/password', '/profile', { current_password: '' }],
+      ['/settings/api-tokens', '/settings/api-tokens', { name: '' }],
+      [`/settings/number-circles/${circle.id}`, `/settings/number-circles/${circle.id}/edit`, { name: '' }],
+    ];
+    for (const [action, address, fields] of sent) {
+      const res = await agent.post(action).type('form').send({ _csrf: csrf, ...fields });
+      expect([action, res.status >= 400 && res.status < 500]).toEqual([action, true]);
+      expect([action, res.text.match(/data-replace-url="([^"]*)"/)?.[1]]).toEqual([action, address]);
+    }
+    // Asked for with GET, a page keeps its address.
+    expect((await agent.get(`/groups/${group.id}`)).text).not.toContain('data-replace-url');
+  });
 });

@@ -4,7 +4,7 @@ import type { MessageKey, Translate } from '../i18n';
 import { requireAdmin } from '../web/auth';
 import { Conflict, Invalid, NotFound } from '../web/errors';
 import { redirect } from '../web/htmx';
-import { flash, renderPage, renderPageOrFragment } from '../web/render';
+import { flash, pageAddress, renderPage, renderPageOrFragment } from '../web/render';
 import { parse, serviceFieldErrors, type FieldErrors } from '../web/validation';
 import { findCompetence, listCompetences, memberCandidates, membersOf, type Usage } from './queries';
 import { CompetenceId, CompetenceInput, CompetenceSeen, Reassignment } from './schema';
@@ -58,7 +58,8 @@ export function competenceRoutes(db: Db): Router {
   ) => {
     const candidates = await memberCandidates(db, locals.id);
     const title = req.t(locals.id ? 'competences.editTitle' : 'competences.new');
-    await renderPage(res, locals.id ? 'competences/edit' : 'competences/new', { title, nav: 'settings', errors: {}, candidates, ...locals }, status);
+    const replaceUrl = pageAddress(res, locals.id ? `/settings/competences/${locals.id}/edit` : '/settings/competences/new');
+    await renderPage(res, locals.id ? 'competences/edit' : 'competences/new', { title, nav: 'settings', errors: {}, candidates, replaceUrl, ...locals }, status);
   };
 
   /** The confirmation: a dialog for htmx, a page of its own without JavaScript; with contacts still assigned, the reassignment form. */

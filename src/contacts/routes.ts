@@ -3,7 +3,7 @@ import { Router, type Request, type Response } from 'express';
 import type { Db } from '../db/knex';
 import { batchRead } from '../db/batch';
 import { parse, serviceFieldErrors, type FieldErrors } from '../web/validation';
-import { flash, renderFragment, renderPage, renderPageOrFragment } from '../web/render';
+import { flash, pageAddress, renderFragment, renderPage, renderPageOrFragment } from '../web/render';
 import { isHtmx, redirect, trigger, varyOnHtmx } from '../web/htmx';
 import { Conflict, HttpError, Invalid, NotFound } from '../web/errors';
 import { predictNextNumber } from '../numbers/service';
@@ -179,7 +179,7 @@ export function contactRoutes(db: Db): Router {
         // The page sent back to a form (a message, a conflict) shows the contact's own address, not the form's
         // (/contacts/7/assignment): reloading then asked to send the form again, and a bookmark of it was a 404.
         // The picture form's address also carries its CSRF token, which stays out of the history so.
-        replaceUrl: res.req.method === 'POST' ? `${res.locals.basePath}/contacts/${contact.id}` : undefined,
+        replaceUrl: pageAddress(res, `/contacts/${contact.id}`),
         ...helpers,
         ...extra,
       },

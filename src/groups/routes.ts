@@ -3,7 +3,7 @@ import { Router, type NextFunction, type Request, type Response } from 'express'
 import type { Db } from '../db/knex';
 import { batchRead } from '../db/batch';
 import { parse, serviceFieldErrors, type FieldErrors } from '../web/validation';
-import { deferLocal, flash, renderFragment, renderPage, renderPageOrFragment } from '../web/render';
+import { deferLocal, flash, pageAddress, renderFragment, renderPage, renderPageOrFragment } from '../web/render';
 import { isHtmx, redirect, varyOnHtmx } from '../web/htmx';
 import { Conflict, Invalid, NotFound } from '../web/errors';
 import { toLocalPath } from '../web/auth';
@@ -154,6 +154,7 @@ export function groupRoutes(db: Db): Router {
         options,
         predicted,
         unkeepable,
+        replaceUrl: pageAddress(res, `/groups/${group.id}`),
         ...helpers,
         ...extra,
       },

@@ -4,7 +4,7 @@ import type { Db } from '../db/knex';
 import { requireAdmin } from '../web/auth';
 import { NotFound } from '../web/errors';
 import { redirect } from '../web/htmx';
-import { flash, renderPage, renderPageOrFragment } from '../web/render';
+import { flash, pageAddress, renderPage, renderPageOrFragment } from '../web/render';
 import { parse, type FieldErrors } from '../web/validation';
 import { findToken, listTokens } from './queries';
 import { ApiTokenInput, RecordId } from './schema';
@@ -27,7 +27,7 @@ export function apiTokenRoutes(db: Db): Router {
   /** The list with the form for a new token above it. */
   const list = async (req: Request, res: Response, status = 200, values = { name: '', create_token: randomUUID() }, errors: FieldErrors = {}) => {
     const tokens = await listTokens(db);
-    await renderPage(res, 'integrations/index', { title: req.t('apiTokens.title'), nav: 'settings', tokens, values, errors }, status);
+    await renderPage(res, 'integrations/index', { title: req.t('apiTokens.title'), nav: 'settings', tokens, values, errors, replaceUrl: pageAddress(res, '/settings/api-tokens') }, status);
   };
 
   router.use(requireAdmin);
@@ -49,7 +49,7 @@ export function apiTokenRoutes(db: Db): Router {
       return redirect(req, res, listUrl(res));
     }
     const { token } = created;
-    await renderPage(res, 'integrations/created', { title: req.t('apiTokens.createdTitle', { name: input.data.name }), nav: 'settings', name: input.data.name, token, origin: `${req.protocol}://${req.get('host')}` }, 201);
+    await renderPage(res, 'integrations/created', { title: req.t('apiTokens.createdTitle', { name: input.data.name }), nav: 'settings', name: input.data.name, token, replaceUrl: pageAddress(res, '/settings/api-tokens'), origin: `${req.protocol}://${req.get('host')}` }, 201);
   });
 
   // Asked first: the other module is cut off at once, and only a new token (set up there again) undoes it.

@@ -4,7 +4,7 @@ import type { Db } from '../db/knex';
 import { requireAdmin } from '../web/auth';
 import { Conflict, Invalid, NotFound } from '../web/errors';
 import { redirect } from '../web/htmx';
-import { flash, renderFragment, renderPage, renderPageOrFragment } from '../web/render';
+import { flash, pageAddress, renderFragment, renderPage, renderPageOrFragment } from '../web/render';
 import { parse, serviceFieldErrors, type FieldErrors } from '../web/validation';
 import { findCircle, type Circle } from './queries';
 import { CircleCreate, CircleId, CircleInput, CircleSeen, PreviewInput } from './schema';
@@ -78,7 +78,8 @@ export function numberCircleRoutes(db: Db): Router {
   const form = async (req: Request, res: Response, locals: { id?: string; values: CircleValues; errors?: FieldErrors; seen?: SeenFields; conflict?: string }, status = 200) => {
     const preview = await previewOf(locals.values);
     const title = req.t(locals.id ? 'numbers.editTitle' : 'numbers.newTitle');
-    await renderPage(res, locals.id ? 'numbers/edit' : 'numbers/new', { title, nav: 'settings', errors: {}, preview, ...locals }, status);
+    const replaceUrl = pageAddress(res, locals.id ? `/settings/number-circles/${locals.id}/edit` : '/settings/number-circles/new');
+    await renderPage(res, locals.id ? 'numbers/edit' : 'numbers/new', { title, nav: 'settings', errors: {}, preview, replaceUrl, ...locals }, status);
   };
 
   /** The number a circle with these settings would give next; none while the settings are invalid. */

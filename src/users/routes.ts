@@ -1,7 +1,7 @@
 import { Router, type Request, type Response } from 'express';
 import type { Db } from '../db/knex';
 import { parse, serviceFieldErrors, type FieldErrors } from '../web/validation';
-import { flash, renderPage, renderPageOrFragment } from '../web/render';
+import { flash, pageAddress, renderPage, renderPageOrFragment } from '../web/render';
 import { redirect } from '../web/htmx';
 import { Conflict, Invalid, NotFound, TooManyRequests } from '../web/errors';
 import { checkOwnPassword } from '../auth/service';
@@ -14,7 +14,7 @@ export function profileRoutes(db: Db): Router {
   const router = Router();
 
   const show = (req: Request, res: Response, status = 200, errors: FieldErrors = {}) =>
-    renderPage(res, 'users/profile', { title: req.t('profile.title'), nav: 'profile', errors }, status);
+    renderPage(res, 'users/profile', { title: req.t('profile.title'), nav: 'profile', errors, replaceUrl: pageAddress(res, '/profile') }, status);
 
   router.get('/profile', (req, res) => show(req, res));
 
@@ -93,10 +93,10 @@ export function employeeRoutes(db: Db): Router {
   const listUrl = (res: Response) => `${res.locals.basePath}/settings/users`;
 
   const newForm = (req: Request, res: Response, values: EmployeeValues, status = 200, errors: FieldErrors = {}) =>
-    renderPage(res, 'users/new', { title: req.t('employees.new'), nav: 'settings', values, errors: retypePassword(req, errors) }, status);
+    renderPage(res, 'users/new', { title: req.t('employees.new'), nav: 'settings', values, errors: retypePassword(req, errors), replaceUrl: pageAddress(res, '/settings/users/new') }, status);
 
   const editForm = (req: Request, res: Response, id: string, values: EmployeeValues, status = 200, errors: FieldErrors = {}, more: { seen?: EmployeeSeen; conflict?: string } = {}) =>
-    renderPage(res, 'users/edit', { title: req.t('employees.editTitle'), nav: 'settings', id, values, errors: retypePassword(req, errors), ...more }, status);
+    renderPage(res, 'users/edit', { title: req.t('employees.editTitle'), nav: 'settings', id, values, errors: retypePassword(req, errors), replaceUrl: pageAddress(res, `/settings/users/${id}/edit`), ...more }, status);
 
   router.get('/settings/users', async (req, res) => {
     const employees = await listEmployees(db);
