@@ -440,6 +440,11 @@ describe('the group page', () => {
     const page = await agent.get(`/groups/${id}`);
     expect(page.text).toContain('Nur Sie sehen diese Gruppe.');
     expect(page.text).toContain('In dauerhafte Gruppe umwandeln');
+    // Not "Gruppen gehören allen", and no assignment for a group nobody else sees.
+    expect(page.text).toContain('Die Gruppe gehört nur Ihnen.');
+    expect(page.text).not.toContain('Gruppen gehören allen');
+    expect(page.text).toContain('Eine temporäre Gruppe sehen nur Sie; sie wird niemandem zugewiesen.');
+    expect(page.text).not.toContain(`/groups/${id}/assignment`);
     const res = await agent.post(`/groups/${id}/keep`).type('form').send({ _csrf: csrf });
     expect(res.status).toBe(303);
     expect(await t.db('groups').where({ id }).first()).toMatchObject({ kind: 'static', owner_id: null, expires_at: null });
@@ -450,7 +455,10 @@ describe('the group page', () => {
       [b, user.id, 'Temporär 27.11. 14:05'],
     ]);
     expect((await t.db('notifications').where({ user_id: colleague.id })).map((n) => String(n.contact_id)).sort()).toEqual([a, b].sort());
-    expect((await agent.get(`/groups/${id}`)).text).toContain('ist jetzt eine dauerhafte Gruppe');
+    const kept = await agent.get(`/groups/${id}`);
+    expect(kept.text).toContain('ist jetzt eine dauerhafte Gruppe');
+    expect(kept.text).toContain('Gruppen gehören allen');
+    expect(kept.text).toContain(`/groups/${id}/assignment`);
     const again = await agent.post(`/groups/${id}/keep`).type('form').send({ _csrf: csrf });
     expect(again.status).toBe(409);
   });

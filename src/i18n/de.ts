@@ -528,6 +528,8 @@ export const de = {
     back: 'Zurück zur Liste',
     createdBy: 'Angelegt am {date} von {name}',
     shared: 'Gruppen gehören allen: Jeder Mitarbeiter kann sie umbenennen, neu zuweisen und löschen.',
+    temporaryDelete: 'Die Gruppe gehört nur Ihnen. Löschen entfernt nur die Gruppe, nie ihre Kontakte.',
+    temporaryAssignment: 'Eine temporäre Gruppe sehen nur Sie; sie wird niemandem zugewiesen. Wandeln Sie sie in eine dauerhafte Gruppe um, wenn Sie sie zuweisen möchten.',
     temporaryHint: 'Nur Sie sehen diese Gruppe. Sie verschwindet beim Abmelden, spätestens am {date}.',
     keep: 'In dauerhafte Gruppe umwandeln',
     nameAndNumber: 'Name und Nummer',

@@ -525,6 +525,8 @@ export const en: Catalog = {
     back: 'Back to the list',
     createdBy: 'Created on {date} by {name}',
     shared: 'Groups belong to everyone: any employee may rename, re-assign and delete them.',
+    temporaryDelete: 'Only you have this group. Deleting removes the group only, never its contacts.',
+    temporaryAssignment: 'Only you see a temporary group; it is assigned to nobody. Make it a permanent group if you want to assign it.',
     temporaryHint: 'Only you see this group. It disappears when you log out, at the latest on {date}.',
     keep: 'Turn into a permanent group',
     nameAndNumber: 'Name and number',
