@@ -41,7 +41,7 @@ describe('status changes', () => {
     expect(await t.db('contacts').where({ id }).first()).toMatchObject({ status: 'archived', previous_status: 'customer' });
     const page = await agent.get(`/contacts/${id}`);
     const restore = await agent.get(`/contacts/${id}/status?to=customer`);
-    expect(restore.text).toMatch(/value="customer" checked/);
+    expect(restore.text).toMatch(/value="customer" checked autofocus>/);
     // The status clicked is preselected; the dialog says which one the contact had before archiving.
     const clickedProspect = await agent.get(`/contacts/${id}/status?to=prospect`);
     expect(clickedProspect.text).toMatch(/value="prospect" checked/);
