@@ -298,13 +298,22 @@
       setTimeout(function () { form.removeAttribute('data-submitting'); }, 4000);
     }
     unsaved = unsaved.filter(function (other) { return other !== form; });
+    var dialog = !event.defaultPrevented && form.closest && form.closest('dialog');
+    if (dialog) dialog.setAttribute('data-sent', '');
   });
   // Back to a page kept by the browser: its forms may be sent again.
   window.addEventListener('pageshow', function () {
     Array.prototype.forEach.call(document.querySelectorAll('form[data-submitting]'), function (form) { form.removeAttribute('data-submitting'); });
   });
+  // A dialog holding what was typed (the same test as Esc's) asks too: F5 or Back threw away a contact typed
+  // into "Kontakt erstellen" without a word. One being sent as a plain form (it leaves the page) does not.
+  function typedDialog() {
+    return Array.prototype.some.call(document.querySelectorAll('dialog[open]'), function (dialog) {
+      return !dialog.hasAttribute('data-sent') && (dialog.hasAttribute('data-typed') || dialog.querySelector('[aria-invalid="true"]'));
+    });
+  }
   window.addEventListener('beforeunload', function (event) {
-    if (!pendingForms().length) return;
+    if (!pendingForms().length && !typedDialog()) return;
     event.preventDefault();
     event.returnValue = '';
   });
