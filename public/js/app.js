@@ -156,7 +156,12 @@
     var target;
     if (want.list) {
       var first = want.after && want.after.isConnected ? want.after.nextElementSibling : want.list.firstElementChild;
+      // An entry without a link (most history entries) takes the cursor itself.
       target = first && first.querySelector('a, button');
+      if (first && !target) {
+        if (!first.hasAttribute('tabindex')) first.setAttribute('tabindex', '-1');
+        target = first;
+      }
     } else {
       var links = Array.prototype.slice.call(document.querySelectorAll('#results .pager a'));
       target = links.filter(function (link) { return want.rel ? link.getAttribute('rel') === want.rel : link.textContent.trim() === want.text; })[0] || links[0];
