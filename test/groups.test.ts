@@ -223,6 +223,12 @@ describe('creating a group with "Neue Gruppe"', () => {
     await sabine.agent.post(`/groups/${id}`).type('form').send({ name: 'Messe Hannover', group_number: 'G-001', ...seen, _csrf: sabine.csrf }).expect(303);
     await sabine.agent.post(`/groups/${id}`).type('form').send({ name: 'Messe Köln', group_number: 'G-001', seen_name: 'Messe Hannover', seen_group_number: 'G-001', _csrf: sabine.csrf }).expect(303);
     expect(await t.db('groups').where({ id }).first()).toMatchObject({ name: 'Messe Köln' });
+
+    // A number taken away meanwhile is said as such, not as "Nummer –".
+    await max.agent.post(`/groups/${id}`).type('form').send({ name: 'Messe Köln', group_number: '', seen_name: 'Messe Köln', seen_group_number: 'G-001', _csrf: max.csrf }).expect(303);
+    const numberless = await sabine.agent.post(`/groups/${id}`).type('form').send({ name: 'Messe Köln', group_number: 'G-009', seen_name: 'Messe Köln', seen_group_number: 'G-001', _csrf: sabine.csrf });
+    expect(numberless.status).toBe(409);
+    expect(numberless.text).toContain('Name jetzt „Messe Köln“, ohne Gruppennummer.');
   });
 
   it('gives an existing group without a number one from the circle on its page, and offers it only while it has none', async () => {

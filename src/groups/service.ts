@@ -42,7 +42,9 @@ function inTransaction<T>(conn: Conn, work: (trx: Knex.Transaction) => Promise<T
 /** Name or number were changed by someone else since the page was loaded: `current` is what they are now. */
 export class GroupChangedMeanwhile extends Conflict {
   constructor(readonly current: { name: string; group_number: string | null }) {
-    super('groups.changedMeanwhile', { name: current.name, number: current.group_number ?? '–' });
+    // "Nummer –" read oddly: without a number, the message says so.
+    if (current.group_number) super('groups.changedMeanwhile', { name: current.name, number: current.group_number });
+    else super('groups.changedMeanwhileNoNumber', { name: current.name });
   }
 }
 

@@ -519,6 +519,7 @@ export const de = {
     savedWithNumber: 'Die Gruppe „{name}“ wurde gespeichert und hat die Nummer {number} erhalten.',
     alreadyNumbered: 'Die Gruppe hat inzwischen schon eine Nummer.',
     changedMeanwhile: 'Die Gruppe wurde inzwischen von jemand anderem geändert: Name jetzt „{name}“, Nummer {number}. Ihre Eingaben sind unten erhalten – prüfen Sie sie und speichern Sie erneut, um die Änderung zu überschreiben.',
+    changedMeanwhileNoNumber: 'Die Gruppe wurde inzwischen von jemand anderem geändert: Name jetzt „{name}“, ohne Gruppennummer. Ihre Eingaben sind unten erhalten – prüfen Sie sie und speichern Sie erneut, um die Änderung zu überschreiben.',
     deleted: 'Die Gruppe „{name}“ wurde gelöscht. Ihre Kontakte bleiben erhalten.',
     kept: 'Die Gruppe „{name}“ ist jetzt eine dauerhafte Gruppe.',
     members: '{count} Kontakte',

@@ -516,6 +516,7 @@ export const en: Catalog = {
     savedWithNumber: 'The group “{name}” has been saved and given the number {number}.',
     alreadyNumbered: 'The group has been given a number meanwhile.',
     changedMeanwhile: 'Someone else has changed the group meanwhile: its name is now “{name}”, its number {number}. Your input is kept below – check it and save again to overwrite that change.',
+    changedMeanwhileNoNumber: 'Someone else has changed the group meanwhile: its name is now “{name}”, without a group number. Your input is kept below – check it and save again to overwrite that change.',
     deleted: 'The group “{name}” has been deleted. Its contacts remain.',
     kept: 'The group “{name}” is now a permanent group.',
     members: '{count} contacts',
