@@ -311,7 +311,22 @@
     Array.prototype.forEach.call(document.querySelectorAll('form[data-submitting]'), function (form) { form.removeAttribute('data-submitting'); });
   });
   // A dialog holding what was typed (the same test as Esc's) asks too: F5 or Back threw away a contact typed
-  // into "Kontakt erstellen" without a word. One being sent as a plain form (it leaves the page) does not.
+  // into "Kontakt erstellen" without a word. One being sent does not: as a plain form it leaves the page, and
+  // through htmx its answer may do so ("Neue Gruppe" goes to the new group). An answer with messages is a new
+  // dialog; one that fails leaves this one, which asks again.
+  function sendingDialog(event, sent) {
+    var elt = event.detail && event.detail.elt;
+    var dialog = elt && elt.closest && elt.closest('dialog');
+    if (!dialog) return;
+    if (sent) dialog.setAttribute('data-sent', '');
+    else dialog.removeAttribute('data-sent');
+  }
+  document.addEventListener('htmx:beforeRequest', function (event) {
+    if (event.detail.requestConfig && event.detail.requestConfig.verb !== 'get') sendingDialog(event, true);
+  });
+  ['htmx:responseError', 'htmx:sendError', 'htmx:sendAbort', 'htmx:timeout'].forEach(function (name) {
+    document.addEventListener(name, function (event) { sendingDialog(event, false); });
+  });
   function typedDialog() {
     return Array.prototype.some.call(document.querySelectorAll('dialog[open]'), function (dialog) {
       return !dialog.hasAttribute('data-sent') && (dialog.hasAttribute('data-typed') || dialog.querySelector('[aria-invalid="true"]'));
