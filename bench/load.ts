@@ -250,18 +250,25 @@ async function atRate(options: LoadOptions): Promise<RateResult> {
   const started = performance.now();
   const sendOne = (due: number) =>
     new Promise<void>((resolve) => {
+      // Counted once: as answered (its time), or as failed (an error status, an error, an answer cut off).
+      let counted = false;
+      const count = (ok: boolean) => {
+        if (counted) return;
+        counted = true;
+        if (ok) times.push(performance.now() - due);
+        else failed++;
+        resolve();
+      };
       const request = http.get(options.url, { agent, headers: options.headers }, (response) => {
         response.resume();
-        response.on('end', () => {
-          if (response.statusCode! >= 200 && response.statusCode! < 300) times.push(performance.now() - due);
-          else failed++;
-          resolve();
-        });
+        response.on('end', () => count(response.statusCode! >= 200 && response.statusCode! < 300));
+        response.on('close', () => count(false));
       });
+      // As wrk and autocannon do: an answer that does not come within 10 s is a failure, not a hang.
+      request.setTimeout(10_000, () => request.destroy(Object.assign(new Error('no answer within 10 s'), { code: 'ETIMEDOUT' })));
       request.on('error', (error: NodeJS.ErrnoException) => {
         if (errorSamples.size < 5) errorSamples.add(`${error.code ?? ''} ${error.message}`.trim());
-        failed++;
-        resolve();
+        count(false);
       });
     });
   const pending: Promise<void>[] = [];

@@ -60,7 +60,7 @@ const settings = {
    * After the closed loop, the app at a fixed rate (bench/load.ts atRate): an office sends its
    * requests when its clerks type, not as fast as the server answers. 0 skips it.
    */
-  rate: Number(process.env.BENCH_RATE ?? 100),
+  rate: Math.max(0, Number(process.env.BENCH_RATE ?? 100)) || 0,
 };
 
 const budgets = { p99Ms: 50, ratio: 3, pageKb: 40, fragmentKb: 10 };
@@ -766,13 +766,14 @@ async function main(): Promise<void> {
   // within 15 % + 0.5 ms. The app's latencies are shown for context; on a busy machine they vary more than that.
   const lastOk = lastPageP50 <= firstPageP50 * 1.15 + 0.5;
 
-  const headers = ['scenario', 'app p50', 'app p99', 'req/s', `at ${settings.rate} req/s p50 / p99`, 'raw p50', 'raw p99', 'ratio', 'within budget', 'app p50 1 conn', 'ratio 1 conn', 'raw page p50', 'raw count p50', 'raw frame p50', 'floor p50', 'floor p99', 'floor req/s', 'CPU/req app', 'CPU/req PG', 'rows / total'];
+  const withRate = rows.some((r) => r.app.atRate);
+  const headers = ['scenario', 'app p50', 'app p99', 'req/s', ...(withRate ? [`at ${settings.rate} req/s p50 / p99`] : []), 'raw p50', 'raw p99', 'ratio', 'within budget', 'app p50 1 conn', 'ratio 1 conn', 'raw page p50', 'raw count p50', 'raw frame p50', 'floor p50', 'floor p99', 'floor req/s', 'CPU/req app', 'CPU/req PG', 'rows / total'];
   const tableRows = rows.map((r) => [
     r.scenario.name,
     `${ms(r.app.p50)} ms`,
     `${ms(r.app.p99)} ms`,
     String(Math.round(r.app.reqPerSec)),
-    r.app.atRate ? atRateCell(r.app.atRate) : '–',
+    ...(withRate ? [r.app.atRate ? atRateCell(r.app.atRate) : '–'] : []),
     `${ms(r.raw.pair.p50)} ms`,
     `${ms(r.raw.pair.p99)} ms`,
     `${r.ratio.toFixed(1)}×`,

@@ -2,6 +2,7 @@ import sharp from 'sharp';
 import { useTestDatabase } from './db';
 import { buildApp, createUser, csrfFrom, fragmentAndPage, loginAs } from './helpers';
 import { createContact } from './factories';
+import * as notesLineBreaks from '../migrations/20261207200000_notes_line_breaks';
 
 const t = useTestDatabase();
 
@@ -199,6 +200,18 @@ describe('the master data page', () => {
     expect(notes.map((n) => n.payload.text)).toEqual([typed, 'Erste Zeile\nZweite Zeile']);
   });
 
+  it('notes saved with CR LF before are converted once, so the next save shows no change nobody made', async () => {
+    const { agent } = await login();
+    const id = await createContact(t.db, { last_name: 'Zeilen' });
+    await t.db('contacts').where({ id }).update({ notes: 'Zeile eins\r\nZeile zwei\rZeile drei' });
+    await notesLineBreaks.up(t.db);
+    expect(await t.db('contacts').where({ id }).first()).toMatchObject({ notes: 'Zeile eins\nZeile zwei\nZeile drei', version: 1 });
+    const form = await formOf(agent, id);
+    // The browser sends the text area's lines back as CR LF.
+    expect((await agent.post(`/contacts/${id}`).type('form').send({ ...form, notes: 'Zeile eins\r\nZeile zwei\r\nZeile drei' })).status).toBe(303);
+    expect(await t.db('contact_events').where({ contact_id: id, kind: 'updated' })).toHaveLength(0);
+  });
+
   it('sent for a contact deleted meanwhile: says who deleted it and when, and lists what was typed to copy', async () => {
     const { agent, csrf } = await login();
     const id = await createContact(t.db, { last_name: 'Gelöscht', status: 'customer' });
@@ -217,6 +230,15 @@ describe('the master data page', () => {
     const note = await agent.post(`/contacts/${id}/notes`).type('form').send({ _csrf: csrf, text: 'Rückruf vereinbart' });
     expect(note.status).toBe(404);
     expect(note.text).toMatch(/<th scope="row">Notiz<\/th><td>Rückruf vereinbart<\/td>/);
+    // Opened again (Back, a bookmark, a notification): who deleted it, not a bare 404.
+    const opened = await agent.get(`/contacts/${id}`);
+    expect(opened.status).toBe(404);
+    expect(opened.text).toContain('Max Müller hat diesen Kontakt am');
+    expect(opened.text).not.toContain('zum Abschreiben');
+    // A birthday no calendar has (a crafted form) is listed as sent, not a server error.
+    const crafted = await agent.post(`/contacts/${id}`).type('form').send({ ...form, birthday: '1980-13-01', notes: 'Bleibt' });
+    expect(crafted.status).toBe(404);
+    expect(crafted.text).toMatch(/<th scope="row">Geburtstag<\/th><td>1980-13-01<\/td>/);
     // An id never used: no name to give, the input still listed.
     const never = await agent.post('/contacts/99999999').type('form').send({ ...form, phone: '0221 12345' });
     expect(never.status).toBe(404);

@@ -451,6 +451,11 @@ describe('the group page', () => {
     expect(page.text).not.toContain('Gruppen gehören allen');
     expect(page.text).toContain('Eine temporäre Gruppe sehen nur Sie; sie wird niemandem zugewiesen.');
     expect(page.text).not.toContain(`/groups/${id}/assignment`);
+    // Sent anyway (an old page, a crafted form): refused, nothing saved.
+    const assigned = await agent.post(`/groups/${id}/assignment`).type('form').send({ _csrf: csrf, assignment: 'users', assignee_ids: [colleague.id] });
+    expect(assigned.status).toBe(409);
+    expect(assigned.text).toContain('Eine temporäre Gruppe sehen nur Sie; sie wird niemandem zugewiesen.');
+    expect(await t.db('groups').where({ id }).first()).toMatchObject({ assignment: 'all' });
     const res = await agent.post(`/groups/${id}/keep`).type('form').send({ _csrf: csrf });
     expect(res.status).toBe(303);
     expect(await t.db('groups').where({ id }).first()).toMatchObject({ kind: 'static', owner_id: null, expires_at: null });

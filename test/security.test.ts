@@ -350,6 +350,10 @@ describe('forms after Back', () => {
     const member = await createUser(t.db);
     const { agent, csrf } = await loginAs(buildApp(t.db), admin.email);
     const [group] = await t.db('groups').insert({ name: 'Messe', kind: 'static' }).returning('id');
+    // A competence still holding a contact: its deletion is refused on its confirmation page.
+    const [competence] = await t.db('competences').insert({ name: 'Vertrieb' }).returning('id');
+    const held = await createContact(t.db, { last_name: 'Zurück', status: 'customer' });
+    await t.db('contacts').where({ id: held }).update({ assignment: 'competence', competence_id: competence.id });
     const [circle] = await t.db('number_circles').insert({ name: 'Kundennummern', prefix: 'K-', suffix: '', digits: 5, next_value: 1, target: 'contacts', is_default: true, active: true }).returning('id');
     const sent: [string, string, Record<string, string>][] = [
       [`/groups/${group.id}`, `/groups/${group.id}`, { name: '' }],
@@ -361,11 +365,16 @@ describe('forms after Back', () => {
       ['/profile/password', '/profile', { current_password: '' }],
       ['/settings/api-tokens', '/settings/api-tokens', { name: '' }],
       [`/settings/number-circles/${circle.id}`, `/settings/number-circles/${circle.id}/edit`, { name: '' }],
+      // Without JavaScript, the dialogs are pages of their own.
+      ['/contacts', '/contacts/new', { last_name: '' }],
+      ['/groups', '/groups/new', { kind: 'static', name: '' }],
+      ['/contacts/bulk', '/contacts/bulk?action=archive&q=Zur%C3%BCck', { action: 'archive', all: '1', q: 'Zurück' }],
+      [`/settings/competences/${competence.id}/delete`, `/settings/competences/${competence.id}/delete`, {}],
     ];
     for (const [action, address, fields] of sent) {
       const res = await agent.post(action).type('form').send({ _csrf: csrf, ...fields });
       expect([action, res.status >= 400 && res.status < 500]).toEqual([action, true]);
-      expect([action, res.text.match(/data-replace-url="([^"]*)"/)?.[1]]).toEqual([action, address]);
+      expect([action, res.text.match(/data-replace-url="([^"]*)"/)?.[1]?.replaceAll('&amp;', '&')]).toEqual([action, address]);
     }
     // Asked for with GET, a page keeps its address.
     expect((await agent.get(`/groups/${group.id}`)).text).not.toContain('data-replace-url');

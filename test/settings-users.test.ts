@@ -545,6 +545,15 @@ describe('changing one\'s own password (Profil)', () => {
     await expect(loginAs(app, user.email)).resolves.toBeDefined();
   });
 
+  it('lets the owner change her password while others fail at the login of her account from elsewhere', async () => {
+    // Changing it is the remedy for just that: the limit for the account from anywhere does not count here.
+    const user = await createUser(t.db);
+    const { agent, csrf } = await loginAs(buildApp(t.db), user.email);
+    await t.db('login_failures').insert(Array.from({ length: 100 }, (_, i) => ({ email: user.email, ip: `10.2.${Math.floor(i / 10)}.${i % 10}` })));
+    const res = await agent.post('/profile/password').type('form').send({ _csrf: csrf, current_password: PASSWORD, new_password: 'neues-passwort-1', confirm_password: 'neues-passwort-1' });
+    expect(res.status).toBe(303);
+  });
+
   it('forgets the account\'s failures once the current password is right', async () => {
     const user = await createUser(t.db);
     const { agent, csrf } = await loginAs(buildApp(t.db), user.email);

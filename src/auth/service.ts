@@ -27,7 +27,10 @@ export const FAILURE_WINDOW_MINUTES = 15;
  * such spelling of one address was counted afresh while logging into the
  * same account.
  */
-async function recordAttempt(db: Db, email: string, ip: string): Promise<{ outcome: 'throttled' | 'recorded'; account: string }> {
+type Limit = keyof typeof LIMITS;
+const allLimits = Object.keys(LIMITS) as Limit[];
+
+async function recordAttempt(db: Db, email: string, ip: string, limits: readonly Limit[] = allLimits): Promise<{ outcome: 'throttled' | 'recorded'; account: string }> {
   return db.transaction(async (trx) => {
     const account: string = (await trx.raw('select lower(trim(?::text)) as account', [email])).rows[0].account;
     // Both locks in one order, so two attempts never wait for each other crosswise.
@@ -41,7 +44,7 @@ async function recordAttempt(db: Db, email: string, ip: string): Promise<{ outco
       .where((w) => w.where('email', account).orWhere('ip', ip))
       .andWhere('at', '>', trx.raw(`now() - make_interval(mins => ?)`, [FAILURE_WINDOW_MINUTES]))
       .first();
-    const over = (Object.keys(LIMITS) as (keyof typeof LIMITS)[]).some((limit) => toCount(counted?.[limit]) >= LIMITS[limit]);
+    const over = limits.some((limit) => toCount(counted?.[limit]) >= LIMITS[limit]);
     if (over) return { outcome: 'throttled', account };
     await trx('login_failures').insert({ email: account, ip });
     return { outcome: 'recorded', account };
@@ -77,10 +80,12 @@ export async function authenticate(db: Db, email: string, password: string, ip: 
  * Whether this is the logged-in employee's password, counted like a login on
  * her account from her address: the profile's "Aktuelles Passwort" let
  * whoever sits at an unlocked PC (or holds the cookie) guess it without
- * limit. Throws TooManyRequests where the login would.
+ * limit. Throws TooManyRequests where the login would from this address; the
+ * account's limit from anywhere does not apply here, or others failing at the
+ * login could keep its owner from changing her password, the remedy for just that.
  */
 export async function checkOwnPassword(db: Db, user: Pick<CurrentUser, 'id' | 'email'>, password: string, ip: string): Promise<boolean> {
-  const { outcome, account } = await recordAttempt(db, user.email, ip);
+  const { outcome, account } = await recordAttempt(db, user.email, ip, ['accountFromAddress', 'address']);
   if (outcome === 'throttled') throw new TooManyRequests('profile.throttled');
   const passwordHash = await findPasswordHash(db, user.id);
   const ok = Boolean(passwordHash && (await verifyPassword(passwordHash, password)));

@@ -83,7 +83,7 @@ export function competenceRoutes(db: Db): Router {
       res,
       'competences/delete',
       'competences/_delete-dialog',
-      { title: req.t('competences.deleteTitle'), nav: 'settings', competence, refusal, others, errors, to: chosen, allowAll },
+      { title: req.t('competences.deleteTitle'), nav: 'settings', competence, refusal, others, errors, to: chosen, allowAll, replaceUrl: pageAddress(res, `/settings/competences/${id}/delete`) },
       status,
     );
   };

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Router, type Request, type Response } from 'express';
 import type { Db } from '../db/knex';
 import { isRecordId, parse, serviceFieldErrors, type FieldErrors, type Parsed } from '../web/validation';
-import { flash, flashForNextPage, renderFragment, renderPage } from '../web/render';
+import { flash, flashForNextPage, pageAddress, renderFragment, renderPage } from '../web/render';
 import { isHtmx, redirect, trigger } from '../web/htmx';
 import { Invalid, NotFound } from '../web/errors';
 import { ContactId, ListFilter, ListQuery } from './schema';
@@ -163,7 +163,10 @@ export function bulkRoutes(db: Db, jobs?: JobQueue): Router {
       ...extra,
     };
     if (isHtmx(req)) await renderFragment(res, 'contacts/_bulk-dialog', locals, status);
-    else await renderPage(res, 'contacts/bulk', locals, status);
+    else {
+      const list = listQueryString(query).replace(/^\?/, '&');
+      await renderPage(res, 'contacts/bulk', { ...locals, replaceUrl: pageAddress(res, `/contacts/bulk?action=${action}${list}`) }, status);
+    }
   }
 
   // The confirmation, naming the count and what will be skipped; built from the selection in the session.

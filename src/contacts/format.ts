@@ -1,5 +1,5 @@
 import { html, Html } from '../web/html';
-import { countryCodes } from './schema';
+import { countryCodes, salutations } from './schema';
 
 /** How a contact is named and pictured in lists, headers and messages. */
 export interface Nameable {
@@ -66,6 +66,13 @@ export function avatar(basePath: string, contact: Pictured, { large = false, alt
   return html`<span class="avatar avatar-c${avatarColour(contact)}${size}" aria-hidden="true">${initials(contact)}</span>`;
 }
 
+/** Whether the text is a real day written YYYY-MM-DD (not 2024-02-30, which Date would roll over). */
+function isCalendarDate(text: string): boolean {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(text)) return false;
+  const day = new Date(`${text}T00:00:00Z`);
+  return !Number.isNaN(day.getTime()) && day.toISOString().slice(0, 10) === text;
+}
+
 /**
  * A master data value as the form shows it, for the history and the conflict
  * table: "Frau", not "ms"; "Österreich", not "AT"; a birthday as a date of the
@@ -74,8 +81,9 @@ export function avatar(basePath: string, contact: Pictured, { large = false, alt
 export function fieldText(field: string, value: unknown, t: (key: string) => string, formatDate: (value: string) => string): string {
   if (value == null || value === '') return t('contacts.conflict.empty');
   const text = String(value);
-  if (field === 'salutation') return t(`contacts.salutations.${text}`);
+  if (field === 'salutation') return (salutations as readonly string[]).includes(text) ? t(`contacts.salutations.${text}`) : text;
   if (field === 'country') return (countryCodes as readonly string[]).includes(text) ? t(`contacts.countries.${text}`) : text;
-  if (field === 'birthday' && /^\d{4}-\d{2}-\d{2}$/.test(text)) return formatDate(text);
+  // Typed input may be no date at all ("1980-13-01" from a crafted form): shown as sent, not a RangeError.
+  if (field === 'birthday' && isCalendarDate(text)) return formatDate(text);
   return text;
 }

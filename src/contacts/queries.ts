@@ -741,21 +741,20 @@ export async function changesSince(db: Db, contactId: string, version: number): 
     .orderBy('e.id');
 }
 
-/** Who changed the contact's status last (their name), or null: for "… hat den Status inzwischen geändert". */
 /**
  * Who deleted a contact, and when, from the audit log that permanent deletion writes (its
  * payload lists the contacts): undefined for an id never used, or deleted before the log.
  */
 export async function findDeletion(db: Db, contactId: string): Promise<{ actor: string | null; at: Date } | undefined> {
-  const row = await db('audit_log as a')
+  return db('audit_log as a')
     .leftJoin('users as u', 'u.id', 'a.actor_id')
     .where('a.action', 'contacts_deleted')
     .whereRaw(`a.payload -> 'contacts' @> jsonb_build_array(jsonb_build_object('id', ?::bigint))`, [contactId])
     .orderBy('a.id', 'desc')
     .first('u.name as actor', 'a.created_at as at');
-  return row;
 }
 
+/** Who changed the contact's status last (their name), or null: for "… hat den Status inzwischen geändert". */
 export async function lastStatusActor(db: Db | Knex.Transaction, contactId: string): Promise<string | null> {
   const last = await db('contact_events as e')
     .leftJoin('users as u', 'u.id', 'e.actor_id')

@@ -109,7 +109,7 @@ export function contactRoutes(db: Db): Router {
     const again = async (errors: FieldErrors) => {
       const numbering = await createNumbering(req.body.generate_number === '1' && !errors.customer_number);
       const locals = { title: req.t('contacts.dialogTitle'), nav: 'contacts', values: req.body, errors, options: await assignmentOptions(db), numbering, ...helpers };
-      return isHtmx(req) ? renderFragment(res, 'contacts/_create-dialog', locals, 422) : renderPage(res, 'contacts/new', locals, 422);
+      return isHtmx(req) ? renderFragment(res, 'contacts/_create-dialog', locals, 422) : renderPage(res, 'contacts/new', { ...locals, replaceUrl: pageAddress(res, '/contacts/new') }, 422);
     };
     const form = parse(ContactCreate, req.body, req.t);
     const assignment = parse(AssignmentInput, req.body, req.t);
@@ -188,14 +188,17 @@ export function contactRoutes(db: Db): Router {
   }
 
   async function show(req: Request, res: Response) {
-    await showPage(res, await loadContact(db, req));
+    // A bookmark, a notification or Back to a contact deleted since: who deleted it and when, not a bare 404.
+    const contact = await contactOrGone(req, res, () => []);
+    if (contact) await showPage(res, contact);
   }
 
   /**
-   * The contact a form was sent for; deleted meanwhile, instead a page saying by whom and when, with what was
-   * typed listed to copy (a bare 404 took a long text with it), and undefined.
+   * The contact asked for, or a form was sent for; deleted meanwhile, instead a page saying by whom and when,
+   * with what was typed listed to copy (a bare 404 took a long text with it), and undefined. Rendered here, not
+   * by the error handler, as a status refused meanwhile is (showStatusRefusal): the page holds the input.
    */
-  async function contactOfForm(req: Request, res: Response, typed: () => { label: string; text: string }[]): Promise<Contact | undefined> {
+  async function contactOrGone(req: Request, res: Response, typed: () => { label: string; text: string }[]): Promise<Contact | undefined> {
     const id = contactId(req);
     const contact = await findContact(db, id);
     if (contact) return contact;
@@ -208,14 +211,16 @@ export function contactRoutes(db: Db): Router {
     return undefined;
   }
 
-  /** The master data form's filled-in fields, as the page shows them. */
+  /** Master data fields as sent, labelled and shown as the page shows them: to copy, when they could not be saved. */
+  const typedEntries = (req: Request, res: Response, fields: readonly string[]) =>
+    fields.map((field) => ({ label: req.t(`contacts.fields.${field}` as MessageKey), text: fieldText(field, req.body[field], (key) => req.t(key as MessageKey), res.locals.formatDate) }));
+
+  /** The master data form's filled-in fields. */
   const typedMasterData = (req: Request, res: Response) => () =>
-    editableFields
-      .filter((field) => typeof req.body[field] === 'string' && req.body[field].trim() !== '')
-      .map((field) => ({ label: req.t(`contacts.fields.${field}` as MessageKey), text: fieldText(field, req.body[field], (key) => req.t(key as MessageKey), res.locals.formatDate) }));
+    typedEntries(req, res, editableFields.filter((field) => typeof req.body[field] === 'string' && req.body[field].trim() !== ''));
 
   async function update(req: Request, res: Response) {
-    const contact = await contactOfForm(req, res, typedMasterData(req, res));
+    const contact = await contactOrGone(req, res, typedMasterData(req, res));
     if (!contact) return;
     const saved = await saveMasterData(req, res, contact);
     if (!saved) return;
@@ -250,8 +255,8 @@ export function contactRoutes(db: Db): Router {
         await showPage(res, contact, { values: req.body, errors: serviceErrors(req, error) }, 422);
       } else if (isStatusRefusal(error) && changedMeanwhile(req, contact)) {
         // Archived (say) since the page was loaded: the page anew, saying by whom, with what was typed listed to copy.
-        const typed = editableFields.filter((field) => field in req.body && String(req.body[field] ?? '') !== String(contact[field as keyof Contact] ?? ''));
-        await showStatusRefusal(req, res, contact.id, error, (statusRefusal) => ({ statusRefusal, typed: typed.map((field) => ({ field, value: req.body[field] })) }));
+        const changed = editableFields.filter((field) => field in req.body && String(req.body[field] ?? '') !== String(contact[field as keyof Contact] ?? ''));
+        await showStatusRefusal(req, res, contact.id, error, (statusRefusal) => ({ statusRefusal, typed: typedEntries(req, res, changed) }));
       } else if (isStatusRefusal(error) && can('edit', contact.status).ok) {
         // The status the page showed allows editing but not what was typed (a number for an inbox contact): said at the field, the input kept.
         await showPage(res, contact, { values: req.body, errors: { customer_number: req.t(error.messageKey) } }, 409);
@@ -333,7 +338,7 @@ export function contactRoutes(db: Db): Router {
   }
 
   async function assign(req: Request, res: Response) {
-    const contact = await contactOfForm(req, res, () => []);
+    const contact = await contactOrGone(req, res, () => []);
     if (!contact) return;
     const form = parse(AssignmentInput, req.body, req.t);
     const again = (errors: FieldErrors, status: number) =>
@@ -361,7 +366,7 @@ export function contactRoutes(db: Db): Router {
   }
 
   async function number(req: Request, res: Response) {
-    const contact = await contactOfForm(req, res, typedMasterData(req, res));
+    const contact = await contactOrGone(req, res, typedMasterData(req, res));
     if (!contact) return;
     // "Nummer erzeugen" sends the master data form along: what was typed there is saved first, not lost.
     const withForm = 'version' in req.body;
@@ -388,7 +393,7 @@ export function contactRoutes(db: Db): Router {
   }
 
   async function note(req: Request, res: Response) {
-    const contact = await contactOfForm(req, res, () => [{ label: req.t('contacts.history.noteLabel'), text: String(req.body.text ?? '') }]);
+    const contact = await contactOrGone(req, res, () => [{ label: req.t('contacts.history.noteLabel'), text: String(req.body.text ?? '') }]);
     if (!contact) return;
     const form = parse(NoteInput, req.body, req.t);
     const noteToken = form.ok ? form.data.note_token : undefined;

@@ -59,7 +59,11 @@ export function groupRoutes(db: Db): Router {
     const all = { title, nav: 'contacts', dynamic, filterInvalid: dynamic && !locals.filter, options, predicted, ...helpers, ...locals };
     varyOnHtmx(res);
     if (isHtmx(req)) await renderFragment(res, 'groups/_create-dialog', all, status);
-    else await renderPage(res, 'groups/new', all, status);
+    else {
+      // A dynamic group's page is asked for with the list's filter (newDialog).
+      const filter = dynamic && locals.filter ? listQueryString(locals.filter).replace(/^\?/, '&') : '';
+      await renderPage(res, 'groups/new', { ...all, replaceUrl: pageAddress(res, `/groups/new${dynamic ? `?kind=dynamic${filter}` : ''}`) }, status);
+    }
   }
 
   async function newDialog(req: Request, res: Response) {
@@ -204,6 +208,10 @@ export function groupRoutes(db: Db): Router {
     } catch (error) {
       if (error instanceof Invalid) return again(serviceErrors(req, error));
       if (error instanceof AssignmentChangedMeanwhile) return showPage(req, res, group, assignmentConflict(req, error), 409);
+      if (error instanceof Conflict && error.messageKey === 'groups.temporaryAssignment') {
+        res.locals.messages = [...(res.locals.messages ?? []), { text: req.t(error.messageKey), kind: 'error' }];
+        return showPage(req, res, group, {}, 409);
+      }
       throw error;
     }
     redirect(req, res, `${res.locals.basePath}/groups/${group.id}`);

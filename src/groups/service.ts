@@ -319,7 +319,8 @@ export async function changeGroupAssignment(db: Db, id: string, assignment: Assi
     const seenNow = (await loadAssignments(trx, groupTarget, [id])).get(id);
     assertAssignmentUnchanged(assignment, seenNow);
     await validateAssignment(trx, assignment, keptAssignees(seenNow));
-    await lockGroup(trx, id, actorId);
+    // Nobody else sees a temporary group: its page offers no assignment, and a form sent anyway is refused.
+    if ((await lockGroup(trx, id, actorId)).kind === 'temporary') throw new Conflict('groups.temporaryAssignment');
     const before = (await loadAssignments(trx, groupTarget, [id])).get(id);
     assertAssignmentUnchanged(assignment, before);
     await saveAssignment(trx, groupTarget, [id], assignment);

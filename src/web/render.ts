@@ -56,7 +56,6 @@ export async function settleDeferredLocals(res: Response, { skipFailed = false }
   }
 }
 
-/** A whole page: the view's HTML inside views/layout.ejs. */
 /**
  * The address a page sent back to a form (its messages, a conflict) puts in the address bar: the page's own
  * (app.js replaces it), not the form's. A form's address, reloaded, sends the form again, Back to it asks
@@ -66,6 +65,7 @@ export function pageAddress(res: Response, path: string): string | undefined {
   return res.req.method === 'POST' ? `${res.locals.basePath}${path}` : undefined;
 }
 
+/** A whole page: the view's HTML inside views/layout.ejs. */
 export async function renderPage(res: Response, view: string, locals: Locals = {}, status = 200): Promise<void> {
   await settleDeferredLocals(res);
   const body = await renderView(res, view, locals);
