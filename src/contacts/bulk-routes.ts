@@ -29,7 +29,7 @@ import {
   type Target,
 } from './bulk';
 import { displayName } from './format';
-import { listAddress, listQueryString, narrowsList } from './urls';
+import { listAddress, listQueryString, narrowsList, withListQuery } from './urls';
 import { can, statuses, transition } from './status';
 import { AssignmentInput } from '../assignment/schema';
 import { assignmentOptions, validateAssignment } from '../assignment/queries';
@@ -164,8 +164,7 @@ export function bulkRoutes(db: Db, jobs?: JobQueue): Router {
     };
     if (isHtmx(req)) await renderFragment(res, 'contacts/_bulk-dialog', locals, status);
     else {
-      const list = listQueryString(query).replace(/^\?/, '&');
-      await renderPage(res, 'contacts/bulk', { ...locals, replaceUrl: pageAddress(res, `/contacts/bulk?action=${action}${list}`) }, status);
+      await renderPage(res, 'contacts/bulk', { ...locals, replaceUrl: pageAddress(res, withListQuery(`/contacts/bulk?action=${action}`, query)) }, status);
     }
   }
 

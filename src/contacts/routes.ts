@@ -206,8 +206,7 @@ export function contactRoutes(db: Db): Router {
     const message = deletion
       ? req.t('contacts.gone.deletedBy', { actor: deletion.actor ?? req.t('status.someone'), date: res.locals.formatDateTime(deletion.at) })
       : req.t('contacts.gone.unknown');
-    const entries = typed().filter((entry) => entry.text.trim() !== '');
-    await renderPage(res, 'contacts/gone', { title: req.t('contacts.gone.title'), nav: 'contacts', message, typed: entries }, 404);
+    await renderPage(res, 'contacts/gone', { title: req.t('contacts.gone.title'), nav: 'contacts', message, typed: typed() }, 404);
     return undefined;
   }
 
@@ -393,7 +392,8 @@ export function contactRoutes(db: Db): Router {
   }
 
   async function note(req: Request, res: Response) {
-    const contact = await contactOrGone(req, res, () => [{ label: req.t('contacts.history.noteLabel'), text: String(req.body.text ?? '') }]);
+    const text = String(req.body.text ?? '');
+    const contact = await contactOrGone(req, res, () => (text.trim() ? [{ label: req.t('contacts.history.noteLabel'), text }] : []));
     if (!contact) return;
     const form = parse(NoteInput, req.body, req.t);
     const noteToken = form.ok ? form.data.note_token : undefined;

@@ -17,6 +17,12 @@ export function listQueryString(query: Partial<ListQuery>, overrides: Partial<Re
   return text ? `?${text}` : '';
 }
 
+/** An address of its own (`/groups/new?kind=dynamic`) carrying the list's filter after its own parameters. */
+export function withListQuery(address: string, query: Partial<ListQuery>): string {
+  const list = listQueryString(query).slice(1);
+  return list ? `${address}${address.includes('?') ? '&' : '?'}${list}` : address;
+}
+
 /** Whether a filter narrows the list (not only a sort, a page or the group): then "Filter zurücksetzen" means something. */
 export function narrowsList(query: Partial<ListQuery>): boolean {
   return filterKeys.some((key) => query[key] !== undefined);

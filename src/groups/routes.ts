@@ -3,12 +3,12 @@ import { Router, type NextFunction, type Request, type Response } from 'express'
 import type { Db } from '../db/knex';
 import { batchRead } from '../db/batch';
 import { parse, serviceFieldErrors, type FieldErrors } from '../web/validation';
-import { deferLocal, flash, pageAddress, renderFragment, renderPage, renderPageOrFragment } from '../web/render';
+import { deferLocal, flash, pageAddress, sayOnPage, renderFragment, renderPage, renderPageOrFragment } from '../web/render';
 import { isHtmx, redirect, varyOnHtmx } from '../web/htmx';
 import { Conflict, Invalid, NotFound } from '../web/errors';
 import { toLocalPath } from '../web/auth';
 import { ListFilter, ListQuery, effectiveStatuses } from '../contacts/schema';
-import { listQueryString } from '../contacts/urls';
+import { listQueryString, withListQuery } from '../contacts/urls';
 import { AssignmentInput } from '../assignment/schema';
 import { AssignmentChangedMeanwhile, assignmentOptions, loadAssignments } from '../assignment/queries';
 import { assignmentConflict, assignmentValuesOf } from '../assignment/form';
@@ -61,8 +61,8 @@ export function groupRoutes(db: Db): Router {
     if (isHtmx(req)) await renderFragment(res, 'groups/_create-dialog', all, status);
     else {
       // A dynamic group's page is asked for with the list's filter (newDialog).
-      const filter = dynamic && locals.filter ? listQueryString(locals.filter).replace(/^\?/, '&') : '';
-      await renderPage(res, 'groups/new', { ...all, replaceUrl: pageAddress(res, `/groups/new${dynamic ? `?kind=dynamic${filter}` : ''}`) }, status);
+      const address = dynamic ? withListQuery('/groups/new?kind=dynamic', locals.filter ?? {}) : '/groups/new';
+      await renderPage(res, 'groups/new', { ...all, replaceUrl: pageAddress(res, address) }, status);
     }
   }
 
@@ -209,7 +209,7 @@ export function groupRoutes(db: Db): Router {
       if (error instanceof Invalid) return again(serviceErrors(req, error));
       if (error instanceof AssignmentChangedMeanwhile) return showPage(req, res, group, assignmentConflict(req, error), 409);
       if (error instanceof Conflict && error.messageKey === 'groups.temporaryAssignment') {
-        res.locals.messages = [...(res.locals.messages ?? []), { text: req.t(error.messageKey), kind: 'error' }];
+        sayOnPage(res, req.t(error.messageKey));
         return showPage(req, res, group, {}, 409);
       }
       throw error;

@@ -4,7 +4,7 @@ import type { Db } from '../db/knex';
 import { requireAdmin } from '../web/auth';
 import { Conflict, Invalid, NotFound } from '../web/errors';
 import { redirect } from '../web/htmx';
-import { flash, pageAddress, renderFragment, renderPage, renderPageOrFragment } from '../web/render';
+import { flash, pageAddress, sayOnPage, renderFragment, renderPage, renderPageOrFragment } from '../web/render';
 import { parse, serviceFieldErrors, type FieldErrors } from '../web/validation';
 import { findCircle, type Circle } from './queries';
 import { CircleCreate, CircleId, CircleInput, CircleSeen, PreviewInput } from './schema';
@@ -70,7 +70,7 @@ export function numberCircleRoutes(db: Db): Router {
 
   /** The list; a refused action shows it again with the reason (409) instead of an error page. */
   const list = async (req: Request, res: Response, status = 200, refusal?: string) => {
-    if (refusal) res.locals.messages = [...(res.locals.messages ?? []), { text: refusal, kind: 'error' }];
+    if (refusal) sayOnPage(res, refusal);
     const circles = await listCirclesWithPreview(db);
     await renderPage(res, 'numbers/index', { title: req.t('numbers.title'), nav: 'settings', circles }, status);
   };

@@ -96,6 +96,11 @@ export async function renderPageOrFragment(
   else await renderPage(res, page, locals, status);
 }
 
+/** A message on the page being rendered now (a refusal answered with the page itself, not a redirect). */
+export function sayOnPage(res: Response, text: string, kind: 'success' | 'error' = 'error'): void {
+  res.locals.messages = [...(res.locals.messages ?? []), { text, kind }];
+}
+
 /** Messages shown once on the next page (after a redirect) or as an htmx event. */
 export function flash(req: Request, res: Response, message: string, kind: 'success' | 'error' = 'success'): void {
   if (isHtmx(req)) trigger(res, 'showMessage', { text: message, kind });
